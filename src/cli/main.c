@@ -1,0 +1,58 @@
+/* syncrun: git-style dispatch to the subcommands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"init", cmd_init, "create a database, a workspace and its first admin key"},
+    {"serve", cmd_serve, "serve the HTTP APIs (--demo fills an empty database with sample data)"},
+    {"workspace", cmd_workspace, "add a workspace to an existing database"},
+    {"key", cmd_key, "create and list API keys"},
+    {"connection", cmd_connection, "create and list connections"},
+    {"runs", cmd_runs, "list a connection's runs"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: syncrun <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nRun 'syncrun <command> --help' for a command's options.\n");
+}
+
+const char *cli_default_db(void)
+{
+    const char *env = getenv("SYNCRUN_DB");
+    return env != NULL && *env != '\0' ? env : "./syncrun.db";
+}
+
+store_t *cli_open_store(const char *path)
+{
+    char err[256];
+    store_t *s = NULL;
+    if (store_open(path, &s, err, sizeof(err)) != 0) {
+        fprintf(stderr, "syncrun: cannot open database %s: %s\n", path, err);
+        return NULL;
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "syncrun: '%s' is not a command.\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

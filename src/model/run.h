@@ -1,0 +1,116 @@
+/* The canonical model: connections, runs, jobs and tasks, the run state machine,
+ * and the names every dialect maps from. Pure: no I/O. */
+#ifndef SYNCRUN_MODEL_RUN_H
+#define SYNCRUN_MODEL_RUN_H
+
+#include <stdint.h>
+
+typedef enum run_state { RUN_QUEUED, RUN_WORKING, RUN_RETRYING, RUN_FINISHED, RUN_STATE_COUNT } run_state_t;
+
+/* RESULT_NONE exactly while the run is not finished. */
+typedef enum run_result {
+    RESULT_NONE,
+    RESULT_SUCCESS,
+    RESULT_PARTIAL,
+    RESULT_ERROR,
+    RESULT_CONFIG_ERROR,
+    RESULT_TIMED_OUT,
+    RESULT_CANCELED,
+    RESULT_SKIPPED,
+    RUN_RESULT_COUNT
+} run_result_t;
+
+typedef enum overlap_policy { OVERLAP_SKIP, OVERLAP_QUEUE, OVERLAP_ATTACH, OVERLAP_COUNT } overlap_policy_t;
+
+typedef enum scope { SCOPE_RUNS_READ, SCOPE_RUNS_WRITE, SCOPE_ADMIN, SCOPE_COUNT } scope_t;
+
+/* The Census record counters, stored once and named per dialect. */
+typedef enum counter {
+    CTR_SOURCE_RECORD_COUNT,
+    CTR_SOURCE_RECORD_UPDATES,
+    CTR_SOURCE_RECORD_DELETES,
+    CTR_SOURCE_RECORD_INVALIDS,
+    CTR_RECORDS_PROCESSED,
+    CTR_RECORDS_UPDATED,
+    CTR_RECORDS_FAILED,
+    CTR_RECORDS_INVALID,
+    CTR_COUNT
+} counter_t;
+
+typedef struct connection {
+    int64_t id, workspace_id;
+    char uuid[37];
+    const char *name, *source, *destination, *connector_type;
+    overlap_policy_t overlap;
+    int64_t run_count; /* runs recorded so far; the newest run's run_count */
+    int64_t created_at, updated_at;
+} connection_t;
+
+typedef struct run {
+    int64_t id, workspace_id, connection_id, run_count;
+    char uuid[37];
+    char connection_uuid[37];
+    run_state_t state;
+    run_result_t result;
+    int64_t created_at, updated_at, scheduled_at, started_at, completed_at; /* ms since epoch; 0 = unset */
+    const char *trigger_tag, *trigger_detail;
+    int full_sync;
+    const char *current_step;
+    int64_t counters[CTR_COUNT];
+    int64_t watermark; /* last_timestamp_synced; 0 = unset */
+    const char *message;
+    const char *error_code, *error_message, *error_detail;
+    int attempt;
+    int64_t version; /* bumped by every change; the ETag */
+} run_t;
+
+typedef struct task {
+    int64_t id, job_id;
+    char uuid[37];
+    run_state_t state;
+    run_result_t result;
+    const char *source_file_id;
+    int retry_attempts;
+    int64_t started_at, ended_at;
+    const char *error_json; /* iTwin task-error object as JSON text, or NULL */
+    const char *report_message, *report_suggested_action;
+    int64_t report_errors, report_warnings, report_other;
+    int has_report;
+} task_t;
+
+typedef struct job {
+    int64_t id, run_id;
+    char uuid[37];
+    run_state_t state;
+    run_result_t result;
+    const char *name, *connector_type, *phase;
+    int64_t started_at, ended_at;
+    task_t *tasks;
+    int ntasks;
+} job_t;
+
+/* Names as they appear in the native API; *_parse returns -1 for an unknown name. */
+const char *run_state_name(run_state_t s);
+const char *run_result_name(run_result_t r);
+const char *overlap_name(overlap_policy_t o);
+const char *scope_name(scope_t s);
+const char *counter_name(counter_t c);
+int run_state_parse(const char *s);
+int run_result_parse(const char *s);
+int overlap_parse(const char *s);
+int scope_parse(const char *s);
+int counter_parse(const char *s);
+
+/* 1 when a key holding scope `have` may do what needs `need` (admin > runs:write > runs:read). */
+int scope_allows(scope_t have, scope_t need);
+
+/* The state machine. A state may move to working/retrying (a progress update) only while not
+ * finished, and a run becomes finished only through run_finish_allowed. Returns 0 if allowed. */
+int run_transition_allowed(run_state_t from, run_state_t to);
+/* A finishing result must be set (not RESULT_NONE); skipped is only for runs that never started. */
+int run_finish_allowed(const run_t *r, run_result_t result);
+
+/* Census: status string of a run ("queued", "working", "completed", "failed", "skipped"). */
+const char *census_status(run_state_t s, run_result_t r);
+
+#endif

@@ -1,0 +1,583 @@
+/* SQLite store: opening and migrating the database, the statement table, and the
+ * group-commit writer thread. Writes are in sqlite_write.c, reads in sqlite_read.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/schema.h"
+#include "store/sqlite_int.h"
+#include "util/log.h"
+
+/* At most this many writes share one transaction; more wait for the next commit. */
+enum { WRITER_BATCH_MAX = 512 };
+
+#define RUN_COLS                                                                                                       \
+    "r.id, r.uuid, r.workspace_id, r.connection_id, c.uuid, r.run_count, r.state, r.result, r.created_at, "            \
+    "r.updated_at, r.scheduled_at, r.started_at, r.completed_at, r.trigger_tag, r.trigger_detail, r.full_sync, "       \
+    "r.current_step, r.source_record_count, r.source_record_updates, r.source_record_deletes, "                        \
+    "r.source_record_invalids, r.records_processed, r.records_updated, r.records_failed, r.records_invalid, "          \
+    "r.watermark, r.message, r.error_code, r.error_message, r.error_detail, r.attempt, r.version "                     \
+    "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
+#define CONN_COLS                                                                                                      \
+    "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at "  \
+    "FROM connections "
+#define JOB_COLS "id, uuid, run_id, name, connector_type, phase, state, result, started_at, ended_at FROM jobs "
+#define TASK_COLS                                                                                                      \
+    "id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, ended_at, error_json, has_report, "  \
+    "report_message, report_suggested_action, report_errors, report_warnings, report_other FROM tasks "
+#define RUN_FILTERS                                                                                                    \
+    " AND (?4 < 0 OR r.state = ?4) AND (?5 < 0 OR r.result = ?5) AND (?6 IS NULL OR r.trigger_tag = ?6)"             \
+    " AND (?7 = 0 OR r.created_at >= ?7) AND (?8 = 0 OR r.created_at <= ?8)"
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_WORKSPACE_INSERT] = "INSERT INTO workspaces (uuid, name, created_at) VALUES (?1, ?2, ?3)",
+    [ST_WORKSPACE_COUNT] = "SELECT count(*) FROM workspaces",
+    [ST_KEY_INSERT] = "INSERT INTO api_keys (workspace_id, name, scope, token_hash, prefix, created_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_KEY_LOOKUP] = "SELECT id, workspace_id, scope FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
+    [ST_KEY_LIST] = "SELECT id, name, scope, prefix, created_at FROM api_keys "
+                    "WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY id",
+    [ST_CONN_INSERT] = "INSERT INTO connections (uuid, workspace_id, name, source, destination, connector_type, "
+                       "overlap, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    [ST_CONN_GET] = "SELECT " CONN_COLS "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    [ST_CONN_GET_UUID] = "SELECT " CONN_COLS "WHERE uuid = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    [ST_CONN_LIST] = "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2 "
+                     "ORDER BY id LIMIT ?3",
+    [ST_CONN_UPDATE] = "UPDATE connections SET name = ?2, source = ?3, destination = ?4, connector_type = ?5, "
+                       "overlap = ?6, updated_at = ?7 WHERE id = ?1",
+    [ST_CONN_DELETE] = "UPDATE connections SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
+    [ST_CONN_BUMP] = "UPDATE connections SET run_count = run_count + 1 WHERE id = ?1 RETURNING run_count",
+    [ST_RUN_GET] = "SELECT " RUN_COLS "WHERE r.id = ?1 AND r.workspace_id = ?2",
+    [ST_RUN_GET_UUID] = "SELECT " RUN_COLS "WHERE r.uuid = ?1 AND r.workspace_id = ?2",
+    [ST_RUN_ACTIVE] = "SELECT id FROM runs WHERE connection_id = ?1 AND state < 3 ORDER BY run_count LIMIT 1",
+    [ST_RUN_BY_IDEM] = "SELECT id, idempotency_hash FROM runs WHERE connection_id = ?1 AND idempotency_key = ?2",
+    [ST_RUN_INSERT] = "INSERT INTO runs (uuid, workspace_id, connection_id, run_count, state, result, created_at, "
+                      "updated_at, scheduled_at, started_at, completed_at, trigger_tag, trigger_detail, full_sync, "
+                      "idempotency_key, idempotency_hash) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_RUN_SAVE] = "UPDATE runs SET state = ?2, result = ?3, updated_at = ?4, started_at = ?5, completed_at = ?6, "
+                    "current_step = ?7, source_record_count = ?8, source_record_updates = ?9, "
+                    "source_record_deletes = ?10, source_record_invalids = ?11, records_processed = ?12, "
+                    "records_updated = ?13, records_failed = ?14, records_invalid = ?15, watermark = ?16, "
+                    "message = ?17, error_code = ?18, error_message = ?19, error_detail = ?20, attempt = ?21, "
+                    "version = ?22 WHERE id = ?1",
+    [ST_RUN_RANGE_ASC] = "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.workspace_id = ?2 "
+                         "AND r.run_count BETWEEN ?3 AND ?4 ORDER BY r.run_count ASC",
+    [ST_RUN_RANGE_DESC] = "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.workspace_id = ?2 "
+                          "AND r.run_count BETWEEN ?3 AND ?4 ORDER BY r.run_count DESC",
+    [ST_RUN_LIST_ASC] = "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.workspace_id = ?2 "
+                        "AND r.run_count > ?3" RUN_FILTERS " ORDER BY r.run_count ASC LIMIT ?9",
+    [ST_RUN_LIST_DESC] = "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.workspace_id = ?2 "
+                         "AND r.run_count < ?3" RUN_FILTERS " ORDER BY r.run_count DESC LIMIT ?9",
+    [ST_EVENT_INSERT] = "INSERT INTO run_events (run_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
+    [ST_EVENT_LIST] = "SELECT id, run_id, at, kind, data FROM run_events WHERE run_id = ?1 AND id > ?2 "
+                      "ORDER BY id LIMIT ?3",
+    [ST_JOB_INSERT] = "INSERT INTO jobs (uuid, run_id, name, connector_type, phase, state, result, started_at, "
+                      "ended_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_JOB_GET] = "SELECT " JOB_COLS "WHERE run_id = ?1 AND uuid = ?2",
+    [ST_JOB_SAVE] = "UPDATE jobs SET name = ?2, connector_type = ?3, phase = ?4, state = ?5, result = ?6, "
+                    "started_at = ?7, ended_at = ?8 WHERE id = ?1",
+    [ST_JOB_LIST] = "SELECT " JOB_COLS "WHERE run_id = ?1 ORDER BY id",
+    [ST_TASK_INSERT] = "INSERT INTO tasks (uuid, job_id, state, result, source_file_id, retry_attempts, started_at, "
+                       "ended_at, error_json, has_report, report_message, report_suggested_action, report_errors, "
+                       "report_warnings, report_other) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_TASK_GET] = "SELECT " TASK_COLS "WHERE job_id = ?1 AND uuid = ?2",
+    [ST_TASK_SAVE] = "UPDATE tasks SET state = ?2, result = ?3, source_file_id = ?4, retry_attempts = ?5, "
+                     "started_at = ?6, ended_at = ?7, error_json = ?8, has_report = ?9, report_message = ?10, "
+                     "report_suggested_action = ?11, report_errors = ?12, report_warnings = ?13, "
+                     "report_other = ?14 WHERE id = ?1",
+    [ST_TASK_LIST] = "SELECT " TASK_COLS "WHERE job_id = ?1 ORDER BY id",
+};
+
+struct store {
+    char *path;
+    dbconn_t writer;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* signals the writer: work or stop */
+    pthread_cond_t done_cv; /* signals store_exec callers */
+    store_write_t *head, *tail;
+    int stopping;
+    store_change_cb change_cb;
+    void *change_ctx;
+};
+
+const char *store_strerror(store_err_t e)
+{
+    switch (e) {
+    case STORE_OK:
+        return "ok";
+    case STORE_NOT_FOUND:
+        return "not found";
+    case STORE_FINISHED:
+        return "the run is finished and cannot change";
+    case STORE_BAD_STATE:
+        return "the state machine does not allow this change";
+    case STORE_IDEM_REUSED:
+        return "the Idempotency-Key was used for a different request";
+    case STORE_EXISTS:
+        return "already exists";
+    case STORE_ERROR:
+        return "database error";
+    }
+    return "unknown error";
+}
+
+sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id)
+{
+    sqlite3_stmt *st = c->stmts[id];
+    if (st == NULL) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+            log_error("sqlite prepare failed stmt=%d err=\"%s\"", (int)id, sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        c->stmts[id] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+void db_close(dbconn_t *c)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    memset(c->stmts, 0, sizeof(c->stmts));
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s == NULL)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+void db_bind_time(sqlite3_stmt *st, int i, int64_t ms)
+{
+    if (ms == 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, ms);
+}
+
+const char *db_col_text(sqlite3_stmt *st, int i, arena_t *a)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t == NULL ? NULL : arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+static void col_uuid(sqlite3_stmt *st, int i, char out[IDS_UUID_LEN])
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, IDS_UUID_LEN, "%s", t ? (const char *)t : "");
+}
+
+void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = sqlite3_column_int64(st, 0);
+    col_uuid(st, 1, r->uuid);
+    r->workspace_id = sqlite3_column_int64(st, 2);
+    r->connection_id = sqlite3_column_int64(st, 3);
+    col_uuid(st, 4, r->connection_uuid);
+    r->run_count = sqlite3_column_int64(st, 5);
+    r->state = (run_state_t)sqlite3_column_int(st, 6);
+    r->result = (run_result_t)sqlite3_column_int(st, 7);
+    r->created_at = sqlite3_column_int64(st, 8);
+    r->updated_at = sqlite3_column_int64(st, 9);
+    r->scheduled_at = sqlite3_column_int64(st, 10);
+    r->started_at = sqlite3_column_int64(st, 11);
+    r->completed_at = sqlite3_column_int64(st, 12);
+    r->trigger_tag = db_col_text(st, 13, a);
+    r->trigger_detail = db_col_text(st, 14, a);
+    r->full_sync = sqlite3_column_int(st, 15);
+    r->current_step = db_col_text(st, 16, a);
+    for (int i = 0; i < CTR_COUNT; i++)
+        r->counters[i] = sqlite3_column_int64(st, 17 + i);
+    r->watermark = sqlite3_column_int64(st, 25);
+    r->message = db_col_text(st, 26, a);
+    r->error_code = db_col_text(st, 27, a);
+    r->error_message = db_col_text(st, 28, a);
+    r->error_detail = db_col_text(st, 29, a);
+    r->attempt = sqlite3_column_int(st, 30);
+    r->version = sqlite3_column_int64(st, 31);
+}
+
+void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->id = sqlite3_column_int64(st, 0);
+    col_uuid(st, 1, c->uuid);
+    c->workspace_id = sqlite3_column_int64(st, 2);
+    c->name = db_col_text(st, 3, a);
+    c->source = db_col_text(st, 4, a);
+    c->destination = db_col_text(st, 5, a);
+    c->connector_type = db_col_text(st, 6, a);
+    c->overlap = (overlap_policy_t)sqlite3_column_int(st, 7);
+    c->run_count = sqlite3_column_int64(st, 8);
+    c->created_at = sqlite3_column_int64(st, 9);
+    c->updated_at = sqlite3_column_int64(st, 10);
+}
+
+void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->id = sqlite3_column_int64(st, 0);
+    col_uuid(st, 1, j->uuid);
+    j->run_id = sqlite3_column_int64(st, 2);
+    j->name = db_col_text(st, 3, a);
+    j->connector_type = db_col_text(st, 4, a);
+    j->phase = db_col_text(st, 5, a);
+    j->state = (run_state_t)sqlite3_column_int(st, 6);
+    j->result = (run_result_t)sqlite3_column_int(st, 7);
+    j->started_at = sqlite3_column_int64(st, 8);
+    j->ended_at = sqlite3_column_int64(st, 9);
+}
+
+void db_row_task(sqlite3_stmt *st, arena_t *a, task_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->id = sqlite3_column_int64(st, 0);
+    col_uuid(st, 1, t->uuid);
+    t->job_id = sqlite3_column_int64(st, 2);
+    t->state = (run_state_t)sqlite3_column_int(st, 3);
+    t->result = (run_result_t)sqlite3_column_int(st, 4);
+    t->source_file_id = db_col_text(st, 5, a);
+    t->retry_attempts = sqlite3_column_int(st, 6);
+    t->started_at = sqlite3_column_int64(st, 7);
+    t->ended_at = sqlite3_column_int64(st, 8);
+    t->error_json = db_col_text(st, 9, a);
+    t->has_report = sqlite3_column_int(st, 10);
+    t->report_message = db_col_text(st, 11, a);
+    t->report_suggested_action = db_col_text(st, 12, a);
+    t->report_errors = sqlite3_column_int64(st, 13);
+    t->report_warnings = sqlite3_column_int64(st, 14);
+    t->report_other = sqlite3_column_int64(st, 15);
+}
+
+store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, connection_t *out)
+{
+    sqlite3_stmt *st = db_stmt(c, ST_CONN_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, ws);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        db_row_connection(st, a, out);
+        sqlite3_reset(st);
+        return STORE_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
+store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *out)
+{
+    sqlite3_stmt *st = db_stmt(c, ST_RUN_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, ws);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        db_row_run(st, a, out);
+        sqlite3_reset(st);
+        return STORE_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
+/* Opens one connection with the settings every connection needs. */
+static int db_open(const char *path, int flags, dbconn_t *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    if (sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return -1;
+    }
+    /* Debian's SQLite waits 0 ms for a lock by default; the CLI and the server share the file. */
+    sqlite3_busy_timeout(c->db, 10000);
+    /* Durability: WAL with synchronous=FULL fsyncs the WAL at every commit, so an acknowledged
+     * write survives kill -9 and power loss. */
+    const char *pragmas = (flags & SQLITE_OPEN_READONLY) ? "PRAGMA foreign_keys = ON;"
+                                                         : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                                           "PRAGMA foreign_keys = ON;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(c->db));
+        sqlite3_free(msg);
+        db_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+static int migrate(dbconn_t *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if ((size_t)version > schema_migration_count) {
+        snprintf(err, errlen, "the database is at schema version %d, newer than this syncrun (%zu); upgrade syncrun",
+                 version, schema_migration_count);
+        return -1;
+    }
+    for (size_t i = (size_t)version; i < schema_migration_count; i++) {
+        char *msg = NULL;
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %zu;", i + 1);
+        /* Each migration and its version bump commit together, or not at all. */
+        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(c->db, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration %zu failed: %s", i + 1, msg ? msg : sqlite3_errmsg(c->db));
+            sqlite3_free(msg);
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct changed {
+    int64_t *ids;
+    size_t n, cap;
+} changed_t;
+
+static void note_run(void *ctx, int64_t run_id)
+{
+    changed_t *ch = ctx;
+    for (size_t i = 0; i < ch->n; i++)
+        if (ch->ids[i] == run_id)
+            return;
+    if (ch->n == ch->cap) {
+        size_t cap = ch->cap ? ch->cap * 2 : 64;
+        int64_t *p = realloc(ch->ids, cap * sizeof(*p));
+        if (p == NULL)
+            return; /* a missed notification only delays a long-poll to its deadline */
+        ch->ids = p;
+        ch->cap = cap;
+    }
+    ch->ids[ch->n++] = run_id;
+}
+
+static int exec_sql(dbconn_t *c, const char *sql)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        log_error("sqlite exec failed sql=\"%s\" err=\"%s\"", sql, sqlite3_errmsg(c->db));
+    return rc;
+}
+
+/* Applies a batch in one transaction. Each write runs inside its own savepoint, so a write
+ * that fails changes nothing while the others in the batch still commit. */
+static void writer_apply_batch(store_t *s, store_write_t *batch, changed_t *ch)
+{
+    dbconn_t *c = &s->writer;
+    ch->n = 0;
+    int ok = exec_sql(c, "BEGIN IMMEDIATE") == SQLITE_OK;
+    for (store_write_t *w = batch; w != NULL; w = w->next_) {
+        if (!ok) {
+            w->err = STORE_ERROR;
+            continue;
+        }
+        size_t mark = ch->n;
+        exec_sql(c, "SAVEPOINT w");
+        if (db_apply_write(c, w, note_run, ch) != STORE_OK) {
+            exec_sql(c, "ROLLBACK TO w");
+            ch->n = mark;
+        }
+        exec_sql(c, "RELEASE w");
+    }
+    if (ok && exec_sql(c, "COMMIT") != SQLITE_OK) {
+        exec_sql(c, "ROLLBACK");
+        ok = 0;
+    }
+    if (!ok) {
+        for (store_write_t *w = batch; w != NULL; w = w->next_) {
+            w->err = STORE_ERROR;
+            w->err_field = NULL;
+        }
+        ch->n = 0;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    store_t *s = arg;
+    changed_t ch = {NULL, 0, 0};
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (s->head == NULL && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (s->head == NULL) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        store_write_t *batch = s->head, *last = batch;
+        for (int n = 1; n < WRITER_BATCH_MAX && last->next_ != NULL; n++)
+            last = last->next_;
+        s->head = last->next_;
+        if (s->head == NULL)
+            s->tail = NULL;
+        last->next_ = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        writer_apply_batch(s, batch, &ch);
+        if (ch.n > 0 && s->change_cb != NULL)
+            s->change_cb(s->change_ctx, ch.ids, ch.n);
+        for (store_write_t *w = batch, *next; w != NULL; w = next) {
+            next = w->next_; /* done() may free w */
+            w->next_ = NULL;
+            if (w->done != NULL)
+                w->done(w);
+        }
+    }
+    free(ch.ids);
+    return NULL;
+}
+
+int store_open(const char *path, store_t **out, char *err, size_t errlen)
+{
+    store_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->path = strdup(path);
+    if (s->path == NULL || db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->writer, err, errlen) != 0)
+        goto fail;
+    if (migrate(&s->writer, err, errlen) != 0) {
+        db_close(&s->writer);
+        goto fail;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
+    if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        db_close(&s->writer);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    free(s->path);
+    free(s);
+    return -1;
+}
+
+void store_close(store_t *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    db_close(&s->writer);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->done_cv);
+    free(s->path);
+    free(s);
+}
+
+void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx)
+{
+    s->change_cb = cb;
+    s->change_ctx = ctx;
+}
+
+void store_submit(store_t *s, store_write_t *w)
+{
+    w->next_ = NULL;
+    w->err = STORE_OK;
+    w->err_field = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->tail != NULL)
+        s->tail->next_ = w;
+    else
+        s->head = w;
+    s->tail = w;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+typedef struct exec_wait {
+    store_t *s;
+    int done;
+} exec_wait_t;
+
+static void exec_done(store_write_t *w)
+{
+    exec_wait_t *ew = w->ctx;
+    pthread_mutex_lock(&ew->s->mu);
+    ew->done = 1;
+    pthread_cond_broadcast(&ew->s->done_cv);
+    pthread_mutex_unlock(&ew->s->mu);
+}
+
+store_err_t store_exec(store_t *s, store_write_t *w)
+{
+    exec_wait_t ew = {s, 0};
+    w->done = exec_done;
+    w->ctx = &ew;
+    store_submit(s, w);
+    pthread_mutex_lock(&s->mu);
+    while (!ew.done)
+        pthread_cond_wait(&s->done_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return w->err;
+}
+
+void store_write_release(store_write_t *w)
+{
+    arena_release(&w->arena);
+}
+
+store_reader_t *store_reader_open(store_t *s)
+{
+    store_reader_t *r = calloc(1, sizeof(*r));
+    char err[256];
+    if (r == NULL)
+        return NULL;
+    if (db_open(s->path, SQLITE_OPEN_READONLY, &r->c, err, sizeof(err)) != 0) {
+        log_error("cannot open a reader on %s: %s", s->path, err);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void store_reader_close(store_reader_t *r)
+{
+    if (r == NULL)
+        return;
+    db_close(&r->c);
+    free(r);
+}
+
+int64_t store_workspace_count(store_t *s)
+{
+    store_reader_t *r = store_reader_open(s);
+    int64_t n = -1;
+    sqlite3_stmt *st = r ? db_stmt(&r->c, ST_WORKSPACE_COUNT) : NULL;
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    store_reader_close(r);
+    return n;
+}

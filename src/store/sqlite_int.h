@@ -1,0 +1,79 @@
+/* Internals shared by the SQLite store's files (open/writer, writes, reads). Not for callers. */
+#ifndef SYNCRUN_STORE_SQLITE_INT_H
+#define SYNCRUN_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Every statement the store runs, prepared once per connection. */
+typedef enum stmt_id {
+    ST_WORKSPACE_INSERT,
+    ST_WORKSPACE_COUNT,
+    ST_KEY_INSERT,
+    ST_KEY_LOOKUP,
+    ST_KEY_LIST,
+    ST_CONN_INSERT,
+    ST_CONN_GET,
+    ST_CONN_GET_UUID,
+    ST_CONN_LIST,
+    ST_CONN_UPDATE,
+    ST_CONN_DELETE,
+    ST_CONN_BUMP,
+    ST_RUN_GET,
+    ST_RUN_GET_UUID,
+    ST_RUN_ACTIVE,
+    ST_RUN_BY_IDEM,
+    ST_RUN_INSERT,
+    ST_RUN_SAVE,
+    ST_RUN_RANGE_ASC,
+    ST_RUN_RANGE_DESC,
+    ST_RUN_LIST_ASC,
+    ST_RUN_LIST_DESC,
+    ST_EVENT_INSERT,
+    ST_EVENT_LIST,
+    ST_JOB_INSERT,
+    ST_JOB_GET,
+    ST_JOB_SAVE,
+    ST_JOB_LIST,
+    ST_TASK_INSERT,
+    ST_TASK_GET,
+    ST_TASK_SAVE,
+    ST_TASK_LIST,
+    ST_COUNT
+} stmt_id_t;
+
+typedef struct dbconn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+} dbconn_t;
+
+struct store_reader {
+    dbconn_t c;
+};
+
+/* Returns the prepared (and reset) statement, or NULL after logging the error. */
+sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id);
+void db_close(dbconn_t *c);
+
+/* Binding helpers: text NULL and int 0 times bind SQL NULL where the column allows it. */
+void db_bind_text(sqlite3_stmt *st, int i, const char *s);
+void db_bind_time(sqlite3_stmt *st, int i, int64_t ms);
+const char *db_col_text(sqlite3_stmt *st, int i, arena_t *a);
+
+/* Row readers for the column lists below; strings go to the arena. */
+void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r);
+void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c);
+void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j);
+void db_row_task(sqlite3_stmt *st, arena_t *a, task_t *t);
+
+/* Single-row lookups shared by the writer and the readers. */
+store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, connection_t *out);
+store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *out);
+
+/* Applies one write inside the writer's open transaction; returns w->err. Changed run ids are
+ * appended through note_run. */
+store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void *ctx, int64_t run_id), void *ctx);
+
+#endif

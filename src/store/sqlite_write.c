@@ -1,0 +1,676 @@
+/* The writes, each applied inside the writer's transaction. Every change to a run bumps its
+ * version and appends an event: the audit trail and what long-polls wake up on. */
+#include <jansson.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+typedef struct wctx {
+    dbconn_t *c;
+    store_write_t *w;
+    int64_t now;
+    void (*note_run)(void *ctx, int64_t run_id);
+    void *note_ctx;
+} wctx_t;
+
+static store_err_t fail(store_write_t *w, store_err_t e, const char *field)
+{
+    w->err = e;
+    w->err_field = field;
+    return e;
+}
+
+static store_err_t step_done(dbconn_t *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return STORE_OK;
+    log_error("sqlite write failed err=\"%s\"", sqlite3_errmsg(c->db));
+    return rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_ERROR;
+}
+
+/* Appends an event to the run's trail; takes ownership of data. */
+static store_err_t event_add(wctx_t *x, int64_t run_id, const char *kind, json_t *data)
+{
+    char *text = json_dumps(data, JSON_COMPACT);
+    json_decref(data);
+    sqlite3_stmt *st = db_stmt(x->c, ST_EVENT_INSERT);
+    if (st == NULL || text == NULL) {
+        free(text);
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, x->now);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
+    store_err_t e = step_done(x->c, st);
+    free(text);
+    if (e == STORE_OK)
+        x->note_run(x->note_ctx, run_id);
+    return e;
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *json_time_or_null(int64_t ms)
+{
+    if (ms == 0)
+        return json_null();
+    char iso[TIME_ISO_LEN];
+    time_format_iso(ms, iso);
+    return json_string(iso);
+}
+
+static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *name)
+{
+    store_write_t *w = x->w;
+    char hash[IDS_SHA256_HEX_LEN], prefix[11];
+    ids_token(w->token);
+    ids_sha256_hex(w->token, strlen(w->token), hash);
+    snprintf(prefix, sizeof(prefix), "%s", w->token);
+    sqlite3_stmt *st = db_stmt(x->c, ST_KEY_INSERT);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, ws);
+    db_bind_text(st, 2, name);
+    sqlite3_bind_int(st, 3, (int)scope);
+    sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, prefix, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    w->key_id = sqlite3_last_insert_rowid(x->c->db);
+    return STORE_OK;
+}
+
+static store_err_t workspace_create(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    sqlite3_stmt *st = db_stmt(x->c, ST_WORKSPACE_INSERT);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    ids_uuid_v4(w->workspace_uuid);
+    sqlite3_bind_text(st, 1, w->workspace_uuid, -1, SQLITE_TRANSIENT);
+    db_bind_text(st, 2, w->name ? w->name : "default");
+    sqlite3_bind_int64(st, 3, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return fail(w, e, "name");
+    w->workspace_id = sqlite3_last_insert_rowid(x->c->db);
+    return key_insert(x, w->workspace_id, SCOPE_ADMIN, "admin");
+}
+
+static store_err_t connection_save(wctx_t *x, const connection_t *cn)
+{
+    sqlite3_stmt *st = db_stmt(x->c, ST_CONN_UPDATE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, cn->id);
+    db_bind_text(st, 2, cn->name);
+    db_bind_text(st, 3, cn->source);
+    db_bind_text(st, 4, cn->destination);
+    db_bind_text(st, 5, cn->connector_type);
+    sqlite3_bind_int(st, 6, (int)cn->overlap);
+    sqlite3_bind_int64(st, 7, cn->updated_at);
+    return step_done(x->c, st);
+}
+
+static store_err_t connection_create(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    sqlite3_stmt *st = db_stmt(x->c, ST_CONN_INSERT);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    char uuid[IDS_UUID_LEN];
+    ids_uuid_v4(uuid);
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, w->workspace_id);
+    db_bind_text(st, 3, w->conn.name);
+    db_bind_text(st, 4, w->conn.source);
+    db_bind_text(st, 5, w->conn.destination);
+    db_bind_text(st, 6, w->conn.connector_type);
+    sqlite3_bind_int(st, 7, (int)w->conn.overlap);
+    sqlite3_bind_int64(st, 8, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    int64_t id = sqlite3_last_insert_rowid(x->c->db);
+    e = db_connection_get(x->c, w->workspace_id, id, &w->arena, &w->conn);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+static store_err_t connection_update(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    connection_t cur;
+    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cur);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    if (w->mask & CONN_F_NAME)
+        cur.name = w->conn.name;
+    if (w->mask & CONN_F_SOURCE)
+        cur.source = w->conn.source;
+    if (w->mask & CONN_F_DESTINATION)
+        cur.destination = w->conn.destination;
+    if (w->mask & CONN_F_CONNECTOR_TYPE)
+        cur.connector_type = w->conn.connector_type;
+    if (w->mask & CONN_F_OVERLAP)
+        cur.overlap = w->conn.overlap;
+    cur.updated_at = x->now;
+    if ((e = connection_save(x, &cur)) != STORE_OK)
+        return fail(w, e, NULL);
+    e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &w->conn);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+static store_err_t connection_delete(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    connection_t cur;
+    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cur);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    sqlite3_stmt *st = db_stmt(x->c, ST_CONN_DELETE);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->id);
+    sqlite3_bind_int64(st, 2, x->now);
+    e = step_done(x->c, st);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+/* Writes every mutable column of r (already merged) back, with a new version. */
+static store_err_t run_save(wctx_t *x, run_t *r)
+{
+    r->version++;
+    r->updated_at = x->now;
+    sqlite3_stmt *st = db_stmt(x->c, ST_RUN_SAVE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int(st, 2, (int)r->state);
+    sqlite3_bind_int(st, 3, (int)r->result);
+    sqlite3_bind_int64(st, 4, r->updated_at);
+    db_bind_time(st, 5, r->started_at);
+    db_bind_time(st, 6, r->completed_at);
+    db_bind_text(st, 7, r->current_step);
+    for (int i = 0; i < CTR_COUNT; i++)
+        sqlite3_bind_int64(st, 8 + i, r->counters[i]);
+    db_bind_time(st, 16, r->watermark);
+    db_bind_text(st, 17, r->message);
+    db_bind_text(st, 18, r->error_code);
+    db_bind_text(st, 19, r->error_message);
+    db_bind_text(st, 20, r->error_detail);
+    sqlite3_bind_int(st, 21, r->attempt);
+    sqlite3_bind_int64(st, 22, r->version);
+    return step_done(x->c, st);
+}
+
+static json_t *trigger_json(const run_t *r)
+{
+    return json_pack("{s:s, s:o, s:o, s:o, s:b}", "state", run_state_name(r->state), "result",
+                     json_str_or_null(run_result_name(r->result)), "trigger_tag", json_str_or_null(r->trigger_tag),
+                     "trigger_detail", json_str_or_null(r->trigger_detail), "full_sync", r->full_sync);
+}
+
+static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t state, run_result_t result)
+{
+    store_write_t *w = x->w;
+    const store_trigger_t *t = &w->trigger;
+    sqlite3_stmt *st = db_stmt(x->c, ST_CONN_BUMP);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, cn->id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return STORE_ERROR;
+    }
+    int64_t run_count = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+
+    char uuid[IDS_UUID_LEN];
+    ids_uuid_v4(uuid);
+    if ((st = db_stmt(x->c, ST_RUN_INSERT)) == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, w->workspace_id);
+    sqlite3_bind_int64(st, 3, cn->id);
+    sqlite3_bind_int64(st, 4, run_count);
+    sqlite3_bind_int(st, 5, (int)state);
+    sqlite3_bind_int(st, 6, (int)result);
+    sqlite3_bind_int64(st, 7, x->now);
+    sqlite3_bind_int64(st, 8, t->scheduled_at ? t->scheduled_at : x->now);
+    db_bind_time(st, 9, state == RUN_WORKING ? x->now : 0);
+    db_bind_time(st, 10, state == RUN_FINISHED ? x->now : 0);
+    db_bind_text(st, 11, t->tag);
+    db_bind_text(st, 12, t->detail);
+    sqlite3_bind_int(st, 13, t->full_sync ? 1 : 0);
+    db_bind_text(st, 14, t->idempotency_key);
+    db_bind_text(st, 15, t->idempotency_hash);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return e;
+    int64_t id = sqlite3_last_insert_rowid(x->c->db);
+    if ((e = db_run_get(x->c, w->workspace_id, id, &w->arena, &w->run)) != STORE_OK)
+        return e;
+    return event_add(x, id, result == RESULT_SKIPPED ? "skipped" : "created", trigger_json(&w->run));
+}
+
+static store_err_t run_trigger(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    connection_t cn;
+    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cn);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+
+    sqlite3_stmt *st;
+    if (w->trigger.idempotency_key != NULL) {
+        if ((st = db_stmt(x->c, ST_RUN_BY_IDEM)) == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_int64(st, 1, cn.id);
+        sqlite3_bind_text(st, 2, w->trigger.idempotency_key, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            const char *h = (const char *)sqlite3_column_text(st, 1);
+            int same = h != NULL && w->trigger.idempotency_hash != NULL && strcmp(h, w->trigger.idempotency_hash) == 0;
+            sqlite3_reset(st);
+            if (!same)
+                return fail(w, STORE_IDEM_REUSED, "Idempotency-Key");
+            w->trigger_outcome = TRIGGER_REPLAYED;
+            e = db_run_get(x->c, w->workspace_id, id, &w->arena, &w->run);
+            return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+        }
+        sqlite3_reset(st);
+    }
+
+    if ((st = db_stmt(x->c, ST_RUN_ACTIVE)) == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, cn.id);
+    int64_t active = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+
+    run_state_t state = w->trigger.initial_state == RUN_WORKING ? RUN_WORKING : RUN_QUEUED;
+    run_result_t result = RESULT_NONE;
+    w->trigger_outcome = TRIGGER_CREATED;
+    if (active != 0) {
+        switch (cn.overlap) {
+        case OVERLAP_ATTACH:
+            w->trigger_outcome = TRIGGER_ATTACHED;
+            e = db_run_get(x->c, w->workspace_id, active, &w->arena, &w->run);
+            return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+        case OVERLAP_SKIP:
+            w->trigger_outcome = TRIGGER_SKIPPED;
+            state = RUN_FINISHED;
+            result = RESULT_SKIPPED;
+            break;
+        default: /* queue: waits its turn behind the active run */
+            state = RUN_QUEUED;
+            break;
+        }
+    }
+    e = run_insert(x, &cn, state, result);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+/* Loads the run addressed by w and refuses finished ones. */
+static store_err_t load_live_run(wctx_t *x, run_t *r)
+{
+    store_write_t *w = x->w;
+    store_err_t e = db_run_get(x->c, w->workspace_id, w->id, &w->arena, r);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    if (r->state == RUN_FINISHED)
+        return fail(w, STORE_FINISHED, NULL);
+    return STORE_OK;
+}
+
+/* Copies the counters, message and error selected by mask from src into r, recording them in ev. */
+static void merge_fields(run_t *r, const run_t *src, unsigned mask, json_t *ev)
+{
+    json_t *ctrs = NULL;
+    for (int i = 0; i < CTR_COUNT; i++) {
+        if (mask & (RUN_F_COUNTER0 << i)) {
+            r->counters[i] = src->counters[i];
+            if (ctrs == NULL)
+                ctrs = json_object();
+            json_object_set_new(ctrs, counter_name((counter_t)i), json_integer(src->counters[i]));
+        }
+    }
+    if (ctrs != NULL)
+        json_object_set_new(ev, "counters", ctrs);
+    if (mask & RUN_F_STEP) {
+        r->current_step = src->current_step;
+        json_object_set_new(ev, "current_step", json_str_or_null(src->current_step));
+    }
+    if (mask & RUN_F_WATERMARK) {
+        r->watermark = src->watermark;
+        json_object_set_new(ev, "last_timestamp_synced", json_time_or_null(src->watermark));
+    }
+    if (mask & RUN_F_MESSAGE) {
+        r->message = src->message;
+        json_object_set_new(ev, "message", json_str_or_null(src->message));
+    }
+    if (mask & RUN_F_ERROR) {
+        r->error_code = src->error_code;
+        r->error_message = src->error_message;
+        r->error_detail = src->error_detail;
+        json_object_set_new(ev, "error",
+                            json_pack("{s:o, s:o, s:o}", "code", json_str_or_null(src->error_code), "message",
+                                      json_str_or_null(src->error_message), "detail",
+                                      json_str_or_null(src->error_detail)));
+    }
+}
+
+static store_err_t run_update(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    run_t r;
+    store_err_t e = load_live_run(x, &r);
+    if (e != STORE_OK)
+        return e;
+    json_t *ev = json_object();
+    if (w->mask & RUN_F_STATE) {
+        run_state_t to = w->run.state;
+        if (run_transition_allowed(r.state, to) != 0) {
+            json_decref(ev);
+            return fail(w, STORE_BAD_STATE, "state");
+        }
+        if (to == RUN_RETRYING && r.state != RUN_RETRYING)
+            r.attempt++;
+        if (to != RUN_QUEUED && r.started_at == 0)
+            r.started_at = x->now;
+        if (to != r.state)
+            json_object_set_new(ev, "state", json_string(run_state_name(to)));
+        r.state = to;
+    }
+    merge_fields(&r, &w->run, w->mask & ~(unsigned)RUN_F_ERROR, ev);
+    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, "updated", ev)) != STORE_OK)
+        return fail(w, e, NULL);
+    w->run = r;
+    return STORE_OK;
+}
+
+static store_err_t run_finish(wctx_t *x, run_result_t result, const char *kind)
+{
+    store_write_t *w = x->w;
+    run_t r;
+    store_err_t e = load_live_run(x, &r);
+    if (e != STORE_OK)
+        return e;
+    if (run_finish_allowed(&r, result) != 0)
+        return fail(w, STORE_BAD_STATE, "result");
+    json_t *ev = json_object();
+    json_object_set_new(ev, "result", json_string(run_result_name(result)));
+    merge_fields(&r, &w->run, w->mask, ev);
+    r.state = RUN_FINISHED;
+    r.result = result;
+    r.completed_at = x->now;
+    r.current_step = NULL; /* Census: the step is only available while the run is not completed */
+    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, kind, ev)) != STORE_OK)
+        return fail(w, e, NULL);
+    w->run = r;
+    return STORE_OK;
+}
+
+/* Loads the live run of a job/task write and its job (by uuid) when job_uuid is set. */
+static store_err_t load_job(wctx_t *x, run_t *r, job_t *j)
+{
+    store_write_t *w = x->w;
+    store_err_t e = load_live_run(x, r);
+    if (e != STORE_OK)
+        return e;
+    sqlite3_stmt *st = db_stmt(x->c, ST_JOB_GET);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, w->job.uuid, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        db_row_job(st, &w->arena, j);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return fail(w, rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR, "job");
+    return STORE_OK;
+}
+
+/* Applies a unit's (job's or task's) state change: times follow the state; a finished unit needs a
+ * result and keeps it. Returns 0, or -1 when the change is not allowed. */
+static int unit_state(wctx_t *x, run_state_t *state, run_result_t *result, int64_t *started, int64_t *ended,
+                      run_state_t to, run_result_t res)
+{
+    if (*state == RUN_FINISHED)
+        return -1;
+    if (to == RUN_FINISHED) {
+        if (res == RESULT_NONE)
+            return -1;
+        *ended = x->now;
+        if (*started == 0)
+            *started = x->now;
+    } else {
+        if (res != RESULT_NONE)
+            return -1;
+        if (to != RUN_QUEUED && *started == 0)
+            *started = x->now;
+    }
+    *state = to;
+    *result = res;
+    return 0;
+}
+
+static json_t *unit_json(const char *uuid, run_state_t s, run_result_t r)
+{
+    return json_pack("{s:s, s:s, s:o}", "id", uuid, "state", run_state_name(s), "result",
+                     json_str_or_null(run_result_name(r)));
+}
+
+static store_err_t job_save(wctx_t *x, const job_t *j)
+{
+    sqlite3_stmt *st = db_stmt(x->c, ST_JOB_SAVE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, j->id);
+    db_bind_text(st, 2, j->name);
+    db_bind_text(st, 3, j->connector_type);
+    db_bind_text(st, 4, j->phase);
+    sqlite3_bind_int(st, 5, (int)j->state);
+    sqlite3_bind_int(st, 6, (int)j->result);
+    db_bind_time(st, 7, j->started_at);
+    db_bind_time(st, 8, j->ended_at);
+    return step_done(x->c, st);
+}
+
+static store_err_t job_write(wctx_t *x, int create)
+{
+    store_write_t *w = x->w;
+    run_t r;
+    job_t j;
+    store_err_t e;
+    if (create) {
+        if ((e = load_live_run(x, &r)) != STORE_OK)
+            return e;
+        memset(&j, 0, sizeof(j));
+        ids_uuid_v4(j.uuid);
+        j.run_id = r.id;
+        j.name = w->job.name;
+        j.connector_type = w->job.connector_type;
+        j.phase = w->job.phase;
+        j.state = RUN_QUEUED;
+        if (unit_state(x, &j.state, &j.result, &j.started_at, &j.ended_at, w->job.state, w->job.result) != 0)
+            return fail(w, STORE_BAD_STATE, w->job.result == RESULT_NONE ? "result" : "state");
+        sqlite3_stmt *st = db_stmt(x->c, ST_JOB_INSERT);
+        if (st == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_text(st, 1, j.uuid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, r.id);
+        db_bind_text(st, 3, j.name);
+        db_bind_text(st, 4, j.connector_type);
+        db_bind_text(st, 5, j.phase);
+        sqlite3_bind_int(st, 6, (int)j.state);
+        sqlite3_bind_int(st, 7, (int)j.result);
+        db_bind_time(st, 8, j.started_at);
+        db_bind_time(st, 9, j.ended_at);
+        if ((e = step_done(x->c, st)) != STORE_OK)
+            return fail(w, e, NULL);
+        j.id = sqlite3_last_insert_rowid(x->c->db);
+    } else {
+        if ((e = load_job(x, &r, &j)) != STORE_OK)
+            return e;
+        if (w->mask & JOB_F_STATE) {
+            if (unit_state(x, &j.state, &j.result, &j.started_at, &j.ended_at, w->job.state, w->job.result) != 0)
+                return fail(w, STORE_BAD_STATE, j.state == RUN_FINISHED ? "state" : "result");
+        }
+        if (w->mask & JOB_F_NAME)
+            j.name = w->job.name;
+        if (w->mask & JOB_F_CONNECTOR)
+            j.connector_type = w->job.connector_type;
+        if (w->mask & JOB_F_PHASE)
+            j.phase = w->job.phase;
+        if ((e = job_save(x, &j)) != STORE_OK)
+            return fail(w, e, NULL);
+    }
+    /* A job changes its run: bump the run's version so watchers and caches see it. */
+    if ((e = run_save(x, &r)) != STORE_OK ||
+        (e = event_add(x, r.id, create ? "job_created" : "job_updated", unit_json(j.uuid, j.state, j.result))) !=
+            STORE_OK)
+        return fail(w, e, NULL);
+    w->job = j;
+    w->run = r;
+    return STORE_OK;
+}
+
+static void task_apply_fields(task_t *t, const task_t *src, unsigned mask)
+{
+    if (mask & TASK_F_SOURCE_FILE)
+        t->source_file_id = src->source_file_id;
+    if (mask & TASK_F_RETRIES)
+        t->retry_attempts = src->retry_attempts;
+    if (mask & TASK_F_ERROR)
+        t->error_json = src->error_json;
+    if (mask & TASK_F_REPORT) {
+        t->has_report = src->has_report;
+        t->report_message = src->report_message;
+        t->report_suggested_action = src->report_suggested_action;
+        t->report_errors = src->report_errors;
+        t->report_warnings = src->report_warnings;
+        t->report_other = src->report_other;
+    }
+}
+
+static void task_bind(sqlite3_stmt *st, int first, const task_t *t)
+{
+    sqlite3_bind_int(st, first, (int)t->state);
+    sqlite3_bind_int(st, first + 1, (int)t->result);
+    db_bind_text(st, first + 2, t->source_file_id);
+    sqlite3_bind_int(st, first + 3, t->retry_attempts);
+    db_bind_time(st, first + 4, t->started_at);
+    db_bind_time(st, first + 5, t->ended_at);
+    db_bind_text(st, first + 6, t->error_json);
+    sqlite3_bind_int(st, first + 7, t->has_report);
+    db_bind_text(st, first + 8, t->report_message);
+    db_bind_text(st, first + 9, t->report_suggested_action);
+    sqlite3_bind_int64(st, first + 10, t->report_errors);
+    sqlite3_bind_int64(st, first + 11, t->report_warnings);
+    sqlite3_bind_int64(st, first + 12, t->report_other);
+}
+
+static store_err_t task_write(wctx_t *x, int create)
+{
+    store_write_t *w = x->w;
+    run_t r;
+    job_t j;
+    task_t t;
+    store_err_t e = load_job(x, &r, &j);
+    if (e != STORE_OK)
+        return e;
+    sqlite3_stmt *st;
+    if (create) {
+        memset(&t, 0, sizeof(t));
+        ids_uuid_v4(t.uuid);
+        t.job_id = j.id;
+        t.state = RUN_QUEUED;
+        task_apply_fields(&t, &w->task, w->mask | TASK_F_SOURCE_FILE | TASK_F_RETRIES);
+        if (unit_state(x, &t.state, &t.result, &t.started_at, &t.ended_at, w->task.state, w->task.result) != 0)
+            return fail(w, STORE_BAD_STATE, w->task.result == RESULT_NONE ? "result" : "state");
+        if ((st = db_stmt(x->c, ST_TASK_INSERT)) == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_text(st, 1, t.uuid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, j.id);
+        task_bind(st, 3, &t);
+        if ((e = step_done(x->c, st)) != STORE_OK)
+            return fail(w, e, NULL);
+        t.id = sqlite3_last_insert_rowid(x->c->db);
+    } else {
+        if ((st = db_stmt(x->c, ST_TASK_GET)) == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_int64(st, 1, j.id);
+        sqlite3_bind_text(st, 2, w->task.uuid, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            db_row_task(st, &w->arena, &t);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+            return fail(w, rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR, "task");
+        if ((w->mask & TASK_F_STATE) &&
+            unit_state(x, &t.state, &t.result, &t.started_at, &t.ended_at, w->task.state, w->task.result) != 0)
+            return fail(w, STORE_BAD_STATE, t.state == RUN_FINISHED ? "state" : "result");
+        task_apply_fields(&t, &w->task, w->mask);
+        if ((st = db_stmt(x->c, ST_TASK_SAVE)) == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_int64(st, 1, t.id);
+        task_bind(st, 2, &t);
+        if ((e = step_done(x->c, st)) != STORE_OK)
+            return fail(w, e, NULL);
+    }
+    json_t *ev = unit_json(t.uuid, t.state, t.result);
+    json_object_set_new(ev, "job", json_string(j.uuid));
+    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, create ? "task_created" : "task_updated", ev)))
+        return fail(w, e, NULL);
+    w->task = t;
+    w->job = j;
+    w->run = r;
+    return STORE_OK;
+}
+
+store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void *ctx, int64_t run_id), void *ctx)
+{
+    wctx_t x = {c, w, time_now_ms(), note_run, ctx};
+    w->err = STORE_OK;
+    w->err_field = NULL;
+    switch (w->op) {
+    case OP_WORKSPACE_CREATE:
+        return workspace_create(&x);
+    case OP_KEY_CREATE:
+        return key_insert(&x, w->workspace_id, w->key_scope, w->name);
+    case OP_CONNECTION_CREATE:
+        return connection_create(&x);
+    case OP_CONNECTION_UPDATE:
+        return connection_update(&x);
+    case OP_CONNECTION_DELETE:
+        return connection_delete(&x);
+    case OP_RUN_TRIGGER:
+        return run_trigger(&x);
+    case OP_RUN_UPDATE:
+        return run_update(&x);
+    case OP_RUN_FINISH:
+        return run_finish(&x, w->run.result, "finished");
+    case OP_RUN_CANCEL:
+        return run_finish(&x, RESULT_CANCELED, "canceled");
+    case OP_JOB_CREATE:
+        return job_write(&x, 1);
+    case OP_JOB_UPDATE:
+        return job_write(&x, 0);
+    case OP_TASK_CREATE:
+        return task_write(&x, 1);
+    case OP_TASK_UPDATE:
+        return task_write(&x, 0);
+    }
+    return fail(w, STORE_ERROR, NULL);
+}

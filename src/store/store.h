@@ -1,0 +1,208 @@
+/* The store: the only module that speaks SQL. One writer thread applies writes in
+ * batches (group commit: one transaction and one fsync for many requests) and reports
+ * each write when it is durable; readers use their own connections and never wait
+ * for the writer (SQLite WAL).
+ *
+ * Ownership: strings a caller passes in must stay valid until the write is done.
+ * Everything a read returns is allocated in the caller's arena. */
+#ifndef SYNCRUN_STORE_STORE_H
+#define SYNCRUN_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/run.h"
+#include "util/arena.h"
+#include "util/ids.h"
+
+typedef struct store store_t;
+typedef struct store_reader store_reader_t;
+
+typedef enum store_err {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,   /* no such object in this workspace */
+    STORE_FINISHED,    /* the run is finished and immutable */
+    STORE_BAD_STATE,   /* the state machine refuses this change (field says which) */
+    STORE_IDEM_REUSED, /* Idempotency-Key reused with a different request */
+    STORE_EXISTS,      /* a unique value is taken (field says which) */
+    STORE_ERROR        /* the database failed; see the log */
+} store_err_t;
+
+const char *store_strerror(store_err_t e);
+
+/* Opens (creating if needed) the database at path, applies pending migrations and starts the
+ * writer thread. Returns 0, or -1 with a message in err. */
+int store_open(const char *path, store_t **out, char *err, size_t errlen);
+/* Finishes every submitted write, stops the writer and closes the database. */
+void store_close(store_t *s);
+/* Number of workspaces (0 on a fresh database). */
+int64_t store_workspace_count(store_t *s);
+
+/* Called on the writer thread after each commit with the ids of the runs it changed. */
+typedef void (*store_change_cb)(void *ctx, const int64_t *run_ids, size_t n);
+void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx);
+
+/* ---- writes ---- */
+
+typedef enum store_op {
+    OP_WORKSPACE_CREATE, /* in: name, key_scope=admin; out: workspace_id, workspace_uuid, token, key_id */
+    OP_KEY_CREATE,       /* in: workspace_id, key_scope, key_name; out: token, key_id */
+    OP_CONNECTION_CREATE, /* in: workspace_id, conn (name, source, destination, connector_type, overlap); out: conn */
+    OP_CONNECTION_UPDATE, /* in: workspace_id, id, mask of CONN_F_*, conn; out: conn */
+    OP_CONNECTION_DELETE, /* in: workspace_id, id */
+    OP_RUN_TRIGGER, /* in: workspace_id, id (connection), trigger; out: run, trigger_outcome */
+    OP_RUN_UPDATE,  /* in: workspace_id, id (run), mask of RUN_F_*, run fields; out: run */
+    OP_RUN_FINISH,  /* in: workspace_id, id (run), mask (counters, message, error), run.result...; out: run */
+    OP_RUN_CANCEL,  /* in: workspace_id, id (run), run.message (optional reason); out: run */
+    OP_JOB_CREATE,  /* in: workspace_id, id (run), job; out: job */
+    OP_JOB_UPDATE,  /* in: workspace_id, id (run), job.id, mask of JOB_F_*; out: job */
+    OP_TASK_CREATE, /* in: workspace_id, id (run), job.id, task; out: task */
+    OP_TASK_UPDATE, /* in: workspace_id, id (run), job.id, task.id, mask of TASK_F_*; out: task */
+} store_op_t;
+
+enum {
+    CONN_F_NAME = 1 << 0,
+    CONN_F_SOURCE = 1 << 1,
+    CONN_F_DESTINATION = 1 << 2,
+    CONN_F_CONNECTOR_TYPE = 1 << 3,
+    CONN_F_OVERLAP = 1 << 4,
+};
+
+enum {
+    RUN_F_STATE = 1 << 0,
+    RUN_F_STEP = 1 << 1,
+    RUN_F_WATERMARK = 1 << 2,
+    RUN_F_MESSAGE = 1 << 3,
+    RUN_F_ERROR = 1 << 4,       /* error_code, error_message, error_detail */
+    RUN_F_COUNTER0 = 1 << 8,    /* RUN_F_COUNTER0 << c for counter c */
+};
+
+enum {
+    JOB_F_STATE = 1 << 0,  /* state (+ result when finished) */
+    JOB_F_NAME = 1 << 1,
+    JOB_F_CONNECTOR = 1 << 2,
+    JOB_F_PHASE = 1 << 3,
+};
+
+enum {
+    TASK_F_STATE = 1 << 0, /* state (+ result when finished) */
+    TASK_F_SOURCE_FILE = 1 << 1,
+    TASK_F_RETRIES = 1 << 2,
+    TASK_F_ERROR = 1 << 3,
+    TASK_F_REPORT = 1 << 4,
+};
+
+typedef enum trigger_outcome {
+    TRIGGER_CREATED,  /* a new run */
+    TRIGGER_SKIPPED,  /* a new run, recorded finished/skipped because another was in progress */
+    TRIGGER_ATTACHED, /* no new run: `run` is the one in progress (overlap policy attach) */
+    TRIGGER_REPLAYED, /* no new run: `run` was created earlier with the same Idempotency-Key */
+} trigger_outcome_t;
+
+typedef struct store_trigger {
+    const char *tag, *detail;      /* sync_trigger_reason ui_tag / ui_detail */
+    int full_sync;
+    int64_t scheduled_at;          /* 0 = now */
+    run_state_t initial_state;     /* RUN_QUEUED or RUN_WORKING */
+    const char *idempotency_key;   /* NULL = none */
+    const char *idempotency_hash;  /* fingerprint of the request, to detect reuse */
+} store_trigger_t;
+
+typedef struct store_write store_write_t;
+struct store_write {
+    store_op_t op;
+    int64_t workspace_id;
+    int64_t id; /* the connection or run the op addresses */
+    unsigned mask;
+
+    const char *name; /* workspace name, or key name */
+    scope_t key_scope;
+    connection_t conn;
+    store_trigger_t trigger;
+    run_t run;
+    job_t job;
+    task_t task;
+
+    /* results, valid in done() */
+    store_err_t err;
+    const char *err_field; /* static string naming the field an error is about, or NULL */
+    trigger_outcome_t trigger_outcome;
+    int64_t key_id;
+    char workspace_uuid[IDS_UUID_LEN];
+    char token[IDS_TOKEN_LEN];
+    arena_t arena; /* owns the strings of the results; freed by store_write_release */
+
+    /* called on the writer thread once the write is durable (or failed); may be NULL */
+    void (*done)(store_write_t *w);
+    void *ctx;
+
+    store_write_t *next_; /* private: the writer's queue */
+};
+
+/* Queues w; w->done runs on the writer thread when it is durable. w must stay alive until then. */
+void store_submit(store_t *s, store_write_t *w);
+/* Submits w and waits for it; returns w->err. For the CLI and tests. */
+store_err_t store_exec(store_t *s, store_write_t *w);
+/* Frees what the results of w hold. */
+void store_write_release(store_write_t *w);
+
+/* ---- reads: each thread uses its own reader ---- */
+
+store_reader_t *store_reader_open(store_t *s);
+void store_reader_close(store_reader_t *r);
+
+typedef struct api_key_info {
+    int64_t key_id, workspace_id;
+    scope_t scope;
+} api_key_info_t;
+
+typedef struct api_key_row {
+    int64_t id;
+    const char *name;
+    scope_t scope;
+    const char *prefix; /* the first characters of the token, to recognise it */
+    int64_t created_at;
+} api_key_row_t;
+
+/* Finds the key whose token is `token`; STORE_NOT_FOUND when none (or revoked). */
+store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_t *out);
+store_err_t store_key_list(store_reader_t *r, int64_t ws, arena_t *a, api_key_row_t **out, int *n);
+
+store_err_t store_connection_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, connection_t *out);
+store_err_t store_connection_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, connection_t *out);
+/* Connections with id > after_id, in id order, at most limit. */
+store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a,
+                                  connection_t **out, int *n);
+
+store_err_t store_run_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, run_t *out);
+store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, run_t *out);
+/* Runs of a connection with lo <= run_count <= hi, ascending or descending (page arithmetic). */
+store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc,
+                            arena_t *a, run_t **out, int *n);
+
+typedef struct run_filter {
+    int state;           /* -1 = any */
+    int result;          /* -1 = any */
+    const char *trigger; /* ui_tag, NULL = any */
+    int64_t since, until; /* created_at bounds in ms, inclusive; 0 = unbounded */
+    int asc;             /* order by run_count */
+    int64_t after;       /* keyset cursor: run_count strictly after this in the order; 0 = start */
+    int limit;
+} run_filter_t;
+
+/* Runs of a connection matching f. Keyset-paginated: cost does not grow with the position. */
+store_err_t store_run_list(store_reader_t *r, int64_t ws, int64_t conn_id, const run_filter_t *f, arena_t *a,
+                           run_t **out, int *n);
+
+typedef struct run_event {
+    int64_t id, run_id, at;
+    const char *kind;
+    const char *data; /* JSON object text */
+} run_event_t;
+
+store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int64_t after_id, int limit, arena_t *a,
+                             run_event_t **out, int *n);
+/* Jobs of a run, each with its tasks, in creation order. */
+store_err_t store_job_list(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, job_t **out, int *n);
+
+#endif
