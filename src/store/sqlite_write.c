@@ -28,6 +28,9 @@ static store_err_t step_done(dbconn_t *c, sqlite3_stmt *st)
     sqlite3_reset(st);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW)
         return STORE_OK;
+    /* A missing parent (workspace, connection) is a not-found, not a database failure. */
+    if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return STORE_NOT_FOUND;
     log_error("sqlite write failed err=\"%s\"", sqlite3_errmsg(c->db));
     return rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_ERROR;
 }
@@ -186,11 +189,9 @@ static store_err_t connection_delete(wctx_t *x)
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
 
-/* Writes every mutable column of r (already merged) back, with a new version. */
-static store_err_t run_save(wctx_t *x, run_t *r)
+/* Writes every mutable column of r back exactly as given. */
+static store_err_t run_save_as_is(wctx_t *x, const run_t *r)
 {
-    r->version++;
-    r->updated_at = x->now;
     sqlite3_stmt *st = db_stmt(x->c, ST_RUN_SAVE);
     if (st == NULL)
         return STORE_ERROR;
@@ -213,6 +214,15 @@ static store_err_t run_save(wctx_t *x, run_t *r)
     return step_done(x->c, st);
 }
 
+/* Writes every mutable column of r (already merged) back, with a new version. */
+static store_err_t run_save(wctx_t *x, run_t *r)
+{
+    r->version++;
+    r->updated_at = x->now;
+    return run_save_as_is(x, r);
+}
+
+
 static json_t *trigger_json(const run_t *r)
 {
     return json_pack("{s:s, s:o, s:o, s:o, s:b}", "state", run_state_name(r->state), "result",
@@ -220,7 +230,9 @@ static json_t *trigger_json(const run_t *r)
                      "trigger_detail", json_str_or_null(r->trigger_detail), "full_sync", r->full_sync);
 }
 
-static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t state, run_result_t result)
+/* Inserts the connection's next run (created at `created`), and its first event `kind`. */
+static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t state, run_result_t result,
+                              int64_t created, const char *kind)
 {
     store_write_t *w = x->w;
     const store_trigger_t *t = &w->trigger;
@@ -245,10 +257,10 @@ static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t sta
     sqlite3_bind_int64(st, 4, run_count);
     sqlite3_bind_int(st, 5, (int)state);
     sqlite3_bind_int(st, 6, (int)result);
-    sqlite3_bind_int64(st, 7, x->now);
-    sqlite3_bind_int64(st, 8, t->scheduled_at ? t->scheduled_at : x->now);
-    db_bind_time(st, 9, state == RUN_WORKING ? x->now : 0);
-    db_bind_time(st, 10, state == RUN_FINISHED ? x->now : 0);
+    sqlite3_bind_int64(st, 7, created);
+    sqlite3_bind_int64(st, 8, t->scheduled_at ? t->scheduled_at : created);
+    db_bind_time(st, 9, state == RUN_WORKING ? created : 0);
+    db_bind_time(st, 10, state == RUN_FINISHED ? created : 0);
     db_bind_text(st, 11, t->tag);
     db_bind_text(st, 12, t->detail);
     sqlite3_bind_int(st, 13, t->full_sync ? 1 : 0);
@@ -260,7 +272,7 @@ static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t sta
     int64_t id = sqlite3_last_insert_rowid(x->c->db);
     if ((e = db_run_get(x->c, w->workspace_id, id, &w->arena, &w->run)) != STORE_OK)
         return e;
-    return event_add(x, id, result == RESULT_SKIPPED ? "skipped" : "created", trigger_json(&w->run));
+    return event_add(x, id, kind, trigger_json(&w->run));
 }
 
 static store_err_t run_trigger(wctx_t *x)
@@ -316,8 +328,38 @@ static store_err_t run_trigger(wctx_t *x)
             break;
         }
     }
-    e = run_insert(x, &cn, state, result);
+    e = run_insert(x, &cn, state, result, x->now, result == RESULT_SKIPPED ? "skipped" : "created");
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+/* Records a run of the past with every field as given (demo data, history imports). */
+static store_err_t run_record(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    const run_t *in = &w->run;
+    connection_t cn;
+    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cn);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    if ((in->state == RUN_FINISHED) != (in->result != RESULT_NONE) || in->created_at <= 0)
+        return fail(w, STORE_BAD_STATE, in->created_at <= 0 ? "created_at" : "result");
+    w->trigger.tag = in->trigger_tag;
+    w->trigger.detail = in->trigger_detail;
+    w->trigger.full_sync = in->full_sync;
+    w->trigger.scheduled_at = in->scheduled_at;
+    run_t rec = *in;
+    if ((e = run_insert(x, &cn, in->state, in->result, in->created_at, "recorded")) != STORE_OK)
+        return fail(w, e, NULL);
+    rec.id = w->run.id;
+    rec.version = w->run.version;
+    if (rec.updated_at == 0)
+        rec.updated_at = rec.completed_at ? rec.completed_at : rec.created_at;
+    if (rec.attempt < 1)
+        rec.attempt = 1;
+    if ((e = run_save_as_is(x, &rec)) != STORE_OK ||
+        (e = db_run_get(x->c, w->workspace_id, rec.id, &w->arena, &w->run)) != STORE_OK)
+        return fail(w, e, NULL);
+    return STORE_OK;
 }
 
 /* Loads the run addressed by w and refuses finished ones. */
@@ -671,6 +713,8 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return task_write(&x, 1);
     case OP_TASK_UPDATE:
         return task_write(&x, 0);
+    case OP_RUN_RECORD:
+        return run_record(&x);
     }
     return fail(w, STORE_ERROR, NULL);
 }

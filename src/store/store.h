@@ -58,6 +58,8 @@ typedef enum store_op {
     OP_JOB_UPDATE,  /* in: workspace_id, id (run), job.id, mask of JOB_F_*; out: job */
     OP_TASK_CREATE, /* in: workspace_id, id (run), job.id, task; out: task */
     OP_TASK_UPDATE, /* in: workspace_id, id (run), job.id, task.id, mask of TASK_F_*; out: task */
+    OP_RUN_RECORD,  /* in: workspace_id, id (connection), run with every field (history: demo, import); out: run.
+                       Runs must be recorded in creation order: run_count follows. */
 } store_op_t;
 
 enum {

@@ -1,0 +1,39 @@
+/* The APIs syncrun serves: the native /v1 API and the vendor dialects, as route tables
+ * over the HTTP layer. Each dialect is one file; routes.c lists every route. */
+#ifndef SYNCRUN_API_API_H
+#define SYNCRUN_API_API_H
+
+#include "http/http.h"
+
+extern const http_route_t api_routes[];
+extern const size_t api_route_count;
+extern const http_dialect_t native_dialect;
+extern const http_dialect_t census_dialect;
+
+/* native: connections.c */
+int native_connection_create(http_ctx_t *c);
+int native_connection_list(http_ctx_t *c);
+int native_connection_get(http_ctx_t *c);
+int native_connection_update(http_ctx_t *c);
+int native_connection_delete(http_ctx_t *c);
+/* native: runs.c */
+int native_run_trigger(http_ctx_t *c);
+int native_run_list(http_ctx_t *c);
+int native_run_get(http_ctx_t *c);
+int native_run_update(http_ctx_t *c);
+int native_run_finish(http_ctx_t *c);
+int native_run_cancel(http_ctx_t *c);
+int native_run_events(http_ctx_t *c);
+/* native: jobs.c */
+int native_job_list(http_ctx_t *c);
+int native_job_create(http_ctx_t *c);
+int native_job_update(http_ctx_t *c);
+int native_task_create(http_ctx_t *c);
+int native_task_update(http_ctx_t *c);
+/* census.c */
+int census_sync_runs(http_ctx_t *c);
+int census_sync_run(http_ctx_t *c);
+/* health */
+int api_healthz(http_ctx_t *c);
+
+#endif

@@ -1,0 +1,224 @@
+/* Native JSON rendering, cursors, and the lookups and error answers every native handler shares. */
+#include "api/render.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/ids.h"
+#include "util/timeutil.h"
+
+json_t *render_time(int64_t ms)
+{
+    if (ms == 0)
+        return json_null();
+    char iso[TIME_ISO_LEN];
+    time_format_iso(ms, iso);
+    return json_string(iso);
+}
+
+json_t *render_str(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+json_t *render_connection(const connection_t *cn)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(cn->id));
+    json_object_set_new(o, "uuid", json_string(cn->uuid));
+    json_object_set_new(o, "name", render_str(cn->name));
+    json_object_set_new(o, "source", render_str(cn->source));
+    json_object_set_new(o, "destination", render_str(cn->destination));
+    json_object_set_new(o, "connector_type", render_str(cn->connector_type));
+    json_object_set_new(o, "overlap", json_string(overlap_name(cn->overlap)));
+    json_object_set_new(o, "run_count", json_integer(cn->run_count));
+    json_object_set_new(o, "created_at", render_time(cn->created_at));
+    json_object_set_new(o, "updated_at", render_time(cn->updated_at));
+    return o;
+}
+
+json_t *render_run(const run_t *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(r->id));
+    json_object_set_new(o, "uuid", json_string(r->uuid));
+    json_object_set_new(o, "connection_id", json_integer(r->connection_id));
+    json_object_set_new(o, "connection_uuid", json_string(r->connection_uuid));
+    json_object_set_new(o, "run_count", json_integer(r->run_count));
+    json_object_set_new(o, "state", json_string(run_state_name(r->state)));
+    json_object_set_new(o, "result", render_str(run_result_name(r->result)));
+    json_object_set_new(o, "attempt", json_integer(r->attempt));
+    json_object_set_new(o, "created_at", render_time(r->created_at));
+    json_object_set_new(o, "updated_at", render_time(r->updated_at));
+    json_object_set_new(o, "scheduled_at", render_time(r->scheduled_at));
+    json_object_set_new(o, "started_at", render_time(r->started_at));
+    json_object_set_new(o, "completed_at", render_time(r->completed_at));
+    json_object_set_new(o, "trigger",
+                        json_pack("{s:o, s:o}", "tag", render_str(r->trigger_tag), "detail",
+                                  render_str(r->trigger_detail)));
+    json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
+    json_object_set_new(o, "current_step", render_str(r->current_step));
+    json_t *ctrs = json_object();
+    for (int i = 0; i < CTR_COUNT; i++)
+        json_object_set_new(ctrs, counter_name((counter_t)i), json_integer(r->counters[i]));
+    json_object_set_new(o, "counters", ctrs);
+    json_object_set_new(o, "last_timestamp_synced", render_time(r->watermark));
+    json_object_set_new(o, "message", render_str(r->message));
+    if (r->error_code != NULL || r->error_message != NULL || r->error_detail != NULL)
+        json_object_set_new(o, "error",
+                            json_pack("{s:o, s:o, s:o}", "code", render_str(r->error_code), "message",
+                                      render_str(r->error_message), "detail", render_str(r->error_detail)));
+    else
+        json_object_set_new(o, "error", json_null());
+    json_object_set_new(o, "version", json_integer(r->version));
+    return o;
+}
+
+static json_t *render_task(const task_t *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(t->uuid));
+    json_object_set_new(o, "state", json_string(run_state_name(t->state)));
+    json_object_set_new(o, "result", render_str(run_result_name(t->result)));
+    json_object_set_new(o, "source_file_id", render_str(t->source_file_id));
+    json_object_set_new(o, "retry_attempts", json_integer(t->retry_attempts));
+    json_object_set_new(o, "started_at", render_time(t->started_at));
+    json_object_set_new(o, "ended_at", render_time(t->ended_at));
+    json_t *err = t->error_json ? json_loads(t->error_json, 0, NULL) : NULL;
+    json_object_set_new(o, "error", err ? err : json_null());
+    if (t->has_report)
+        json_object_set_new(o, "report",
+                            json_pack("{s:o, s:o, s:I, s:I, s:I}", "message", render_str(t->report_message),
+                                      "suggested_action", render_str(t->report_suggested_action), "errors",
+                                      (json_int_t)t->report_errors, "warnings", (json_int_t)t->report_warnings,
+                                      "other", (json_int_t)t->report_other));
+    else
+        json_object_set_new(o, "report", json_null());
+    return o;
+}
+
+json_t *render_job(const job_t *j)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(j->uuid));
+    json_object_set_new(o, "name", render_str(j->name));
+    json_object_set_new(o, "connector_type", render_str(j->connector_type));
+    json_object_set_new(o, "phase", render_str(j->phase));
+    json_object_set_new(o, "state", json_string(run_state_name(j->state)));
+    json_object_set_new(o, "result", render_str(run_result_name(j->result)));
+    json_object_set_new(o, "started_at", render_time(j->started_at));
+    json_object_set_new(o, "ended_at", render_time(j->ended_at));
+    json_t *tasks = json_array();
+    for (int i = 0; i < j->ntasks; i++)
+        json_array_append_new(tasks, render_task(&j->tasks[i]));
+    json_object_set_new(o, "tasks", tasks);
+    return o;
+}
+
+json_t *render_event(const run_event_t *e)
+{
+    json_t *data = e->data ? json_loads(e->data, 0, NULL) : NULL;
+    return json_pack("{s:I, s:o, s:s, s:o}", "id", (json_int_t)e->id, "at", render_time(e->at), "kind", e->kind,
+                     "data", data ? data : json_object());
+}
+
+/* A cursor is base64url("p:" + decimal position): opaque to clients, checked strictly here. */
+void render_cursor(char out[32], int64_t position)
+{
+    char raw[24];
+    int n = snprintf(raw, sizeof(raw), "p:%lld", (long long)position);
+    ids_b64url_encode(raw, (size_t)n, out);
+}
+
+int parse_cursor(const char *s, int64_t *position)
+{
+    char raw[24];
+    size_t len = strlen(s);
+    if (len == 0 || len > 30)
+        return -1;
+    long n = ids_b64url_decode(s, len, raw, sizeof(raw) - 1);
+    if (n < 3 || raw[0] != 'p' || raw[1] != ':')
+        return -1;
+    return ids_parse_i64(raw + 2, (size_t)n - 2, 1, INT64_MAX, position);
+}
+
+int api_store_error(http_ctx_t *c, store_err_t e, const char *field)
+{
+    switch (e) {
+    case STORE_NOT_FOUND:
+        return http_error(c, 404, "not_found", field ? "no such object" : "not found", field);
+    case STORE_FINISHED:
+        return http_error(c, 409, "run_finished", "the run is finished; a finished run cannot change", NULL);
+    case STORE_BAD_STATE:
+        return http_error(c, 409, "invalid_transition", "the run's state machine does not allow this change",
+                          field);
+    case STORE_IDEM_REUSED:
+        return http_error(c, 422, "idempotency_key_reused",
+                          "this Idempotency-Key was already used with a different request body", "Idempotency-Key");
+    case STORE_EXISTS:
+        return http_error(c, 409, "conflict", "a unique value is already taken", field);
+    default:
+        return http_error(c, 500, "internal", "the database failed; the change was not recorded, retry later", NULL);
+    }
+}
+
+int api_input_error(http_ctx_t *c, const input_t *in)
+{
+    return http_error(c, 400, in->code ? in->code : "invalid_field", in->message, in->field);
+}
+
+int api_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out)
+{
+    const char *v = http_query(c, name);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    if (ids_parse_i64(v, strlen(v), min, max, out) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "%s must be an integer from %lld to %lld", name, (long long)min, (long long)max);
+        http_error(c, 400, "invalid_query", msg, name);
+        return -1;
+    }
+    return 0;
+}
+
+int api_load_connection(http_ctx_t *c, int i, connection_t *out)
+{
+    const char *p = c->params[i];
+    int64_t id;
+    store_err_t e;
+    if (ids_is_uuid(p))
+        e = store_connection_get_uuid(c->reader, c->key.workspace_id, p, &c->arena, out);
+    else if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, &id) == 0)
+        e = store_connection_get(c->reader, c->key.workspace_id, id, &c->arena, out);
+    else
+        e = STORE_NOT_FOUND;
+    if (e == STORE_OK)
+        return 0;
+    if (e == STORE_NOT_FOUND)
+        http_error(c, 404, "not_found", "no such connection", NULL);
+    else
+        api_store_error(c, e, NULL);
+    return -1;
+}
+
+int api_load_run(http_ctx_t *c, int i, run_t *out)
+{
+    const char *p = c->params[i];
+    int64_t id;
+    store_err_t e;
+    if (ids_is_uuid(p))
+        e = store_run_get_uuid(c->reader, c->key.workspace_id, p, &c->arena, out);
+    else if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, &id) == 0)
+        e = store_run_get(c->reader, c->key.workspace_id, id, &c->arena, out);
+    else
+        e = STORE_NOT_FOUND;
+    if (e == STORE_OK)
+        return 0;
+    if (e == STORE_NOT_FOUND)
+        http_error(c, 404, "not_found", "no such run", NULL);
+    else
+        api_store_error(c, e, NULL);
+    return -1;
+}

@@ -1,0 +1,37 @@
+/* The native API's JSON shapes of the model, and helpers shared by the handlers. */
+#ifndef SYNCRUN_API_RENDER_H
+#define SYNCRUN_API_RENDER_H
+
+#include <jansson.h>
+
+#include "api/input.h"
+#include "http/http.h"
+#include "model/run.h"
+#include "store/store.h"
+
+/* New references; the caller owns them. */
+json_t *render_time(int64_t ms); /* ISO 8601 string, or null for 0 */
+json_t *render_str(const char *s); /* string, or null */
+json_t *render_connection(const connection_t *cn);
+json_t *render_run(const run_t *r);
+json_t *render_job(const job_t *j);
+json_t *render_event(const run_event_t *e);
+
+/* Opaque keyset cursors: encode a position, decode one (0 on success, -1 if malformed). */
+void render_cursor(char out[32], int64_t position);
+int parse_cursor(const char *s, int64_t *position);
+
+/* Resolves the connection named by path parameter i (integer id or UUID) in the caller's
+ * workspace. On failure answers 404 (or 500) and returns -1. */
+int api_load_connection(http_ctx_t *c, int i, connection_t *out);
+/* Same for a run. */
+int api_load_run(http_ctx_t *c, int i, run_t *out);
+/* Answers the error a failed store write (or read) means, in the route's dialect. */
+int api_store_error(http_ctx_t *c, store_err_t e, const char *field);
+/* Answers the 400 an input error describes. */
+int api_input_error(http_ctx_t *c, const input_t *in);
+/* Parses query parameter `name` as an integer in [min, max]; absent → def. On a bad value answers
+ * 400 naming the parameter and returns -1. */
+int api_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out);
+
+#endif

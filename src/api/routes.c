@@ -1,0 +1,48 @@
+/* Every route syncrun answers, with the dialect that shapes its errors and the scope it needs.
+ * Adding a dialect: one file with its handlers and dialect, and its lines here. */
+#include "api/api.h"
+#include "api/render.h"
+
+static void native_send_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field)
+{
+    json_t *err = json_pack("{s:s, s:s}", "code", code ? code : "error", "message", message);
+    if (field != NULL)
+        json_object_set_new(err, "field", json_string(field));
+    http_send_json(c, status, json_pack("{s:o}", "error", err));
+}
+
+const http_dialect_t native_dialect = {"native", native_send_error};
+
+int api_healthz(http_ctx_t *c)
+{
+    return http_send_json(c, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+#define R(method, pattern, dialect, scope, handler) {method, pattern, &dialect, 1, scope, handler}
+
+const http_route_t api_routes[] = {
+    {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz},
+
+    R("GET", "/v1/connections", native_dialect, SCOPE_RUNS_READ, native_connection_list),
+    R("POST", "/v1/connections", native_dialect, SCOPE_ADMIN, native_connection_create),
+    R("GET", "/v1/connections/:id", native_dialect, SCOPE_RUNS_READ, native_connection_get),
+    R("PATCH", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_update),
+    R("DELETE", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_delete),
+    R("GET", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_READ, native_run_list),
+    R("POST", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_WRITE, native_run_trigger),
+    R("GET", "/v1/runs/:id", native_dialect, SCOPE_RUNS_READ, native_run_get),
+    R("PATCH", "/v1/runs/:id", native_dialect, SCOPE_RUNS_WRITE, native_run_update),
+    R("POST", "/v1/runs/:id/finish", native_dialect, SCOPE_RUNS_WRITE, native_run_finish),
+    R("POST", "/v1/runs/:id/cancel", native_dialect, SCOPE_RUNS_WRITE, native_run_cancel),
+    R("GET", "/v1/runs/:id/events", native_dialect, SCOPE_RUNS_READ, native_run_events),
+    R("GET", "/v1/runs/:id/jobs", native_dialect, SCOPE_RUNS_READ, native_job_list),
+    R("POST", "/v1/runs/:id/jobs", native_dialect, SCOPE_RUNS_WRITE, native_job_create),
+    R("PATCH", "/v1/runs/:id/jobs/:job", native_dialect, SCOPE_RUNS_WRITE, native_job_update),
+    R("POST", "/v1/runs/:id/jobs/:job/tasks", native_dialect, SCOPE_RUNS_WRITE, native_task_create),
+    R("PATCH", "/v1/runs/:id/jobs/:job/tasks/:task", native_dialect, SCOPE_RUNS_WRITE, native_task_update),
+
+    R("GET", "/api/v1/syncs/:sync_id/sync_runs", census_dialect, SCOPE_RUNS_READ, census_sync_runs),
+    R("GET", "/api/v1/sync_runs/:id", census_dialect, SCOPE_RUNS_READ, census_sync_run),
+};
+
+const size_t api_route_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,436 @@
+/* `syncrun connection create|list`: the connections of a workspace, as the native API shows them. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "util/timeutil.h"
+
+enum {
+    TEXT_MAX_LEN = 200, /* name, source, destination, connector type: as the API */
+    LIST_DEFAULT_LIMIT = 100,
+    LIST_MAX_LIMIT = 10000,
+    LIST_PAGE = 100, /* connections read from the store at a time */
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: syncrun connection create --name NAME [--source S] [--destination D]\n"
+                 "                 [--connector-type T] [--overlap skip|queue|attach]\n"
+                 "                 [--workspace ID] [--db PATH] [--json]\n"
+                 "       syncrun connection list [--limit N] [--workspace ID] [--db PATH] [--json]\n"
+                 "\n"
+                 "A connection is one sync (a source feeding a destination) whose runs syncrun records.\n"
+                 "\n"
+                 "options:\n"
+                 "  --name NAME           required, 1-200 bytes\n"
+                 "  --source S            where the data comes from, up to 200 bytes\n"
+                 "  --destination D       where it goes, up to 200 bytes\n"
+                 "  --connector-type T    the connector, up to 200 bytes\n"
+                 "  --overlap POLICY      when a run is triggered while another is in progress:\n"
+                 "                        skip (default: record it as skipped), queue, or attach\n"
+                 "                        (answer with the run in progress)\n"
+                 "  --limit N             list at most N connections, 1-10000 (default 100)\n"
+                 "  --workspace ID        the workspace (default: the only one, when the database has one)\n"
+                 "  --db PATH             database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
+                 "  --json                print the connection(s) as the native API does\n"
+                 "  -h, --help            show this help\n");
+}
+
+/* Prints "syncrun <cmd>: <message>" and where to find help on stderr; returns 2 (bad usage). */
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "syncrun %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nRun 'syncrun connection --help' for usage.\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* Prints v (consumed) as one line of compact JSON; 0, or 1 with a message on failure. */
+static int print_json(json_t *v)
+{
+    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (text == NULL) {
+        fprintf(stderr, "syncrun connection: out of memory rendering JSON\n");
+        return 1;
+    }
+    int failed = puts(text) == EOF || fflush(stdout) == EOF;
+    free(text);
+    if (failed)
+        fprintf(stderr, "syncrun connection: cannot write to standard output\n");
+    return failed;
+}
+
+/* Opens the database at db, refusing to create it: a mistyped path must not become an empty
+ * database. NULL, with a message, on failure. */
+static store_t *open_existing(const char *cmd, const char *db)
+{
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "syncrun %s: no database at %s; create one with 'syncrun init --db %s'\n", cmd, db, db);
+        return NULL;
+    }
+    return cli_open_store(db);
+}
+
+/* Fills *ws, when --workspace was not given (0), with the database's only workspace. Returns 0,
+ * 1 (no workspace; message printed) or 2 (several: --workspace is needed; message printed). */
+static int default_workspace(store_t *s, const char *cmd, const char *db, int64_t *ws)
+{
+    if (*ws != 0)
+        return 0;
+    int64_t n = store_workspace_count(s);
+    if (n == 1) {
+        *ws = 1;
+        return 0;
+    }
+    if (n > 1)
+        return usage_error(cmd, "--workspace is required: %s has %" PRId64 " workspaces", db, n);
+    if (n == 0)
+        fprintf(stderr, "syncrun %s: %s has no workspace; create one with 'syncrun init --db %s'\n", cmd, db, db);
+    else
+        fprintf(stderr, "syncrun %s: cannot count the workspaces of %s; see the log above\n", cmd, db);
+    return 1;
+}
+
+/* 1 when s is valid UTF-8, as every string the APIs render must be. */
+static int is_utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* A JSON string, or null for NULL (or for text that is not UTF-8, which no API accepts). */
+static json_t *json_string_or_null(const char *s)
+{
+    json_t *j = s != NULL ? json_string(s) : NULL;
+    return j != NULL ? j : json_null();
+}
+
+static json_t *json_time_or_null(int64_t ms)
+{
+    char iso[TIME_ISO_LEN];
+    if (ms == 0)
+        return json_null();
+    time_format_iso(ms, iso);
+    return json_string(iso);
+}
+
+/* The connection in the native API's shape (docs/API.md). */
+static json_t *connection_to_json(const connection_t *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(c->id));
+    json_object_set_new(o, "uuid", json_string_or_null(c->uuid));
+    json_object_set_new(o, "name", json_string_or_null(c->name));
+    json_object_set_new(o, "source", json_string_or_null(c->source));
+    json_object_set_new(o, "destination", json_string_or_null(c->destination));
+    json_object_set_new(o, "connector_type", json_string_or_null(c->connector_type));
+    json_object_set_new(o, "overlap", json_string(overlap_name(c->overlap)));
+    json_object_set_new(o, "run_count", json_integer(c->run_count));
+    json_object_set_new(o, "created_at", json_time_or_null(c->created_at));
+    json_object_set_new(o, "updated_at", json_time_or_null(c->updated_at));
+    return o;
+}
+
+static const struct option options[] = {
+    {"workspace", required_argument, NULL, 'w'},
+    {"name", required_argument, NULL, 'n'},
+    {"source", required_argument, NULL, 's'},
+    {"destination", required_argument, NULL, 't'},
+    {"connector-type", required_argument, NULL, 'c'},
+    {"overlap", required_argument, NULL, 'o'},
+    {"limit", required_argument, NULL, 'l'},
+    {"db", required_argument, NULL, 'd'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct conn_args {
+    const char *db;
+    int64_t ws;    /* 0 = not given */
+    int64_t limit; /* list */
+    const char *name, *source, *destination, *connector_type;
+    overlap_policy_t overlap;
+    int json;
+} conn_args_t;
+
+/* Checks a text option: UTF-8, at most TEXT_MAX_LEN bytes, and not empty when required. */
+static int check_text(const char *cmd, const char *opt, const char *v, int required)
+{
+    size_t n = strlen(v);
+    if ((required && n == 0) || n > TEXT_MAX_LEN || !is_utf8(v))
+        return usage_error(cmd, "--%s must be UTF-8 text of %s to %d bytes", opt, required ? "1" : "0", TEXT_MAX_LEN);
+    return 0;
+}
+
+/* Parses the options of `connection <cmd>`; returns -1 to go on, else the exit code. */
+static int parse_args(const char *cmd, int create, int argc, char **argv, conn_args_t *ca)
+{
+    int c;
+    memset(ca, 0, sizeof(*ca));
+    ca->db = cli_default_db();
+    ca->limit = LIST_DEFAULT_LIMIT;
+    ca->overlap = OVERLAP_SKIP;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        const char *opt = NULL;
+        int v;
+        switch (c) {
+        case 'w':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, INT64_MAX, &ca->ws) != 0)
+                return usage_error(cmd, "--workspace must be a workspace id (a positive integer), not '%s'", optarg);
+            break;
+        case 'n':
+            opt = "name";
+            ca->name = optarg;
+            break;
+        case 's':
+            opt = "source";
+            ca->source = optarg;
+            break;
+        case 't':
+            opt = "destination";
+            ca->destination = optarg;
+            break;
+        case 'c':
+            opt = "connector-type";
+            ca->connector_type = optarg;
+            break;
+        case 'o':
+            opt = "overlap";
+            v = overlap_parse(optarg);
+            if (v < 0)
+                return usage_error(cmd, "--overlap must be skip, queue or attach, not '%s'", optarg);
+            ca->overlap = (overlap_policy_t)v;
+            break;
+        case 'l':
+            if (create)
+                return usage_error(cmd, "--limit is an option of 'connection list'");
+            if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &ca->limit) != 0)
+                return usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT, optarg);
+            break;
+        case 'd':
+            ca->db = optarg;
+            break;
+        case 'j':
+            ca->json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (opt != NULL && !create)
+            return usage_error(cmd, "--%s is an option of 'connection create'", opt);
+        if (opt != NULL && c != 'o' && check_text(cmd, opt, optarg, c == 'n') != 0)
+            return 2;
+    }
+    if (optind < argc)
+        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (*ca->db == '\0')
+        return usage_error(cmd, "--db must not be empty");
+    if (create && ca->name == NULL)
+        return usage_error(cmd, "--name is required");
+    return -1;
+}
+
+/* "source → destination", "-" for a missing end; in a, or a static string. */
+static const char *route(arena_t *a, const connection_t *c)
+{
+    const char *src = c->source != NULL && *c->source != '\0' ? c->source : "-";
+    const char *dst = c->destination != NULL && *c->destination != '\0' ? c->destination : "-";
+    if (src[0] == '-' && src[1] == '\0' && dst[0] == '-' && dst[1] == '\0')
+        return "-";
+    size_t n = strlen(src) + strlen(dst) + sizeof(" \xe2\x86\x92 ");
+    char *p = arena_alloc(a, n);
+    snprintf(p, n, "%s \xe2\x86\x92 %s", src, dst);
+    return p;
+}
+
+static int connection_create(int argc, char **argv)
+{
+    const char *cmd = "connection create";
+    conn_args_t ca;
+    int rc = parse_args(cmd, 1, argc, argv, &ca);
+    if (rc >= 0)
+        return rc;
+    store_t *s = open_existing(cmd, ca.db);
+    if (s == NULL)
+        return 1;
+    arena_t a = ARENA_INIT;
+    store_write_t w;
+    memset(&w, 0, sizeof(w));
+    rc = default_workspace(s, cmd, ca.db, &ca.ws);
+    if (rc != 0)
+        goto out;
+
+    rc = 1;
+    w.op = OP_CONNECTION_CREATE;
+    w.workspace_id = ca.ws;
+    w.conn.name = ca.name;
+    w.conn.source = ca.source;
+    w.conn.destination = ca.destination;
+    w.conn.connector_type = ca.connector_type;
+    w.conn.overlap = ca.overlap;
+    store_err_t err = store_exec(s, &w);
+    if (err == STORE_NOT_FOUND) {
+        fprintf(stderr, "syncrun %s: %s has no workspace %" PRId64 "\n", cmd, ca.db, ca.ws);
+        goto out;
+    }
+    if (err == STORE_EXISTS) {
+        fprintf(stderr, "syncrun %s: workspace %" PRId64 " already has a connection with this %s\n", cmd, ca.ws,
+                w.err_field != NULL ? w.err_field : "name");
+        goto out;
+    }
+    if (err != STORE_OK) {
+        fprintf(stderr, "syncrun %s: cannot create the connection: %s%s%s\n", cmd, store_strerror(err),
+                w.err_field != NULL ? " in " : "", w.err_field != NULL ? w.err_field : "");
+        goto out;
+    }
+    if (ca.json) {
+        rc = print_json(connection_to_json(&w.conn));
+        goto out;
+    }
+    printf("Created connection %" PRId64 " (%s) in workspace %" PRId64 ": %s, %s, overlap %s.\n"
+           "\n"
+           "Trigger a run with a runs:write key once 'syncrun serve' is running:\n"
+           "\n"
+           "    curl -X POST -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/v1/connections/%" PRId64
+           "/runs\n",
+           w.conn.id, w.conn.uuid, ca.ws, w.conn.name, route(&a, &w.conn), overlap_name(w.conn.overlap), w.conn.id);
+    rc = fflush(stdout) == EOF;
+    if (rc)
+        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+
+out:
+    store_write_release(&w);
+    arena_release(&a);
+    store_close(s);
+    return rc;
+}
+
+static int connection_list(int argc, char **argv)
+{
+    const char *cmd = "connection list";
+    conn_args_t ca;
+    int rc = parse_args(cmd, 0, argc, argv, &ca);
+    if (rc >= 0)
+        return rc;
+    store_t *s = open_existing(cmd, ca.db);
+    if (s == NULL)
+        return 1;
+    arena_t a = ARENA_INIT;
+    store_reader_t *r = NULL;
+    table_t *t = NULL;
+    json_t *arr = NULL;
+    static const char *const headers[] = {"ID", "UUID", "NAME", "SOURCE \xe2\x86\x92 DESTINATION", "OVERLAP", "RUNS"};
+    rc = default_workspace(s, cmd, ca.db, &ca.ws);
+    if (rc != 0)
+        goto out;
+
+    rc = 1;
+    r = store_reader_open(s);
+    if (r == NULL) {
+        fprintf(stderr, "syncrun %s: cannot read %s; see the log above\n", cmd, ca.db);
+        goto out;
+    }
+    if (ca.json) {
+        arr = json_array();
+    } else {
+        t = table_new(6, headers);
+        table_column(t, 0, 0, TABLE_RIGHT);
+        table_column(t, 2, 40, TABLE_LEFT);
+        table_column(t, 3, 60, TABLE_LEFT);
+        table_column(t, 5, 0, TABLE_RIGHT);
+    }
+    int64_t got = 0, after = 0;
+    while (got < ca.limit) {
+        int page = ca.limit - got < LIST_PAGE ? (int)(ca.limit - got) : LIST_PAGE, n = 0;
+        connection_t *conns = NULL;
+        store_err_t err = store_connection_list(r, ca.ws, after, page, &a, &conns, &n);
+        if (err != STORE_OK) {
+            fprintf(stderr, "syncrun %s: cannot list the connections: %s\n", cmd, store_strerror(err));
+            goto out;
+        }
+        for (int i = 0; i < n; i++) {
+            if (arr != NULL) {
+                json_array_append_new(arr, connection_to_json(&conns[i]));
+                continue;
+            }
+            char id[24], runs[24];
+            snprintf(id, sizeof(id), "%" PRId64, conns[i].id);
+            snprintf(runs, sizeof(runs), "%" PRId64, conns[i].run_count);
+            const char *cells[] = {
+                id, conns[i].uuid, conns[i].name, route(&a, &conns[i]), overlap_name(conns[i].overlap), runs};
+            if (table_add_row(t, cells) != 0) {
+                fprintf(stderr, "syncrun %s: too many connections to show; lower --limit\n", cmd);
+                goto out;
+            }
+        }
+        got += n;
+        if (n < page)
+            break;
+        after = conns[n - 1].id;
+    }
+    if (arr != NULL) {
+        rc = print_json(arr);
+        arr = NULL; /* consumed */
+        goto out;
+    }
+    if (got == 0) {
+        fprintf(stderr,
+                "No connections in workspace %" PRId64 ". Create one with 'syncrun connection create --name NAME'.\n",
+                ca.ws);
+        rc = 0;
+        goto out;
+    }
+    table_print(t, stdout);
+    rc = fflush(stdout) == EOF;
+    if (rc)
+        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+
+out:
+    json_decref(arr);
+    table_free(t);
+    if (r != NULL)
+        store_reader_close(r);
+    arena_release(&a);
+    store_close(s);
+    return rc;
+}
+
+int cmd_connection(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return connection_create(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return connection_list(argc - 1, argv + 1);
+    if (argc < 2)
+        fprintf(stderr, "syncrun connection: a subcommand is missing.\n");
+    else
+        fprintf(stderr, "syncrun connection: '%s' is not a connection subcommand.\n", argv[1]);
+    fprintf(stderr, "Run 'syncrun connection create' or 'syncrun connection list', or 'syncrun connection --help' "
+                    "for usage.\n");
+    return 2;
+}

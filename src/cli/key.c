@@ -1,0 +1,349 @@
+/* `syncrun key create|list`: API keys of a workspace. Tokens are shown once, at creation. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "util/timeutil.h"
+
+enum { NAME_MAX_LEN = 200 };
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: syncrun key create --scope SCOPE [--workspace ID] [--name NAME] [--db PATH] [--json]\n"
+                 "       syncrun key list [--workspace ID] [--db PATH] [--json]\n"
+                 "\n"
+                 "create prints a new API key's token, which is shown only this once; list shows the\n"
+                 "keys of a workspace by the first characters of their tokens.\n"
+                 "\n"
+                 "options:\n"
+                 "  --scope SCOPE    runs:read (every GET), runs:write (also trigger and update runs)\n"
+                 "                   or admin (also create, change and delete connections)\n"
+                 "  --workspace ID   the workspace (default: the only one, when the database has one)\n"
+                 "  --name NAME      a label for the key, up to 200 bytes (create)\n"
+                 "  --db PATH        database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
+                 "  --json           create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array\n"
+                 "  -h, --help       show this help\n");
+}
+
+/* Prints "syncrun <cmd>: <message>" and where to find help on stderr; returns 2 (bad usage). */
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "syncrun %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nRun 'syncrun key --help' for usage.\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* Prints v (consumed) as one line of compact JSON; 0, or 1 with a message on failure. */
+static int print_json(json_t *v)
+{
+    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (text == NULL) {
+        fprintf(stderr, "syncrun key: out of memory rendering JSON\n");
+        return 1;
+    }
+    int failed = puts(text) == EOF || fflush(stdout) == EOF;
+    free(text);
+    if (failed)
+        fprintf(stderr, "syncrun key: cannot write to standard output\n");
+    return failed;
+}
+
+/* Opens the database at db, refusing to create it: a mistyped path must not become an empty
+ * database. NULL, with a message, on failure. */
+static store_t *open_existing(const char *cmd, const char *db)
+{
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "syncrun %s: no database at %s; create one with 'syncrun init --db %s'\n", cmd, db, db);
+        return NULL;
+    }
+    return cli_open_store(db);
+}
+
+/* Fills *ws, when --workspace was not given (0), with the database's only workspace. Returns 0,
+ * 1 (no workspace; message printed) or 2 (several: --workspace is needed; message printed). */
+static int default_workspace(store_t *s, const char *cmd, const char *db, int64_t *ws)
+{
+    if (*ws != 0)
+        return 0;
+    int64_t n = store_workspace_count(s);
+    if (n == 1) {
+        *ws = 1;
+        return 0;
+    }
+    if (n > 1)
+        return usage_error(cmd, "--workspace is required: %s has %" PRId64 " workspaces", db, n);
+    if (n == 0)
+        fprintf(stderr, "syncrun %s: %s has no workspace; create one with 'syncrun init --db %s'\n", cmd, db, db);
+    else
+        fprintf(stderr, "syncrun %s: cannot count the workspaces of %s; see the log above\n", cmd, db);
+    return 1;
+}
+
+/* 1 when s is valid UTF-8, as every string the APIs render must be. */
+static int is_utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+static int parse_workspace(const char *cmd, const char *arg, int64_t *ws)
+{
+    if (ids_parse_i64(arg, strlen(arg), 1, INT64_MAX, ws) != 0)
+        return usage_error(cmd, "--workspace must be a workspace id (a positive integer), not '%s'", arg);
+    return 0;
+}
+
+static const struct option options[] = {
+    {"workspace", required_argument, NULL, 'w'},
+    {"scope", required_argument, NULL, 's'},
+    {"name", required_argument, NULL, 'n'},
+    {"db", required_argument, NULL, 'd'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct key_args {
+    const char *db, *name;
+    int64_t ws; /* 0 = not given */
+    int scope;  /* -1 = not given */
+    int json;
+} key_args_t;
+
+/* Parses the options of `key <cmd>`; returns -1 to go on, else the exit code. */
+static int parse_args(const char *cmd, int create, int argc, char **argv, key_args_t *ka)
+{
+    int c;
+    ka->db = cli_default_db();
+    ka->name = NULL;
+    ka->ws = 0;
+    ka->scope = -1;
+    ka->json = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'w':
+            if (parse_workspace(cmd, optarg, &ka->ws) != 0)
+                return 2;
+            break;
+        case 's':
+            if (!create)
+                return usage_error(cmd, "--scope is an option of 'key create'");
+            ka->scope = scope_parse(optarg);
+            if (ka->scope < 0)
+                return usage_error(cmd, "--scope must be runs:read, runs:write or admin, not '%s'", optarg);
+            break;
+        case 'n':
+            if (!create)
+                return usage_error(cmd, "--name is an option of 'key create'");
+            ka->name = optarg;
+            if (strlen(optarg) > NAME_MAX_LEN || !is_utf8(optarg))
+                return usage_error(cmd, "--name must be UTF-8 text of at most %d bytes", NAME_MAX_LEN);
+            break;
+        case 'd':
+            ka->db = optarg;
+            break;
+        case 'j':
+            ka->json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (*ka->db == '\0')
+        return usage_error(cmd, "--db must not be empty");
+    if (create && ka->scope < 0)
+        return usage_error(cmd, "--scope is required: runs:read, runs:write or admin");
+    return -1;
+}
+
+static int key_create(int argc, char **argv)
+{
+    const char *cmd = "key create";
+    key_args_t ka;
+    int rc = parse_args(cmd, 1, argc, argv, &ka);
+    if (rc >= 0)
+        return rc;
+    store_t *s = open_existing(cmd, ka.db);
+    if (s == NULL)
+        return 1;
+    store_write_t w;
+    memset(&w, 0, sizeof(w));
+    rc = default_workspace(s, cmd, ka.db, &ka.ws);
+    if (rc != 0)
+        goto out;
+
+    rc = 1;
+    w.op = OP_KEY_CREATE;
+    w.workspace_id = ka.ws;
+    w.key_scope = (scope_t)ka.scope;
+    w.name = ka.name;
+    store_err_t err = store_exec(s, &w);
+    if (err == STORE_NOT_FOUND) {
+        fprintf(stderr, "syncrun %s: %s has no workspace %" PRId64 "\n", cmd, ka.db, ka.ws);
+        goto out;
+    }
+    if (err != STORE_OK) {
+        fprintf(stderr, "syncrun %s: cannot create the key: %s%s%s\n", cmd, store_strerror(err),
+                w.err_field != NULL ? " in " : "", w.err_field != NULL ? w.err_field : "");
+        goto out;
+    }
+    if (ka.json) {
+        rc = print_json(json_pack("{s:I,s:s}", "key_id", (json_int_t)w.key_id, "token", w.token));
+        goto shown;
+    }
+    printf("Created %s key %" PRId64 " in workspace %" PRId64 ".\n"
+           "\n"
+           "Its token is below. It is shown only this once and cannot be recovered, so store it now:\n"
+           "\n"
+           "    %s\n"
+           "\n"
+           "Send it as a bearer token, e.g.:\n"
+           "\n"
+           "    curl -H \"Authorization: Bearer %s\" http://127.0.0.1:8080/v1/connections\n",
+           scope_name((scope_t)ka.scope), w.key_id, ka.ws, w.token, w.token);
+    rc = fflush(stdout) == EOF;
+    if (rc)
+        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+shown:
+    if (rc)
+        fprintf(stderr,
+                "syncrun %s: key %" PRId64 " was created, but its token was not shown and cannot be recovered\n", cmd,
+                w.key_id);
+
+out:
+    store_write_release(&w);
+    store_close(s);
+    return rc;
+}
+
+/* A JSON string, or null for NULL (or for text that is not UTF-8, which no API accepts). */
+static json_t *json_string_or_null(const char *s)
+{
+    json_t *j = s != NULL ? json_string(s) : NULL;
+    return j != NULL ? j : json_null();
+}
+
+static json_t *key_to_json(const api_key_row_t *k)
+{
+    char created[TIME_ISO_LEN];
+    time_format_iso(k->created_at, created);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(k->id));
+    json_object_set_new(o, "name", json_string_or_null(k->name));
+    json_object_set_new(o, "scope", json_string(scope_name(k->scope)));
+    json_object_set_new(o, "prefix", json_string_or_null(k->prefix));
+    json_object_set_new(o, "created_at", json_string(created));
+    return o;
+}
+
+static int key_list(int argc, char **argv)
+{
+    const char *cmd = "key list";
+    key_args_t ka;
+    int rc = parse_args(cmd, 0, argc, argv, &ka);
+    if (rc >= 0)
+        return rc;
+    store_t *s = open_existing(cmd, ka.db);
+    if (s == NULL)
+        return 1;
+    arena_t a = ARENA_INIT;
+    store_reader_t *r = NULL;
+    table_t *t = NULL;
+    rc = default_workspace(s, cmd, ka.db, &ka.ws);
+    if (rc != 0)
+        goto out;
+
+    rc = 1;
+    r = store_reader_open(s);
+    if (r == NULL) {
+        fprintf(stderr, "syncrun %s: cannot read %s; see the log above\n", cmd, ka.db);
+        goto out;
+    }
+    api_key_row_t *keys = NULL;
+    int n = 0;
+    store_err_t err = store_key_list(r, ka.ws, &a, &keys, &n);
+    if (err != STORE_OK) {
+        fprintf(stderr, "syncrun %s: cannot list the keys: %s\n", cmd, store_strerror(err));
+        goto out;
+    }
+    if (ka.json) {
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, key_to_json(&keys[i]));
+        rc = print_json(arr);
+        goto out;
+    }
+    if (n == 0) {
+        fprintf(stderr, "No keys in workspace %" PRId64 ". Create one with 'syncrun key create --scope SCOPE'.\n",
+                ka.ws);
+        rc = 0;
+        goto out;
+    }
+    static const char *const headers[] = {"ID", "NAME", "SCOPE", "PREFIX", "CREATED"};
+    t = table_new(5, headers);
+    table_column(t, 0, 0, TABLE_RIGHT);
+    table_column(t, 1, 40, TABLE_LEFT);
+    for (int i = 0; i < n; i++) {
+        char id[24], created[TIME_ISO_LEN];
+        snprintf(id, sizeof(id), "%" PRId64, keys[i].id);
+        time_format_iso(keys[i].created_at, created);
+        const char *cells[] = {id, keys[i].name, scope_name(keys[i].scope), keys[i].prefix, created};
+        if (table_add_row(t, cells) != 0) {
+            fprintf(stderr, "syncrun %s: too many keys to show\n", cmd);
+            goto out;
+        }
+    }
+    table_print(t, stdout);
+    rc = fflush(stdout) == EOF;
+    if (rc)
+        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+
+out:
+    table_free(t);
+    if (r != NULL)
+        store_reader_close(r);
+    arena_release(&a);
+    store_close(s);
+    return rc;
+}
+
+int cmd_key(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return key_create(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return key_list(argc - 1, argv + 1);
+    if (argc < 2)
+        fprintf(stderr, "syncrun key: a subcommand is missing.\n");
+    else
+        fprintf(stderr, "syncrun key: '%s' is not a key subcommand.\n", argv[1]);
+    fprintf(stderr, "Run 'syncrun key create' or 'syncrun key list', or 'syncrun key --help' for usage.\n");
+    return 2;
+}

@@ -1,0 +1,372 @@
+/* `syncrun runs list`: a connection's runs, newest first, as a table or as native API JSON. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "util/timeutil.h"
+
+enum {
+    LIST_DEFAULT_LIMIT = 20,
+    LIST_MAX_LIMIT = 1000,
+    LIST_PAGE = 100, /* runs read from the store at a time */
+    STEP_MAX_WIDTH = 32,
+    TRIGGER_MAX_WIDTH = 20,
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: syncrun runs list CONNECTION [--status STATUS] [--limit N] [--workspace ID]\n"
+                 "                 [--db PATH] [--json]\n"
+                 "\n"
+                 "Lists the runs of a connection, newest first. CONNECTION is its id or its UUID\n"
+                 "(see 'syncrun connection list'). STATE shows the result of a finished run; DURATION\n"
+                 "of a run in progress is its running time so far.\n"
+                 "\n"
+                 "options:\n"
+                 "  --status STATUS   only runs in this state (queued, working, retrying, finished)\n"
+                 "                    or with this result (success, partial, error, config_error,\n"
+                 "                    timed_out, canceled, skipped)\n"
+                 "  --limit N         at most N runs, 1-1000 (default 20)\n"
+                 "  --workspace ID    the workspace (default: the only one, when the database has one)\n"
+                 "  --db PATH         database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
+                 "  --json            print a JSON array of runs, as the native API shows them\n"
+                 "  -h, --help        show this help\n");
+}
+
+/* Prints "syncrun runs list: <message>" and where to find help on stderr; returns 2 (bad usage). */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("syncrun runs list: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nRun 'syncrun runs --help' for usage.\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* Prints v (consumed) as one line of compact JSON; 0, or 1 with a message on failure. */
+static int print_json(json_t *v)
+{
+    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (text == NULL) {
+        fprintf(stderr, "syncrun runs list: out of memory rendering JSON\n");
+        return 1;
+    }
+    int failed = puts(text) == EOF || fflush(stdout) == EOF;
+    free(text);
+    if (failed)
+        fprintf(stderr, "syncrun runs list: cannot write to standard output\n");
+    return failed;
+}
+
+/* A JSON string, or null for NULL (or for text that is not UTF-8, which no API accepts). */
+static json_t *json_string_or_null(const char *s)
+{
+    json_t *j = s != NULL ? json_string(s) : NULL;
+    return j != NULL ? j : json_null();
+}
+
+static json_t *json_time_or_null(int64_t ms)
+{
+    char iso[TIME_ISO_LEN];
+    if (ms == 0)
+        return json_null();
+    time_format_iso(ms, iso);
+    return json_string(iso);
+}
+
+/* The run in the native API's shape (docs/API.md), members in the documented order. */
+static json_t *run_to_json(const run_t *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(r->id));
+    json_object_set_new(o, "uuid", json_string_or_null(r->uuid));
+    json_object_set_new(o, "connection_id", json_integer(r->connection_id));
+    json_object_set_new(o, "connection_uuid", json_string_or_null(r->connection_uuid));
+    json_object_set_new(o, "run_count", json_integer(r->run_count));
+    json_object_set_new(o, "state", json_string(run_state_name(r->state)));
+    json_object_set_new(o, "result", json_string_or_null(run_result_name(r->result))); /* NULL for RESULT_NONE */
+    json_object_set_new(o, "attempt", json_integer(r->attempt));
+    json_object_set_new(o, "created_at", json_time_or_null(r->created_at));
+    json_object_set_new(o, "updated_at", json_time_or_null(r->updated_at));
+    json_object_set_new(o, "scheduled_at", json_time_or_null(r->scheduled_at));
+    json_object_set_new(o, "started_at", json_time_or_null(r->started_at));
+    json_object_set_new(o, "completed_at", json_time_or_null(r->completed_at));
+
+    json_t *trigger = json_object();
+    json_object_set_new(trigger, "tag", json_string_or_null(r->trigger_tag));
+    json_object_set_new(trigger, "detail", json_string_or_null(r->trigger_detail));
+    json_object_set_new(o, "trigger", trigger);
+    json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
+    json_object_set_new(o, "current_step", json_string_or_null(r->current_step));
+
+    json_t *counters = json_object();
+    for (int c = 0; c < CTR_COUNT; c++)
+        json_object_set_new(counters, counter_name((counter_t)c), json_integer(r->counters[c]));
+    json_object_set_new(o, "counters", counters);
+    json_object_set_new(o, "last_timestamp_synced", json_time_or_null(r->watermark));
+    json_object_set_new(o, "message", json_string_or_null(r->message));
+
+    json_t *error = json_null();
+    if (r->error_code != NULL || r->error_message != NULL || r->error_detail != NULL) {
+        json_decref(error);
+        error = json_object();
+        json_object_set_new(error, "code", json_string_or_null(r->error_code));
+        json_object_set_new(error, "message", json_string_or_null(r->error_message));
+        json_object_set_new(error, "detail", json_string_or_null(r->error_detail));
+    }
+    json_object_set_new(o, "error", error);
+    json_object_set_new(o, "version", json_integer(r->version));
+    return o;
+}
+
+/* ms as a short human duration: 45s, 1m12s, 2h5m3s, 3d4h10m. */
+static void format_duration(int64_t ms, char *out, size_t n)
+{
+    int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+    if (s < 60)
+        snprintf(out, n, "%" PRId64 "s", s);
+    else if (m < 60)
+        snprintf(out, n, "%" PRId64 "m%" PRId64 "s", m, s % 60);
+    else if (h < 24)
+        snprintf(out, n, "%" PRId64 "h%" PRId64 "m%" PRId64 "s", h, m % 60, s % 60);
+    else
+        snprintf(out, n, "%" PRId64 "d%" PRId64 "h%" PRId64 "m", d, h % 24, m % 60);
+}
+
+/* How long the run ran: until it finished, or until now while in progress; "-" before it started. */
+static const char *run_duration(const run_t *r, int64_t now, char *out, size_t n)
+{
+    if (r->started_at == 0)
+        return "-";
+    int64_t end = r->state == RUN_FINISHED ? r->completed_at : now;
+    if (end == 0)
+        return "-";
+    format_duration(end > r->started_at ? end - r->started_at : 0, out, n);
+    return out;
+}
+
+/* Adds r as a row of t; 0, or -1 when the table is full. */
+static int add_run_row(table_t *t, const run_t *r, int64_t now)
+{
+    char id[24], count[24], processed[24], failed[24], started[TIME_ISO_LEN], duration[32];
+    snprintf(id, sizeof(id), "%" PRId64, r->id);
+    snprintf(count, sizeof(count), "%" PRId64, r->run_count);
+    snprintf(processed, sizeof(processed), "%" PRId64, r->counters[CTR_RECORDS_PROCESSED]);
+    snprintf(failed, sizeof(failed), "%" PRId64, r->counters[CTR_RECORDS_FAILED]);
+    if (r->started_at != 0)
+        time_format_iso(r->started_at, started);
+    const char *state = r->state == RUN_FINISHED ? run_result_name(r->result) : run_state_name(r->state);
+    const char *cells[] = {id,
+                           count,
+                           state,
+                           r->trigger_tag,
+                           r->current_step,
+                           processed,
+                           failed,
+                           r->started_at != 0 ? started : NULL,
+                           run_duration(r, now, duration, sizeof(duration))};
+    return table_add_row(t, cells);
+}
+
+static int runs_list(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"workspace", required_argument, NULL, 'w'},
+        {"status", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'},
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const headers[] = {"ID",        "#",      "STATE",   "TRIGGER", "STEP",
+                                          "PROCESSED", "FAILED", "STARTED", "DURATION"};
+    const char *db = cli_default_db(), *status = NULL;
+    int64_t ws = 0, limit = LIST_DEFAULT_LIMIT, conn_id = 0;
+    int json = 0, c;
+    run_filter_t f;
+    memset(&f, 0, sizeof(f));
+    f.state = -1;
+    f.result = -1;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'w':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, INT64_MAX, &ws) != 0)
+                return usage_error("--workspace must be a workspace id (a positive integer), not '%s'", optarg);
+            break;
+        case 's':
+            status = optarg;
+            f.state = run_state_parse(optarg);
+            f.result = f.state < 0 ? run_result_parse(optarg) : -1;
+            if (f.state < 0 && f.result < 0)
+                return usage_error("--status must be a state (queued, working, retrying, finished) or a result "
+                                   "(success, partial, error, config_error, timed_out, canceled, skipped), not '%s'",
+                                   optarg);
+            break;
+        case 'l':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &limit) != 0)
+                return usage_error("--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT, optarg);
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("CONNECTION is missing: give a connection id or UUID (see 'syncrun connection list')");
+    if (optind + 1 < argc)
+        return usage_error("unexpected argument '%s'", argv[optind + 1]);
+    const char *conn_arg = argv[optind];
+    int by_uuid = ids_is_uuid(conn_arg);
+    if (!by_uuid && ids_parse_i64(conn_arg, strlen(conn_arg), 1, INT64_MAX, &conn_id) != 0)
+        return usage_error("CONNECTION must be a connection id (a positive integer) or UUID, not '%s'", conn_arg);
+    if (*db == '\0')
+        return usage_error("--db must not be empty");
+    /* store_open would create a missing file: a mistyped path must not become an empty database */
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "syncrun runs list: no database at %s; create one with 'syncrun init --db %s'\n", db, db);
+        return 1;
+    }
+
+    store_t *s = cli_open_store(db);
+    if (s == NULL)
+        return 1;
+    int rc = 1;
+    arena_t a = ARENA_INIT;
+    store_reader_t *r = NULL;
+    table_t *t = NULL;
+    json_t *arr = NULL;
+    store_err_t err;
+
+    if (ws == 0) {
+        int64_t n = store_workspace_count(s);
+        if (n == 1) {
+            ws = 1;
+        } else if (n > 1) {
+            rc = usage_error("--workspace is required: %s has %" PRId64 " workspaces", db, n);
+            goto out;
+        } else {
+            fprintf(stderr, "syncrun runs list: %s has no workspace; create one with 'syncrun init --db %s'\n", db, db);
+            goto out;
+        }
+    }
+    r = store_reader_open(s);
+    if (r == NULL) {
+        fprintf(stderr, "syncrun runs list: cannot read %s; see the log above\n", db);
+        goto out;
+    }
+    connection_t conn;
+    err = by_uuid ? store_connection_get_uuid(r, ws, conn_arg, &a, &conn)
+                  : store_connection_get(r, ws, conn_id, &a, &conn);
+    if (err == STORE_NOT_FOUND) {
+        fprintf(stderr,
+                "syncrun runs list: workspace %" PRId64 " has no connection %s; see 'syncrun connection list'\n", ws,
+                conn_arg);
+        goto out;
+    }
+    if (err != STORE_OK) {
+        fprintf(stderr, "syncrun runs list: cannot read connection %s: %s\n", conn_arg, store_strerror(err));
+        goto out;
+    }
+
+    if (json) {
+        arr = json_array();
+    } else {
+        t = table_new(9, headers);
+        table_column(t, 0, 0, TABLE_RIGHT);
+        table_column(t, 1, 0, TABLE_RIGHT);
+        table_column(t, 3, TRIGGER_MAX_WIDTH, TABLE_LEFT);
+        table_column(t, 4, STEP_MAX_WIDTH, TABLE_LEFT);
+        table_column(t, 5, 0, TABLE_RIGHT);
+        table_column(t, 6, 0, TABLE_RIGHT);
+    }
+    int64_t now = time_now_ms(), got = 0;
+    f.asc = 0; /* newest first */
+    while (got < limit) {
+        run_t *runs = NULL;
+        int n = 0;
+        f.limit = limit - got < LIST_PAGE ? (int)(limit - got) : LIST_PAGE;
+        err = store_run_list(r, ws, conn.id, &f, &a, &runs, &n);
+        if (err != STORE_OK) {
+            fprintf(stderr, "syncrun runs list: cannot list the runs: %s\n", store_strerror(err));
+            goto out;
+        }
+        for (int i = 0; i < n; i++) {
+            if (arr != NULL) {
+                json_array_append_new(arr, run_to_json(&runs[i]));
+            } else if (add_run_row(t, &runs[i], now) != 0) {
+                fprintf(stderr, "syncrun runs list: too many runs to show; lower --limit\n");
+                goto out;
+            }
+        }
+        got += n;
+        if (n < f.limit)
+            break;
+        f.after = runs[n - 1].run_count;
+    }
+
+    if (arr != NULL) {
+        rc = print_json(arr);
+        arr = NULL; /* consumed */
+        goto out;
+    }
+    if (got == 0) {
+        fprintf(stderr, "No runs of connection %" PRId64 "%s%s%s.\n", conn.id, status != NULL ? " with status '" : "",
+                status != NULL ? status : "", status != NULL ? "'" : "");
+        rc = 0;
+        goto out;
+    }
+    table_print(t, stdout);
+    rc = fflush(stdout) == EOF;
+    if (rc)
+        fprintf(stderr, "syncrun runs list: cannot write to standard output\n");
+
+out:
+    json_decref(arr);
+    table_free(t);
+    if (r != NULL)
+        store_reader_close(r);
+    arena_release(&a);
+    store_close(s);
+    return rc;
+}
+
+int cmd_runs(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return runs_list(argc - 1, argv + 1);
+    if (argc < 2)
+        fprintf(stderr, "syncrun runs: a subcommand is missing.\n");
+    else
+        fprintf(stderr, "syncrun runs: '%s' is not a runs subcommand.\n", argv[1]);
+    fprintf(stderr, "Run 'syncrun runs list CONNECTION', or 'syncrun runs --help' for usage.\n");
+    return 2;
+}

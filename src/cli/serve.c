@@ -1,0 +1,161 @@
+/* `syncrun serve`: open the database and serve the HTTP APIs until SIGINT/SIGTERM. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "cli/demo.h"
+#include "util/ids.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N] "
+                 "[--demo]\n\n"
+                 "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
+                 "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
+                 "  --threads N          event-loop threads (default: one per CPU)\n"
+                 "  --max-connections N  open connections at most (default 4096)\n"
+                 "  --demo               fill an empty database with a demo workspace and print a token\n");
+}
+
+/* Splits "host:port", "[v6]:port" or ":port". Returns 0 or -1. */
+static int parse_listen(const char *s, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL)
+        return -1;
+    int64_t p;
+    if (ids_parse_i64(colon + 1, strlen(colon + 1), 0, 65535, &p) != 0)
+        return -1;
+    size_t hl = (size_t)(colon - s);
+    const char *h = s;
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0) {
+        h = "0.0.0.0";
+        hl = strlen(h);
+    }
+    if (hl >= hostlen)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int demo_prepare(store_t *s, const char *host, int port)
+{
+    char token[IDS_TOKEN_LEN];
+    int64_t n = store_workspace_count(s);
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        int nconn = 0, nruns = 0;
+        if (demo_seed(s, token, &nconn, &nruns) != 0) {
+            fprintf(stderr, "syncrun: could not create the demo data\n");
+            return -1;
+        }
+        printf("syncrun demo: created workspace \"demo\" with %d connections and %d runs.\n", nconn, nruns);
+    } else {
+        /* The first key's token is not stored (only its hash): make a new one to print. */
+        store_write_t w = {0};
+        w.op = OP_KEY_CREATE;
+        w.workspace_id = 1;
+        w.key_scope = SCOPE_ADMIN;
+        w.name = "demo";
+        if (store_exec(s, &w) != STORE_OK) {
+            store_write_release(&w);
+            fprintf(stderr, "syncrun: could not create a demo key\n");
+            return -1;
+        }
+        memcpy(token, w.token, IDS_TOKEN_LEN);
+        store_write_release(&w);
+        printf("syncrun demo: the database already has data; made a new admin key for workspace 1.\n");
+    }
+    const char *shown = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host;
+    printf("\n  URL:   http://%s:%d\n  token: %s\n\n  try:   curl -H 'Authorization: Bearer %s' "
+           "http://%s:%d/v1/connections\n         curl -u '%s:' 'http://%s:%d/api/v1/syncs/1/sync_runs?per_page=5'\n\n",
+           shown, port, token, token, shown, port, token, shown, port);
+    fflush(stdout);
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"max-connections", required_argument, NULL, 'm'},
+                                         {"demo", no_argument, NULL, 'D'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db = cli_default_db(), *listen = "127.0.0.1:8080";
+    int64_t threads = 0, maxconn = 4096;
+    int demo = 0, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 't':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 64, &threads) != 0) {
+                fprintf(stderr, "syncrun serve: --threads must be from 1 to 64\n");
+                return 2;
+            }
+            break;
+        case 'm':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 1000000, &maxconn) != 0) {
+                fprintf(stderr, "syncrun serve: --max-connections must be from 1 to 1000000\n");
+                return 2;
+            }
+            break;
+        case 'D':
+            demo = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "syncrun serve: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    char host[256];
+    int port;
+    if (parse_listen(listen, host, sizeof(host), &port) != 0) {
+        fprintf(stderr, "syncrun serve: --listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')\n", listen);
+        return 2;
+    }
+    store_t *s = cli_open_store(db);
+    if (s == NULL)
+        return 1;
+    if (demo && demo_prepare(s, host, port) != 0) {
+        store_close(s);
+        return 1;
+    }
+    http_config_t cfg = {
+        .listen_host = host,
+        .listen_port = port,
+        .threads = (int)threads,
+        .max_connections = (int)maxconn,
+        .routes = api_routes,
+        .nroutes = api_route_count,
+        .fallback_dialect = &native_dialect,
+    };
+    int rc = http_serve(&cfg, s);
+    store_close(s);
+    return rc == 0 ? 0 : 1;
+}

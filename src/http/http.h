@@ -1,0 +1,116 @@
+/* The HTTP layer: h2o server set-up, routing, authentication, request helpers and
+ * responses. API handlers (src/api/) see only this header.
+ *
+ * Threads: N event-loop threads each own a listener (SO_REUSEPORT), an h2o context, a store
+ * reader and their requests. Writes go to the store's writer; the answer is sent from the
+ * loop thread when the writer reports the write durable. */
+#ifndef SYNCRUN_HTTP_HTTP_H
+#define SYNCRUN_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/run.h"
+#include "store/store.h"
+#include "util/arena.h"
+
+typedef struct http_thread http_thread_t;
+typedef struct http_ctx http_ctx_t;
+
+/* How a dialect writes its errors; every error a route answers goes through this. */
+typedef struct http_dialect {
+    const char *name;
+    /* Sends the error answer. code: a machine code (native codes, e.g. "not_found"); field: the
+     * field or parameter it is about, or NULL. */
+    void (*send_error)(http_ctx_t *c, int status, const char *code, const char *message, const char *field);
+} http_dialect_t;
+
+typedef int (*http_handler_fn)(http_ctx_t *c);
+
+enum { HTTP_MAX_PARAMS = 4 };
+
+typedef struct http_route {
+    const char *method;     /* "GET", "POST", ... */
+    const char *pattern;    /* "/v1/runs/:id/events": ":name" matches one path segment */
+    const http_dialect_t *dialect;
+    int auth;               /* 0: public; 1: needs a key with at least `scope` */
+    scope_t scope;
+    http_handler_fn handler;
+} http_route_t;
+
+struct http_ctx {
+    void *req; /* the h2o_req_t */
+    http_thread_t *thread;
+    store_t *store;
+    store_reader_t *reader;
+    arena_t arena; /* released when the request ends */
+    const http_route_t *route;
+    api_key_info_t key;
+    const char *params[HTTP_MAX_PARAMS]; /* decoded path parameters, in pattern order */
+    int nparams;
+};
+
+typedef struct http_config {
+    const char *listen_host;
+    int listen_port;
+    int threads;          /* event-loop threads; 0 = number of CPUs */
+    int max_connections;  /* open connections across all threads */
+    const http_route_t *routes;
+    size_t nroutes;
+    const http_dialect_t *fallback_dialect; /* for 404/405 on unknown paths */
+} http_config_t;
+
+/* Runs the server until SIGINT or SIGTERM. Returns 0 after a clean stop, -1 if it could not start
+ * (with the reason logged). */
+int http_serve(const http_config_t *cfg, store_t *store);
+
+/* ---- request ---- */
+
+const char *http_method(http_ctx_t *c);
+/* The request header `name` (lower case), NUL-terminated in the arena; NULL when absent. */
+const char *http_header(http_ctx_t *c, const char *name);
+/* The decoded value of query parameter `name`; NULL when absent. *bad is set to 1 when the query
+ * string could not be decoded. */
+const char *http_query(http_ctx_t *c, const char *name);
+/* Parses the body as a JSON object. On failure sends the 400 and returns NULL. An empty body is
+ * an empty object when allow_empty. The caller owns the result (json_decref). */
+json_t *http_body_json(http_ctx_t *c, int allow_empty);
+/* The raw body. */
+const char *http_body(http_ctx_t *c, size_t *len);
+/* Host the client addressed (Host header), for absolute links. */
+const char *http_host(http_ctx_t *c);
+
+/* ---- response ---- */
+
+void http_add_header(http_ctx_t *c, const char *name, const char *value);
+/* Sends status with body (Content-Type application/json); takes ownership of body (may be NULL
+ * for no body). Always returns 0 so a handler can `return http_send_json(...)`. */
+int http_send_json(http_ctx_t *c, int status, json_t *body);
+/* Sends a pre-serialised body of the given content type. */
+int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len);
+/* Sends the route dialect's error. Returns 0. */
+int http_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field);
+
+/* ---- asynchronous writes ---- */
+
+typedef struct http_write http_write_t;
+/* Called on the request's loop thread when the write is durable (or failed): answer the request
+ * from w (the store_write_t's results). */
+typedef void (*http_write_done_fn)(http_ctx_t *c, store_write_t *w, void *data);
+
+/* A write bound to this request: zero-initialised, lives as long as the request. */
+store_write_t *http_write_new(http_ctx_t *c);
+/* Hands w to the store's writer; `done` answers the request later on this thread. `data` (may be
+ * NULL) is passed along; a json_t the write's strings point into should be passed as `hold`, it is
+ * released after done. Returns 0. */
+int http_write_submit(http_ctx_t *c, store_write_t *w, http_write_done_fn done, void *data, json_t *hold);
+
+/* ---- long-poll ---- */
+
+/* Parks the request until run `run_id` changes (a commit touches it) or `seconds` pass, then calls
+ * `wake` on the loop thread with timed_out set accordingly. `wake` must answer the request. */
+typedef void (*http_wake_fn)(http_ctx_t *c, int timed_out, void *data);
+int http_wait_run(http_ctx_t *c, int64_t run_id, int seconds, http_wake_fn wake, void *data);
+
+#endif

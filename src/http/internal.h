@@ -1,0 +1,44 @@
+/* Internals of the HTTP layer shared by its files. Not for handlers. */
+#ifndef SYNCRUN_HTTP_INTERNAL_H
+#define SYNCRUN_HTTP_INTERNAL_H
+
+#include <h2o.h>
+#include <stdatomic.h>
+
+#include "http/http.h"
+
+enum { HTTP_WAIT_MAX_SECONDS = 60 };
+
+struct http_thread {
+    int index;
+    const http_config_t *cfg;
+    store_t *store;
+    store_reader_t *reader;
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    int listen_fd;
+    int listener_paused;
+    int nconns, max_conns;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t write_receiver;  /* durable writes coming back from the writer */
+    h2o_multithread_receiver_t change_receiver; /* "these runs changed" from the writer */
+    int pending_writes;
+    h2o_linklist_t watchers;
+    atomic_int nwatchers; /* read by the writer thread to skip threads nobody waits on */
+    h2o_timeout_t wait_timeouts[HTTP_WAIT_MAX_SECONDS];
+    int wait_timeout_ready[HTTP_WAIT_MAX_SECONDS];
+    pthread_t tid;
+};
+
+/* Matches method+path against the route table. Returns the route, or NULL with *status set to
+ * 404 or 405 (and *allow listing the methods of the path, for 405). Path params go into c. */
+const http_route_t *http_route_match(http_ctx_t *c, const http_route_t *routes, size_t n, int *status, char *allow,
+                                     size_t allowlen);
+/* Authenticates the request for route; on failure sends the error and returns -1. */
+int http_authenticate(http_ctx_t *c, const http_route_t *route);
+/* Percent-decodes s[0..n) into the arena; NULL if malformed or if it decodes to a NUL byte. */
+char *http_percent_decode(arena_t *a, const char *s, size_t n, int plus_is_space);
+
+#endif

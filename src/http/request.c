@@ -1,0 +1,251 @@
+/* Request helpers (headers, query, body), responses, routing and the error path. */
+#include <ctype.h>
+#include <string.h>
+
+#include "http/internal.h"
+
+const char *http_method(http_ctx_t *c)
+{
+    h2o_req_t *req = c->req;
+    return arena_strndup(&c->arena, req->method.base, req->method.len);
+}
+
+const char *http_header(http_ctx_t *c, const char *name)
+{
+    h2o_req_t *req = c->req;
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    return arena_strndup(&c->arena, v.base, v.len);
+}
+
+const char *http_host(http_ctx_t *c)
+{
+    h2o_req_t *req = c->req;
+    return arena_strndup(&c->arena, req->authority.base, req->authority.len);
+}
+
+char *http_percent_decode(arena_t *a, const char *s, size_t n, int plus_is_space)
+{
+    char *out = arena_alloc(a, n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2]))
+                return NULL;
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            long v = strtol(hex, NULL, 16);
+            if (v == 0)
+                return NULL;
+            *o++ = (char)v;
+            i += 2;
+        } else if (s[i] == '+' && plus_is_space) {
+            *o++ = ' ';
+        } else if (s[i] == '\0') {
+            return NULL;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *http_query(http_ctx_t *c, const char *name)
+{
+    h2o_req_t *req = c->req;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
+    size_t nlen = strlen(name);
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *pe = amp ? amp : end;
+        const char *eq = memchr(q, '=', (size_t)(pe - q));
+        const char *ke = eq ? eq : pe;
+        if ((size_t)(ke - q) == nlen && memcmp(q, name, nlen) == 0) {
+            const char *v = eq ? eq + 1 : pe;
+            char *dec = http_percent_decode(&c->arena, v, (size_t)(pe - v), 1);
+            return dec ? dec : "\x01"; /* undecodable: a value no parameter accepts */
+        }
+        q = pe + 1;
+    }
+    return NULL;
+}
+
+const char *http_body(http_ctx_t *c, size_t *len)
+{
+    h2o_req_t *req = c->req;
+    *len = req->entity.base ? req->entity.len : 0;
+    return req->entity.base ? req->entity.base : "";
+}
+
+json_t *http_body_json(http_ctx_t *c, int allow_empty)
+{
+    size_t len;
+    const char *body = http_body(c, &len);
+    if (len == 0 && allow_empty)
+        return json_object();
+    json_error_t err;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    if (j == NULL) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)", err.text, err.line,
+                 err.column);
+        http_error(c, 400, "invalid_json", msg, NULL);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        http_error(c, 400, "invalid_json", "the body must be a JSON object", NULL);
+        return NULL;
+    }
+    return j;
+}
+
+void http_add_header(http_ctx_t *c, const char *name, const char *value)
+{
+    h2o_req_t *req = c->req;
+    size_t nlen = strlen(name);
+    char *n = h2o_mem_alloc_pool(&req->pool, nlen);
+    memcpy(n, name, nlen);
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, SIZE_MAX);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n, nlen, 1, NULL, v.base, v.len);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "OK";
+    }
+}
+
+int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = c->req;
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                       strlen(content_type));
+    req->res.content_length = len;
+    h2o_start_response(req, &generator);
+    h2o_iovec_t buf = h2o_iovec_init(body, len);
+    h2o_send(req, &buf, len ? 1 : 0, H2O_SEND_STATE_FINAL);
+    return 0;
+}
+
+int http_send_json(http_ctx_t *c, int status, json_t *body)
+{
+    h2o_req_t *req = c->req;
+    if (body == NULL)
+        return http_send_raw(c, status, NULL, "", 0);
+    size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    char *p = h2o_mem_alloc_pool(&req->pool, n + 1);
+    json_dumpb(body, p, n, JSON_COMPACT);
+    p[n] = '\n';
+    json_decref(body);
+    return http_send_raw(c, status, "application/json", p, n + 1);
+}
+
+int http_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field)
+{
+    c->route->dialect->send_error(c, status, code, message, field);
+    return 0;
+}
+
+/* Splits off the next segment of p (after a leading '/'), returning its length. */
+static size_t segment(const char *p, size_t n)
+{
+    const char *slash = memchr(p, '/', n);
+    return slash ? (size_t)(slash - p) : n;
+}
+
+static int match_pattern(http_ctx_t *c, const char *pattern, const char *path, size_t plen, int capture)
+{
+    const char *pp = pattern;
+    size_t i = 0;
+    int np = 0;
+    while (*pp != '\0') {
+        if (*pp != '/' || i >= plen || path[i] != '/')
+            return 0;
+        pp++;
+        i++;
+        size_t ps = strcspn(pp, "/");
+        size_t ss = segment(path + i, plen - i);
+        if (*pp == ':') {
+            if (ss == 0 || np >= HTTP_MAX_PARAMS)
+                return 0;
+            if (capture) {
+                char *v = http_percent_decode(&c->arena, path + i, ss, 0);
+                if (v == NULL)
+                    return 0;
+                c->params[np] = v;
+            }
+            np++;
+        } else if (ps != ss || memcmp(pp, path + i, ss) != 0) {
+            return 0;
+        }
+        pp += ps;
+        i += ss;
+    }
+    if (i != plen)
+        return 0;
+    if (capture)
+        c->nparams = np;
+    return 1;
+}
+
+const http_route_t *http_route_match(http_ctx_t *c, const http_route_t *routes, size_t n, int *status, char *allow,
+                                     size_t allowlen)
+{
+    h2o_req_t *req = c->req;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    /* A trailing slash names the same resource. */
+    if (plen > 1 && req->path.base[plen - 1] == '/')
+        plen--;
+    *status = 404;
+    size_t alen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!match_pattern(c, routes[i].pattern, req->path.base, plen, 0))
+            continue;
+        if (h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)) &&
+            match_pattern(c, routes[i].pattern, req->path.base, plen, 1))
+            return &routes[i];
+        *status = 405;
+        int w = snprintf(allow + alen, allowlen - alen, "%s%s", alen ? ", " : "", routes[i].method);
+        if (w > 0 && (size_t)w < allowlen - alen)
+            alen += (size_t)w;
+    }
+    return NULL;
+}

@@ -1,0 +1,413 @@
+/* h2o set-up: one event loop per thread, each with its own SO_REUSEPORT listener, store
+ * reader and message queue; the dispatch of requests to routes; durable-write completions and
+ * long-poll wake-ups delivered back to the loop that owns the request. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/internal.h"
+#include "util/log.h"
+
+static h2o_globalconf_t globalconf;
+static atomic_int stopping;
+
+struct http_write {
+    h2o_multithread_message_t super;
+    store_write_t w;
+    http_ctx_t *c;
+    http_write_done_fn done;
+    void *data;
+    json_t *hold;
+};
+
+typedef struct watcher {
+    h2o_linklist_t link;
+    h2o_timeout_entry_t timeout;
+    http_ctx_t *c;
+    int64_t run_id;
+    http_wake_fn wake;
+    void *data;
+} watcher_t;
+
+typedef struct change_msg {
+    h2o_multithread_message_t super;
+    size_t n;
+    int64_t ids[];
+} change_msg_t;
+
+/* ---- requests ---- */
+
+static void ctx_dispose(void *p)
+{
+    http_ctx_t *c = p;
+    arena_release(&c->arena);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
+    http_ctx_t *c = h2o_mem_alloc_shared(&req->pool, sizeof(*c), ctx_dispose);
+    memset(c, 0, sizeof(*c));
+    c->req = req;
+    c->thread = t;
+    c->store = t->store;
+    c->reader = t->reader;
+
+    int status = 404;
+    char allow[64] = "";
+    const http_route_t *route = http_route_match(c, t->cfg->routes, t->cfg->nroutes, &status, allow, sizeof(allow));
+    if (route == NULL) {
+        const http_dialect_t *d = t->cfg->fallback_dialect;
+        static const http_route_t fallback = {NULL, NULL, NULL, 0, SCOPE_RUNS_READ, NULL};
+        c->route = &fallback;
+        /* Unknown paths under a dialect's prefix answer in that dialect's shape. */
+        for (size_t i = 0; i < t->cfg->nroutes; i++) {
+            const char *p = t->cfg->routes[i].pattern;
+            size_t plen = strcspn(p + 1, "/") + 1;
+            if (req->path.len >= plen && memcmp(req->path.base, p, plen) == 0) {
+                d = t->cfg->routes[i].dialect;
+                break;
+            }
+        }
+        http_route_t *r = arena_alloc(&c->arena, sizeof(*r));
+        *r = fallback;
+        r->dialect = d;
+        c->route = r;
+        if (status == 405) {
+            http_add_header(c, "allow", allow);
+            return http_error(c, 405, "method_not_allowed", "this path does not accept this method", NULL);
+        }
+        return http_error(c, 404, "not_found", "no such route", NULL);
+    }
+    c->route = route;
+    if (route->auth && http_authenticate(c, route) != 0)
+        return 0;
+    return route->handler(c);
+}
+
+/* ---- asynchronous writes ---- */
+
+static void write_dispose(void *p)
+{
+    struct http_write *hw = p;
+    store_write_release(&hw->w);
+}
+
+store_write_t *http_write_new(http_ctx_t *c)
+{
+    h2o_req_t *req = c->req;
+    struct http_write *hw = h2o_mem_alloc_shared(&req->pool, sizeof(*hw), write_dispose);
+    memset(hw, 0, sizeof(*hw));
+    hw->c = c;
+    return &hw->w;
+}
+
+/* Runs on the writer thread: pass the completed write to the loop that owns the request. */
+static void write_done_on_writer(store_write_t *w)
+{
+    struct http_write *hw = H2O_STRUCT_FROM_MEMBER(struct http_write, w, w);
+    h2o_multithread_send_message(&hw->c->thread->write_receiver, &hw->super);
+}
+
+int http_write_submit(http_ctx_t *c, store_write_t *w, http_write_done_fn done, void *data, json_t *hold)
+{
+    struct http_write *hw = H2O_STRUCT_FROM_MEMBER(struct http_write, w, w);
+    hw->done = done;
+    hw->data = data;
+    hw->hold = hold;
+    w->done = write_done_on_writer;
+    c->thread->pending_writes++;
+    store_submit(c->store, w);
+    return 0;
+}
+
+static void on_write_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, write_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        struct http_write *hw = (struct http_write *)m;
+        t->pending_writes--;
+        hw->done(hw->c, &hw->w, hw->data);
+        if (hw->hold != NULL)
+            json_decref(hw->hold);
+    }
+}
+
+/* ---- long-poll ---- */
+
+static void watcher_fire(watcher_t *wt, int timed_out)
+{
+    http_thread_t *t = wt->c->thread;
+    h2o_linklist_unlink(&wt->link);
+    if (h2o_timeout_is_linked(&wt->timeout))
+        h2o_timeout_unlink(&wt->timeout);
+    atomic_fetch_sub(&t->nwatchers, 1);
+    wt->wake(wt->c, timed_out, wt->data);
+}
+
+static void on_watch_timeout(h2o_timeout_entry_t *entry)
+{
+    watcher_t *wt = H2O_STRUCT_FROM_MEMBER(watcher_t, timeout, entry);
+    watcher_fire(wt, 1);
+}
+
+int http_wait_run(http_ctx_t *c, int64_t run_id, int seconds, http_wake_fn wake, void *data)
+{
+    http_thread_t *t = c->thread;
+    if (seconds < 1)
+        seconds = 1;
+    if (seconds > HTTP_WAIT_MAX_SECONDS)
+        seconds = HTTP_WAIT_MAX_SECONDS;
+    if (!t->wait_timeout_ready[seconds - 1]) {
+        /* h2o 2.2 timeouts have one fixed duration each: keep one per whole second. */
+        h2o_timeout_init(t->ctx.loop, &t->wait_timeouts[seconds - 1], (uint64_t)seconds * 1000);
+        t->wait_timeout_ready[seconds - 1] = 1;
+    }
+    h2o_req_t *req = c->req;
+    watcher_t *wt = h2o_mem_alloc_pool(&req->pool, sizeof(*wt));
+    memset(wt, 0, sizeof(*wt));
+    wt->c = c;
+    wt->run_id = run_id;
+    wt->wake = wake;
+    wt->data = data;
+    wt->timeout.cb = on_watch_timeout;
+    h2o_linklist_insert(&t->watchers, &wt->link);
+    atomic_fetch_add(&t->nwatchers, 1);
+    h2o_timeout_link(t->ctx.loop, &t->wait_timeouts[seconds - 1], &wt->timeout);
+    return 0;
+}
+
+/* Runs on the writer thread after a commit. */
+static void on_runs_changed(void *ctx, const int64_t *ids, size_t n)
+{
+    http_thread_t *threads = ctx;
+    for (int i = 0; i < threads[0].cfg->threads; i++) {
+        http_thread_t *t = &threads[i];
+        if (atomic_load(&t->nwatchers) == 0)
+            continue;
+        change_msg_t *m = malloc(sizeof(*m) + n * sizeof(int64_t));
+        if (m == NULL)
+            continue; /* the watchers still answer at their deadline */
+        memset(&m->super, 0, sizeof(m->super));
+        m->n = n;
+        memcpy(m->ids, ids, n * sizeof(int64_t));
+        h2o_multithread_send_message(&t->change_receiver, &m->super);
+    }
+}
+
+static void on_change_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, change_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        change_msg_t *cm = (change_msg_t *)m;
+        h2o_linklist_t *node = t->watchers.next;
+        while (node != &t->watchers) {
+            watcher_t *wt = H2O_STRUCT_FROM_MEMBER(watcher_t, link, node);
+            node = node->next; /* firing unlinks wt */
+            for (size_t i = 0; i < cm->n; i++) {
+                if (cm->ids[i] == wt->run_id) {
+                    watcher_fire(wt, 0);
+                    break;
+                }
+            }
+        }
+        free(cm);
+    }
+}
+
+/* ---- connections ---- */
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_conn_close(void *data)
+{
+    http_thread_t *t = data;
+    t->nconns--;
+    if (t->listener_paused && t->nconns < t->max_conns && !atomic_load(&stopping)) {
+        t->listener_paused = 0;
+        h2o_socket_read_start(t->listener, on_accept);
+    }
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    http_thread_t *t = listener->data;
+    if (err != NULL)
+        return;
+    for (int i = 0; i < 32; i++) {
+        /* h2o has no cap on open connections: stop reading the listener at the cap (the kernel's
+         * backlog holds the rest) and resume when a connection closes. */
+        if (t->nconns >= t->max_conns) {
+            h2o_socket_read_stop(listener);
+            t->listener_paused = 1;
+            return;
+        }
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        t->nconns++;
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = t;
+        h2o_accept(&t->accept_ctx, sock);
+    }
+}
+
+static int open_listener(const char *host, int port, int *bound_port)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        log_error("cannot resolve listen address %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        *bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                      : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+static void *thread_main(void *arg)
+{
+    http_thread_t *t = arg;
+    t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->listener->data = t;
+    h2o_socket_read_start(t->listener, on_accept);
+
+    while (!atomic_load(&stopping))
+        h2o_evloop_run(t->loop, 200);
+
+    /* Stop accepting; answer long-polls now; let writes in flight finish and be answered. */
+    if (!t->listener_paused)
+        h2o_socket_read_stop(t->listener);
+    h2o_socket_close(t->listener);
+    while (!h2o_linklist_is_empty(&t->watchers))
+        watcher_fire(H2O_STRUCT_FROM_MEMBER(watcher_t, link, t->watchers.next), 1);
+    /* Every submitted write completes (the writer never drops one), and its answer must be
+     * delivered before this thread's receivers go away. */
+    while (t->pending_writes > 0)
+        h2o_evloop_run(t->loop, 50);
+    /* One more turn flushes the answers just sent. */
+    h2o_evloop_run(t->loop, 50);
+    return NULL;
+}
+
+int http_serve(const http_config_t *cfg_in, store_t *store)
+{
+    http_config_t cfg = *cfg_in;
+    if (cfg.threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg.threads = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+    }
+    if (cfg.max_connections <= 0)
+        cfg.max_connections = 4096;
+
+    /* A peer that closes early must not kill the process with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by the loop threads; main waits for them */
+
+    h2o_config_init(&globalconf);
+    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("syncrun"));
+    /* h2o's default is 1 GiB, buffered in memory; no syncrun request needs more than 1 MiB. */
+    globalconf.max_request_entity_size = 1024 * 1024;
+    /* HTTP/1.1 only: Debian's h2o 2.2.5 lacks the HTTP/2 Rapid Reset fix (CVE-2023-44487). */
+    globalconf.http1.upgrade_to_http2 = 0;
+    /* Time to receive a request's headers and body, and idle keep-alive; short, as slow clients
+     * hold a connection slot. */
+    globalconf.http1.req_timeout = 10000;
+    h2o_hostconf_t *hostconf = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
+    handler->on_req = on_req;
+
+    http_thread_t *threads = calloc((size_t)cfg.threads, sizeof(*threads));
+    if (threads == NULL)
+        return -1;
+    int port = cfg.listen_port, rc = -1, started = 0;
+    for (int i = 0; i < cfg.threads; i++) {
+        http_thread_t *t = &threads[i];
+        t->index = i;
+        t->cfg = &cfg;
+        t->store = store;
+        t->max_conns = cfg.max_connections / cfg.threads > 0 ? cfg.max_connections / cfg.threads : 1;
+        t->listen_fd = open_listener(cfg.listen_host, port, &port);
+        if (t->listen_fd < 0)
+            goto out;
+        if ((t->reader = store_reader_open(store)) == NULL)
+            goto out;
+        t->loop = h2o_evloop_create();
+        h2o_context_init(&t->ctx, t->loop, &globalconf);
+        t->accept_ctx.ctx = &t->ctx;
+        t->accept_ctx.hosts = globalconf.hosts;
+        t->queue = h2o_multithread_create_queue(t->loop);
+        h2o_multithread_register_receiver(t->queue, &t->write_receiver, on_write_messages);
+        h2o_multithread_register_receiver(t->queue, &t->change_receiver, on_change_messages);
+        h2o_linklist_init_anchor(&t->watchers);
+    }
+    store_set_change_hook(store, on_runs_changed, threads);
+    for (; started < cfg.threads; started++) {
+        if (pthread_create(&threads[started].tid, NULL, thread_main, &threads[started]) != 0) {
+            log_error("cannot start thread %d", started);
+            atomic_store(&stopping, 1);
+            goto out;
+        }
+    }
+    log_info("listening on http://%s:%d threads=%d max_connections=%d", cfg.listen_host, port, cfg.threads,
+             cfg.max_connections);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("stopping on signal %d", sig);
+    atomic_store(&stopping, 1);
+    rc = 0;
+out:
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i].tid, NULL);
+    store_set_change_hook(store, NULL, NULL);
+    for (int i = 0; i < cfg.threads; i++) {
+        http_thread_t *t = &threads[i];
+        if (t->loop != NULL) {
+            h2o_multithread_unregister_receiver(t->queue, &t->write_receiver);
+            h2o_multithread_unregister_receiver(t->queue, &t->change_receiver);
+            h2o_context_dispose(&t->ctx);
+        }
+        if (t->listener == NULL && t->listen_fd > 0)
+            close(t->listen_fd);
+        store_reader_close(t->reader);
+    }
+    free(threads);
+    return rc;
+}
