@@ -41,9 +41,9 @@ static json_t *census_run(const run_t *r)
     json_object_set_new(o, "records_updated", json_integer(r->counters[CTR_RECORDS_UPDATED]));
     json_object_set_new(o, "scheduled_execution_time", render_time(r->scheduled_at));
     json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
-    json_object_set_new(o, "sync_trigger_reason",
-                        json_pack("{s:o, s:o}", "ui_tag", render_str(r->trigger_tag), "ui_detail",
-                                  render_str(r->trigger_detail)));
+    json_object_set_new(
+        o, "sync_trigger_reason",
+        json_pack("{s:o, s:o}", "ui_tag", render_str(r->trigger_tag), "ui_detail", render_str(r->trigger_detail)));
     json_object_set_new(o, "canceled", json_boolean(r->result == RESULT_CANCELED));
     json_object_set_new(o, "current_step", render_str(r->current_step));
     return o;
@@ -95,16 +95,16 @@ int census_sync_runs(http_ctx_t *c)
     json_object_set_new(pagination, "page", json_integer(win.page));
     json_object_set_new(pagination, "next_page", win.next_page ? json_integer(win.next_page) : json_null());
     json_object_set_new(pagination, "last_page", json_integer(win.last_page));
-    return http_send_json(c, 200, json_pack("{s:s, s:o, s:o}", "status", "success", "pagination", pagination, "data",
-                                            data));
+    return http_send_json(c, 200,
+                          json_pack("{s:s, s:o, s:o}", "status", "success", "pagination", pagination, "data", data));
 }
 
 int census_sync_run(http_ctx_t *c)
 {
     int64_t id;
     run_t r;
-    store_err_t e = census_id(c, 0, &id) == 0 ? store_run_get(c->reader, c->key.workspace_id, id, &c->arena, &r)
-                                              : STORE_NOT_FOUND;
+    store_err_t e =
+        census_id(c, 0, &id) == 0 ? store_run_get(c->reader, c->key.workspace_id, id, &c->arena, &r) : STORE_NOT_FOUND;
     if (e == STORE_NOT_FOUND)
         return http_error(c, 404, "not_found", "Sync run not found", NULL);
     if (e != STORE_OK)

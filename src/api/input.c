@@ -74,8 +74,13 @@ int input_string(input_t *in, const char *key, size_t max, int required, int nul
         return input_fail(in, "invalid_field", key, "%s must not contain NUL characters", key);
     if (required && len == 0)
         return input_fail(in, "invalid_field", key, "%s must not be empty", key);
-    if (len > max)
-        return input_fail(in, "invalid_field", key, "%s is longer than %zu bytes", key, max);
+    /* Limits count characters (UTF-8 code points), as a user counts them; jansson has checked
+     * that the string is valid UTF-8. */
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++)
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    if (chars > max)
+        return input_fail(in, "invalid_field", key, "%s is longer than %zu characters", key, max);
     *out = s;
     return 1;
 }
@@ -165,8 +170,8 @@ int input_counters(input_t *in, const char *key, int64_t counters[CTR_COUNT], un
         if (c < 0)
             return input_fail(in, "unknown_field", key, "%s has an unknown counter \"%.64s\"", key, name);
         if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return input_fail(in, "invalid_field", counter_name((counter_t)c),
-                              "%s.%s must be an integer of at least 0", key, name);
+            return input_fail(in, "invalid_field", counter_name((counter_t)c), "%s.%s must be an integer of at least 0",
+                              key, name);
         counters[c] = json_integer_value(v);
         *mask |= 1u << (8 + c);
     }

@@ -16,7 +16,7 @@ typedef struct input {
     char message[256];
 } input_t;
 
-/* Limits of string fields, in bytes. */
+/* Limits of string fields, in characters (UTF-8 code points). */
 enum { IN_NAME_MAX = 200, IN_TEXT_MAX = 4096, IN_DETAIL_MAX = 65536 };
 
 void input_init(input_t *in, json_t *obj);
@@ -24,7 +24,7 @@ void input_init(input_t *in, json_t *obj);
 int input_known(input_t *in, const char *const *allowed);
 /* Each returns 1 when the field is present and valid (value in *out), 0 when absent (or null where
  * null is allowed: *out is then NULL/unchanged and *is_null set), -1 on error (in has why).
- * Strings: valid UTF-8 (jansson guarantees), no NUL, 1..max bytes unless empty is allowed. */
+ * Strings: valid UTF-8 (jansson guarantees), no NUL, at most max characters; required ones not empty. */
 int input_string(input_t *in, const char *key, size_t max, int required, int nullable, const char **out);
 int input_int(input_t *in, const char *key, int64_t min, int64_t max, int64_t *out);
 int input_bool(input_t *in, const char *key, int *out);

@@ -167,12 +167,11 @@ static int read_task_error(input_t *in, store_write_t *w, arena_t *a)
         }
         return 0;
     }
-    static const char *const strs[] = {"phase",       "system",        "details",       "message",
-                                       "category",    "errorCode",     "description",   "kbArticleLink",
-                                       "descriptionKey", NULL};
-    static const char *const all[] = {"phase",       "system",        "details",        "message",    "category",
-                                      "errorCode",   "description",   "kbArticleLink",  "descriptionKey",
-                                      "canUserFix",  "bridgeExitCode", NULL};
+    static const char *const strs[] = {"phase",     "system",      "details",       "message",        "category",
+                                       "errorCode", "description", "kbArticleLink", "descriptionKey", NULL};
+    static const char *const all[] = {"phase",          "system",     "details",        "message",
+                                      "category",       "errorCode",  "description",    "kbArticleLink",
+                                      "descriptionKey", "canUserFix", "bridgeExitCode", NULL};
     input_t ein;
     input_init(&ein, err);
     const char *s;
@@ -203,8 +202,8 @@ static int parse_suggested_action(const char *s)
 
 static int read_task(input_t *in, store_write_t *w, arena_t *a, int create)
 {
-    static const char *const fields[] = {"source_file_id", "state", "result", "retry_attempts", "error", "report",
-                                         NULL};
+    static const char *const fields[] = {"source_file_id", "state",  "result", "retry_attempts",
+                                         "error",          "report", NULL};
     static const char *const report_fields[] = {"message", "suggested_action", "errors", "warnings", "other", NULL};
     static const char *const actions[] = {"Error", "Warning", "Info"};
     int rc;

@@ -53,9 +53,9 @@ json_t *render_run(const run_t *r)
     json_object_set_new(o, "scheduled_at", render_time(r->scheduled_at));
     json_object_set_new(o, "started_at", render_time(r->started_at));
     json_object_set_new(o, "completed_at", render_time(r->completed_at));
-    json_object_set_new(o, "trigger",
-                        json_pack("{s:o, s:o}", "tag", render_str(r->trigger_tag), "detail",
-                                  render_str(r->trigger_detail)));
+    json_object_set_new(
+        o, "trigger",
+        json_pack("{s:o, s:o}", "tag", render_str(r->trigger_tag), "detail", render_str(r->trigger_detail)));
     json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
     json_object_set_new(o, "current_step", render_str(r->current_step));
     json_t *ctrs = json_object();
@@ -90,8 +90,8 @@ static json_t *render_task(const task_t *t)
         json_object_set_new(o, "report",
                             json_pack("{s:o, s:o, s:I, s:I, s:I}", "message", render_str(t->report_message),
                                       "suggested_action", render_str(t->report_suggested_action), "errors",
-                                      (json_int_t)t->report_errors, "warnings", (json_int_t)t->report_warnings,
-                                      "other", (json_int_t)t->report_other));
+                                      (json_int_t)t->report_errors, "warnings", (json_int_t)t->report_warnings, "other",
+                                      (json_int_t)t->report_other));
     else
         json_object_set_new(o, "report", json_null());
     return o;
@@ -118,8 +118,8 @@ json_t *render_job(const job_t *j)
 json_t *render_event(const run_event_t *e)
 {
     json_t *data = e->data ? json_loads(e->data, 0, NULL) : NULL;
-    return json_pack("{s:I, s:o, s:s, s:o}", "id", (json_int_t)e->id, "at", render_time(e->at), "kind", e->kind,
-                     "data", data ? data : json_object());
+    return json_pack("{s:I, s:o, s:s, s:o}", "id", (json_int_t)e->id, "at", render_time(e->at), "kind", e->kind, "data",
+                     data ? data : json_object());
 }
 
 /* A cursor is base64url("p:" + decimal position): opaque to clients, checked strictly here. */
@@ -150,8 +150,7 @@ int api_store_error(http_ctx_t *c, store_err_t e, const char *field)
     case STORE_FINISHED:
         return http_error(c, 409, "run_finished", "the run is finished; a finished run cannot change", NULL);
     case STORE_BAD_STATE:
-        return http_error(c, 409, "invalid_transition", "the run's state machine does not allow this change",
-                          field);
+        return http_error(c, 409, "invalid_transition", "the run's state machine does not allow this change", field);
     case STORE_IDEM_REUSED:
         return http_error(c, 422, "idempotency_key_reused",
                           "this Idempotency-Key was already used with a different request body", "Idempotency-Key");

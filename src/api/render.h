@@ -10,7 +10,7 @@
 #include "store/store.h"
 
 /* New references; the caller owns them. */
-json_t *render_time(int64_t ms); /* ISO 8601 string, or null for 0 */
+json_t *render_time(int64_t ms);   /* ISO 8601 string, or null for 0 */
 json_t *render_str(const char *s); /* string, or null */
 json_t *render_connection(const connection_t *cn);
 json_t *render_run(const run_t *r);

@@ -18,7 +18,10 @@ int api_healthz(http_ctx_t *c)
     return http_send_json(c, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-#define R(method, pattern, dialect, scope, handler) {method, pattern, &dialect, 1, scope, handler}
+#define R(method, pattern, dialect, scope, handler)                                                                    \
+    {                                                                                                                  \
+        method, pattern, &dialect, 1, scope, handler                                                                   \
+    }
 
 const http_route_t api_routes[] = {
     {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz},

@@ -86,8 +86,7 @@ int native_run_trigger(http_ctx_t *c)
     store_trigger_t *t = &w->trigger;
     int state = RUN_QUEUED;
     json_t *trig = NULL;
-    if (input_known(&in, fields) < 0 ||
-        input_enum(&in, "state", parse_trigger_state, "queued, working", &state) < 0 ||
+    if (input_known(&in, fields) < 0 || input_enum(&in, "state", parse_trigger_state, "queued, working", &state) < 0 ||
         input_bool(&in, "full_sync", &t->full_sync) < 0 || input_time(&in, "scheduled_at", 1, &t->scheduled_at) < 0 ||
         input_object(&in, "trigger", &trig) < 0)
         goto bad;
@@ -230,8 +229,7 @@ int native_run_update(http_ctx_t *c)
     json_t *body = http_body_json(c, 0);
     if (body == NULL)
         return 0;
-    static const char *const fields[] = {"state", "current_step", "counters", "last_timestamp_synced", "message",
-                                         NULL};
+    static const char *const fields[] = {"state", "current_step", "counters", "last_timestamp_synced", "message", NULL};
     input_t in;
     input_init(&in, body);
     store_write_t *w = http_write_new(c);

@@ -31,10 +31,10 @@ typedef int (*http_handler_fn)(http_ctx_t *c);
 enum { HTTP_MAX_PARAMS = 4 };
 
 typedef struct http_route {
-    const char *method;     /* "GET", "POST", ... */
-    const char *pattern;    /* "/v1/runs/:id/events": ":name" matches one path segment */
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/v1/runs/:id/events": ":name" matches one path segment */
     const http_dialect_t *dialect;
-    int auth;               /* 0: public; 1: needs a key with at least `scope` */
+    int auth; /* 0: public; 1: needs a key with at least `scope` */
     scope_t scope;
     http_handler_fn handler;
 } http_route_t;
@@ -54,8 +54,8 @@ struct http_ctx {
 typedef struct http_config {
     const char *listen_host;
     int listen_port;
-    int threads;          /* event-loop threads; 0 = number of CPUs */
-    int max_connections;  /* open connections across all threads */
+    int threads;         /* event-loop threads; 0 = number of CPUs */
+    int max_connections; /* open connections across all threads */
     const http_route_t *routes;
     size_t nroutes;
     const http_dialect_t *fallback_dialect; /* for 404/405 on unknown paths */

@@ -156,8 +156,7 @@ int http_send_raw(http_ctx_t *c, int status, const char *content_type, const cha
     req->res.status = status;
     req->res.reason = reason_phrase(status);
     if (content_type != NULL)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
-                       strlen(content_type));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     req->res.content_length = len;
     h2o_start_response(req, &generator);
     h2o_iovec_t buf = h2o_iovec_init(body, len);

@@ -293,7 +293,7 @@ static int open_listener(const char *host, int port, int *bound_port)
     socklen_t sl = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         *bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                      : ((struct sockaddr_in *)&ss)->sin_port);
+                                                     : ((struct sockaddr_in *)&ss)->sin_port);
     return fd;
 }
 

@@ -8,7 +8,8 @@ void paging_window(int64_t total, int64_t page, int64_t per_page, int asc, page_
     if (total < 0)
         total = 0;
     w->page = page;
-    w->last_page = total == 0 ? 1 : (total + per_page - 1) / per_page;
+    /* written so that no intermediate value can overflow */
+    w->last_page = total == 0 ? 1 : total / per_page + (total % per_page != 0);
     w->prev_page = page > 1 ? (page - 1 <= w->last_page ? page - 1 : w->last_page) : 0;
     w->next_page = page < w->last_page ? page + 1 : 0;
     /* Guard against overflow for absurd page numbers: anything past the end is empty. */

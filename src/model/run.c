@@ -4,8 +4,8 @@
 #include <string.h>
 
 static const char *const state_names[RUN_STATE_COUNT] = {"queued", "working", "retrying", "finished"};
-static const char *const result_names[RUN_RESULT_COUNT] = {NULL,        "success",  "partial", "error", "config_error",
-                                                           "timed_out", "canceled", "skipped"};
+static const char *const result_names[RUN_RESULT_COUNT] = {NULL,           "success",   "partial",  "error",
+                                                           "config_error", "timed_out", "canceled", "skipped"};
 static const char *const overlap_names[OVERLAP_COUNT] = {"skip", "queue", "attach"};
 static const char *const scope_names[SCOPE_COUNT] = {"runs:read", "runs:write", "admin"};
 static const char *const counter_names[CTR_COUNT] = {

@@ -15,6 +15,8 @@ enum { ARENA_CHUNK_MIN = 16 * 1024 };
 
 void *arena_alloc(arena_t *a, size_t n)
 {
+    if (n > SIZE_MAX / 2)
+        abort(); /* no caller asks for this much; rounding up below would wrap */
     n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     arena_chunk_t *c = a->head;
     if (c == NULL || c->size - c->used < n) {

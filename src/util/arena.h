@@ -11,7 +11,10 @@ typedef struct arena {
     arena_chunk_t *head;
 } arena_t;
 
-#define ARENA_INIT {NULL}
+#define ARENA_INIT                                                                                                     \
+    {                                                                                                                  \
+        NULL                                                                                                           \
+    }
 
 /* Returns zeroed memory valid until arena_release(); aborts on out-of-memory. */
 void *arena_alloc(arena_t *a, size_t n);

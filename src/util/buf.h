@@ -10,7 +10,10 @@ typedef struct buf {
     size_t len, alloc, cap;
 } buf_t;
 
-#define BUF_INIT(cap_) {NULL, 0, 0, (cap_)}
+#define BUF_INIT(cap_)                                                                                                 \
+    {                                                                                                                  \
+        NULL, 0, 0, (cap_)                                                                                             \
+    }
 
 /* Each returns 0, or -1 when the result would exceed the cap (the buffer is then unchanged). */
 int buf_add(buf_t *b, const void *p, size_t n);

@@ -133,7 +133,7 @@ long ids_b64url_decode(const char *s, size_t n, void *out, size_t outcap)
 int ids_parse_i64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 {
     char tmp[32];
-    if (n == 0 || n >= sizeof(tmp))
+    if (n == 0 || n >= sizeof(tmp) || memchr(s, '\0', n) != NULL)
         return -1;
     memcpy(tmp, s, n);
     tmp[n] = '\0';

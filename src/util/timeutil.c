@@ -22,6 +22,11 @@ int64_t time_mono_ms(void)
 
 void time_format_iso(int64_t ms, char out[TIME_ISO_LEN])
 {
+    /* The form holds years 0000..9999: clamp to 0000-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z. */
+    if (ms < INT64_C(-62167219200000))
+        ms = INT64_C(-62167219200000);
+    if (ms > INT64_C(253402300799999))
+        ms = INT64_C(253402300799999);
     int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     int msec = (int)(ms - sec * 1000);
     time_t t = (time_t)sec;
