@@ -18,7 +18,9 @@ json_t *render_time(int64_t ms)
 
 json_t *render_str(const char *s)
 {
-    return s != NULL ? json_string(s) : json_null();
+    /* json_string refuses invalid UTF-8; input is checked on the way in, but never drop a field */
+    json_t *j = s != NULL ? json_string(s) : NULL;
+    return j != NULL ? j : json_null();
 }
 
 json_t *render_connection(const connection_t *cn)

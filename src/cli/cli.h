@@ -1,11 +1,17 @@
-/* Subcommands of the `syncrun` binary, one file each (like git's builtin/). Each takes the
- * arguments after its name (argv[0] is the subcommand) and returns the process exit code:
- * 0 success, 1 failure of the operation, 2 bad usage. */
+/* Subcommands of the `syncrun` binary, one file each (like git's builtin/), and the helpers they
+ * share (common.c). Each subcommand takes the arguments after its name (argv[0] is the subcommand)
+ * and returns the process exit code: 0 success, 1 failure of the operation, 2 bad usage.
+ *
+ * Helpers that take `cmd` print their messages as "syncrun <cmd>: ...", cmd being the subcommand
+ * as typed ("init", "key list"); its first word names the help to point at ("syncrun key --help"). */
 #ifndef SYNCRUN_CLI_CLI_H
 #define SYNCRUN_CLI_CLI_H
 
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "api/input.h"
 #include "store/store.h"
 
 int cmd_init(int argc, char **argv);
@@ -15,9 +21,41 @@ int cmd_key(int argc, char **argv);
 int cmd_connection(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 
+/* Names and other short texts the CLI accepts: at most this many bytes, as the API. */
+enum { CLI_NAME_MAX = IN_NAME_MAX };
+
 /* The database path: --db, else $SYNCRUN_DB, else ./syncrun.db. */
 const char *cli_default_db(void);
-/* Opens the store at path, printing a message that says what to do on failure. NULL on failure. */
+/* Opens (creating if needed) the store at path, printing a message that says what to do on
+ * failure. NULL on failure. */
 store_t *cli_open_store(const char *path);
+/* Opens the store at path but refuses to create it, since a mistyped path must not become an
+ * empty database. NULL, with a message, on failure. */
+store_t *cli_open_existing_store(const char *cmd, const char *path);
+
+/* Resolves --workspace: when *ws is 0 (not given) fills it with the database's only workspace;
+ * then checks that workspace *ws exists. Returns 0, 1 (no such workspace, or a read failed) or 2
+ * (several workspaces and no --workspace), having printed a message when not 0. */
+int cli_resolve_workspace(store_t *s, const char *cmd, const char *path, int64_t *ws);
+/* Parses a --workspace value into *ws; 0, or 2 after a usage error. */
+int cli_parse_workspace(const char *cmd, const char *arg, int64_t *ws);
+
+/* Prints "syncrun <cmd>: <message>" and where to find help on stderr; returns 2 (bad usage). */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when arg asks for help: --help, -h or help. */
+int cli_is_help(const char *arg);
+/* 1 when s is valid UTF-8, as every string the APIs render must be. */
+int cli_is_utf8(const char *s);
+
+/* Flushes stdout; 0, or 1 with a message when the output could not be written. */
+int cli_flush_stdout(const char *cmd);
+/* Prints v (consumed; NULL counts as out of memory) as one line of compact JSON; 0, or 1 with a
+ * message on failure. */
+int cli_print_json(const char *cmd, json_t *v);
+
+/* Shows a workspace that w (OP_WORKSPACE_CREATE, done) created in db, and its admin token,
+ * which the database keeps only as a hash: as text, or as {"workspace_id":N,"token":"..."}.
+ * 0, or 1 with a message saying how to replace the token that was not shown. */
+int cli_print_workspace_created(const char *cmd, const store_write_t *w, const char *name, const char *db, int json);
 
 #endif

@@ -1,20 +1,14 @@
 /* `syncrun connection create|list`: the connections of a workspace, as the native API shows them. */
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <jansson.h>
-
+#include "api/render.h"
 #include "cli/cli.h"
 #include "cli/table.h"
-#include "util/timeutil.h"
 
 enum {
-    TEXT_MAX_LEN = 200, /* name, source, destination, connector type: as the API */
     LIST_DEFAULT_LIMIT = 100,
     LIST_MAX_LIMIT = 10000,
     LIST_PAGE = 100, /* connections read from the store at a time */
@@ -44,107 +38,6 @@ static void usage(FILE *out)
                  "  -h, --help            show this help\n");
 }
 
-/* Prints "syncrun <cmd>: <message>" and where to find help on stderr; returns 2 (bad usage). */
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "syncrun %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nRun 'syncrun connection --help' for usage.\n", stderr);
-    va_end(ap);
-    return 2;
-}
-
-/* Prints v (consumed) as one line of compact JSON; 0, or 1 with a message on failure. */
-static int print_json(json_t *v)
-{
-    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    if (text == NULL) {
-        fprintf(stderr, "syncrun connection: out of memory rendering JSON\n");
-        return 1;
-    }
-    int failed = puts(text) == EOF || fflush(stdout) == EOF;
-    free(text);
-    if (failed)
-        fprintf(stderr, "syncrun connection: cannot write to standard output\n");
-    return failed;
-}
-
-/* Opens the database at db, refusing to create it: a mistyped path must not become an empty
- * database. NULL, with a message, on failure. */
-static store_t *open_existing(const char *cmd, const char *db)
-{
-    if (access(db, F_OK) != 0) {
-        fprintf(stderr, "syncrun %s: no database at %s; create one with 'syncrun init --db %s'\n", cmd, db, db);
-        return NULL;
-    }
-    return cli_open_store(db);
-}
-
-/* Fills *ws, when --workspace was not given (0), with the database's only workspace. Returns 0,
- * 1 (no workspace; message printed) or 2 (several: --workspace is needed; message printed). */
-static int default_workspace(store_t *s, const char *cmd, const char *db, int64_t *ws)
-{
-    if (*ws != 0)
-        return 0;
-    int64_t n = store_workspace_count(s);
-    if (n == 1) {
-        *ws = 1;
-        return 0;
-    }
-    if (n > 1)
-        return usage_error(cmd, "--workspace is required: %s has %" PRId64 " workspaces", db, n);
-    if (n == 0)
-        fprintf(stderr, "syncrun %s: %s has no workspace; create one with 'syncrun init --db %s'\n", cmd, db, db);
-    else
-        fprintf(stderr, "syncrun %s: cannot count the workspaces of %s; see the log above\n", cmd, db);
-    return 1;
-}
-
-/* 1 when s is valid UTF-8, as every string the APIs render must be. */
-static int is_utf8(const char *s)
-{
-    json_t *j = json_string(s);
-    json_decref(j);
-    return j != NULL;
-}
-
-/* A JSON string, or null for NULL (or for text that is not UTF-8, which no API accepts). */
-static json_t *json_string_or_null(const char *s)
-{
-    json_t *j = s != NULL ? json_string(s) : NULL;
-    return j != NULL ? j : json_null();
-}
-
-static json_t *json_time_or_null(int64_t ms)
-{
-    char iso[TIME_ISO_LEN];
-    if (ms == 0)
-        return json_null();
-    time_format_iso(ms, iso);
-    return json_string(iso);
-}
-
-/* The connection in the native API's shape (docs/API.md). */
-static json_t *connection_to_json(const connection_t *c)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(c->id));
-    json_object_set_new(o, "uuid", json_string_or_null(c->uuid));
-    json_object_set_new(o, "name", json_string_or_null(c->name));
-    json_object_set_new(o, "source", json_string_or_null(c->source));
-    json_object_set_new(o, "destination", json_string_or_null(c->destination));
-    json_object_set_new(o, "connector_type", json_string_or_null(c->connector_type));
-    json_object_set_new(o, "overlap", json_string(overlap_name(c->overlap)));
-    json_object_set_new(o, "run_count", json_integer(c->run_count));
-    json_object_set_new(o, "created_at", json_time_or_null(c->created_at));
-    json_object_set_new(o, "updated_at", json_time_or_null(c->updated_at));
-    return o;
-}
-
 static const struct option options[] = {
     {"workspace", required_argument, NULL, 'w'},
     {"name", required_argument, NULL, 'n'},
@@ -168,12 +61,13 @@ typedef struct conn_args {
     int json;
 } conn_args_t;
 
-/* Checks a text option: UTF-8, at most TEXT_MAX_LEN bytes, and not empty when required. */
+/* Checks a text option: UTF-8, at most CLI_NAME_MAX bytes, and not empty when required. */
 static int check_text(const char *cmd, const char *opt, const char *v, int required)
 {
     size_t n = strlen(v);
-    if ((required && n == 0) || n > TEXT_MAX_LEN || !is_utf8(v))
-        return usage_error(cmd, "--%s must be UTF-8 text of %s to %d bytes", opt, required ? "1" : "0", TEXT_MAX_LEN);
+    if ((required && n == 0) || n > CLI_NAME_MAX || !cli_is_utf8(v))
+        return cli_usage_error(cmd, "--%s must be UTF-8 text of %s to %d bytes", opt, required ? "1" : "0",
+                               CLI_NAME_MAX);
     return 0;
 }
 
@@ -191,8 +85,8 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
         int v;
         switch (c) {
         case 'w':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, INT64_MAX, &ca->ws) != 0)
-                return usage_error(cmd, "--workspace must be a workspace id (a positive integer), not '%s'", optarg);
+            if (cli_parse_workspace(cmd, optarg, &ca->ws) != 0)
+                return 2;
             break;
         case 'n':
             opt = "name";
@@ -214,14 +108,15 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
             opt = "overlap";
             v = overlap_parse(optarg);
             if (v < 0)
-                return usage_error(cmd, "--overlap must be skip, queue or attach, not '%s'", optarg);
+                return cli_usage_error(cmd, "--overlap must be skip, queue or attach, not '%s'", optarg);
             ca->overlap = (overlap_policy_t)v;
             break;
         case 'l':
             if (create)
-                return usage_error(cmd, "--limit is an option of 'connection list'");
+                return cli_usage_error(cmd, "--limit is an option of 'connection list'");
             if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &ca->limit) != 0)
-                return usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT, optarg);
+                return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT,
+                                       optarg);
             break;
         case 'd':
             ca->db = optarg;
@@ -233,21 +128,21 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
             usage(stdout);
             return 0;
         case ':':
-            return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
         if (opt != NULL && !create)
-            return usage_error(cmd, "--%s is an option of 'connection create'", opt);
+            return cli_usage_error(cmd, "--%s is an option of 'connection create'", opt);
         if (opt != NULL && c != 'o' && check_text(cmd, opt, optarg, c == 'n') != 0)
             return 2;
     }
     if (optind < argc)
-        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (*ca->db == '\0')
-        return usage_error(cmd, "--db must not be empty");
+        return cli_usage_error(cmd, "--db must not be empty");
     if (create && ca->name == NULL)
-        return usage_error(cmd, "--name is required");
+        return cli_usage_error(cmd, "--name is required");
     return -1;
 }
 
@@ -271,13 +166,13 @@ static int connection_create(int argc, char **argv)
     int rc = parse_args(cmd, 1, argc, argv, &ca);
     if (rc >= 0)
         return rc;
-    store_t *s = open_existing(cmd, ca.db);
+    store_t *s = cli_open_existing_store(cmd, ca.db);
     if (s == NULL)
         return 1;
     arena_t a = ARENA_INIT;
     store_write_t w;
     memset(&w, 0, sizeof(w));
-    rc = default_workspace(s, cmd, ca.db, &ca.ws);
+    rc = cli_resolve_workspace(s, cmd, ca.db, &ca.ws);
     if (rc != 0)
         goto out;
 
@@ -305,7 +200,7 @@ static int connection_create(int argc, char **argv)
         goto out;
     }
     if (ca.json) {
-        rc = print_json(connection_to_json(&w.conn));
+        rc = cli_print_json(cmd, render_connection(&w.conn));
         goto out;
     }
     printf("Created connection %" PRId64 " (%s) in workspace %" PRId64 ": %s, %s, overlap %s.\n"
@@ -315,9 +210,7 @@ static int connection_create(int argc, char **argv)
            "    curl -X POST -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/v1/connections/%" PRId64
            "/runs\n",
            w.conn.id, w.conn.uuid, ca.ws, w.conn.name, route(&a, &w.conn), overlap_name(w.conn.overlap), w.conn.id);
-    rc = fflush(stdout) == EOF;
-    if (rc)
-        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+    rc = cli_flush_stdout(cmd);
 
 out:
     store_write_release(&w);
@@ -333,7 +226,7 @@ static int connection_list(int argc, char **argv)
     int rc = parse_args(cmd, 0, argc, argv, &ca);
     if (rc >= 0)
         return rc;
-    store_t *s = open_existing(cmd, ca.db);
+    store_t *s = cli_open_existing_store(cmd, ca.db);
     if (s == NULL)
         return 1;
     arena_t a = ARENA_INIT;
@@ -341,7 +234,7 @@ static int connection_list(int argc, char **argv)
     table_t *t = NULL;
     json_t *arr = NULL;
     static const char *const headers[] = {"ID", "UUID", "NAME", "SOURCE \xe2\x86\x92 DESTINATION", "OVERLAP", "RUNS"};
-    rc = default_workspace(s, cmd, ca.db, &ca.ws);
+    rc = cli_resolve_workspace(s, cmd, ca.db, &ca.ws);
     if (rc != 0)
         goto out;
 
@@ -371,7 +264,7 @@ static int connection_list(int argc, char **argv)
         }
         for (int i = 0; i < n; i++) {
             if (arr != NULL) {
-                json_array_append_new(arr, connection_to_json(&conns[i]));
+                json_array_append_new(arr, render_connection(&conns[i]));
                 continue;
             }
             char id[24], runs[24];
@@ -390,7 +283,7 @@ static int connection_list(int argc, char **argv)
         after = conns[n - 1].id;
     }
     if (arr != NULL) {
-        rc = print_json(arr);
+        rc = cli_print_json(cmd, arr);
         arr = NULL; /* consumed */
         goto out;
     }
@@ -402,9 +295,7 @@ static int connection_list(int argc, char **argv)
         goto out;
     }
     table_print(t, stdout);
-    rc = fflush(stdout) == EOF;
-    if (rc)
-        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+    rc = cli_flush_stdout(cmd);
 
 out:
     json_decref(arr);
@@ -418,7 +309,7 @@ out:
 
 int cmd_connection(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+    if (argc >= 2 && cli_is_help(argv[1])) {
         usage(stdout);
         return 0;
     }

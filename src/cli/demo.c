@@ -69,7 +69,8 @@ static void demo_run(store_write_t *w, int64_t conn_id, const struct demo_connec
     r->started_at = r->created_at + rnd_range(200, 4000);
     int manual = rnd() % 10 == 0;
     r->trigger_tag = manual ? "Manual" : "Scheduled";
-    r->trigger_detail = manual ? "Manually triggered by data-team@example.com" : "Triggered by the connection's schedule";
+    r->trigger_detail =
+        manual ? "Manually triggered by data-team@example.com" : "Triggered by the connection's schedule";
     r->full_sync = rnd() % 12 == 0;
     int64_t source = rnd_range(5000, 250000);
     int64_t changed = source / rnd_range(5, 40);

@@ -1,19 +1,15 @@
 /* `syncrun key create|list`: API keys of a workspace. Tokens are shown once, at creation. */
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "api/render.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "util/timeutil.h"
-
-enum { NAME_MAX_LEN = 200 };
 
 static void usage(FILE *out)
 {
@@ -31,81 +27,6 @@ static void usage(FILE *out)
                  "  --db PATH        database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
                  "  --json           create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array\n"
                  "  -h, --help       show this help\n");
-}
-
-/* Prints "syncrun <cmd>: <message>" and where to find help on stderr; returns 2 (bad usage). */
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "syncrun %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nRun 'syncrun key --help' for usage.\n", stderr);
-    va_end(ap);
-    return 2;
-}
-
-/* Prints v (consumed) as one line of compact JSON; 0, or 1 with a message on failure. */
-static int print_json(json_t *v)
-{
-    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    if (text == NULL) {
-        fprintf(stderr, "syncrun key: out of memory rendering JSON\n");
-        return 1;
-    }
-    int failed = puts(text) == EOF || fflush(stdout) == EOF;
-    free(text);
-    if (failed)
-        fprintf(stderr, "syncrun key: cannot write to standard output\n");
-    return failed;
-}
-
-/* Opens the database at db, refusing to create it: a mistyped path must not become an empty
- * database. NULL, with a message, on failure. */
-static store_t *open_existing(const char *cmd, const char *db)
-{
-    if (access(db, F_OK) != 0) {
-        fprintf(stderr, "syncrun %s: no database at %s; create one with 'syncrun init --db %s'\n", cmd, db, db);
-        return NULL;
-    }
-    return cli_open_store(db);
-}
-
-/* Fills *ws, when --workspace was not given (0), with the database's only workspace. Returns 0,
- * 1 (no workspace; message printed) or 2 (several: --workspace is needed; message printed). */
-static int default_workspace(store_t *s, const char *cmd, const char *db, int64_t *ws)
-{
-    if (*ws != 0)
-        return 0;
-    int64_t n = store_workspace_count(s);
-    if (n == 1) {
-        *ws = 1;
-        return 0;
-    }
-    if (n > 1)
-        return usage_error(cmd, "--workspace is required: %s has %" PRId64 " workspaces", db, n);
-    if (n == 0)
-        fprintf(stderr, "syncrun %s: %s has no workspace; create one with 'syncrun init --db %s'\n", cmd, db, db);
-    else
-        fprintf(stderr, "syncrun %s: cannot count the workspaces of %s; see the log above\n", cmd, db);
-    return 1;
-}
-
-/* 1 when s is valid UTF-8, as every string the APIs render must be. */
-static int is_utf8(const char *s)
-{
-    json_t *j = json_string(s);
-    json_decref(j);
-    return j != NULL;
-}
-
-static int parse_workspace(const char *cmd, const char *arg, int64_t *ws)
-{
-    if (ids_parse_i64(arg, strlen(arg), 1, INT64_MAX, ws) != 0)
-        return usage_error(cmd, "--workspace must be a workspace id (a positive integer), not '%s'", arg);
-    return 0;
 }
 
 static const struct option options[] = {
@@ -138,22 +59,22 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, key_ar
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
         case 'w':
-            if (parse_workspace(cmd, optarg, &ka->ws) != 0)
+            if (cli_parse_workspace(cmd, optarg, &ka->ws) != 0)
                 return 2;
             break;
         case 's':
             if (!create)
-                return usage_error(cmd, "--scope is an option of 'key create'");
+                return cli_usage_error(cmd, "--scope is an option of 'key create'");
             ka->scope = scope_parse(optarg);
             if (ka->scope < 0)
-                return usage_error(cmd, "--scope must be runs:read, runs:write or admin, not '%s'", optarg);
+                return cli_usage_error(cmd, "--scope must be runs:read, runs:write or admin, not '%s'", optarg);
             break;
         case 'n':
             if (!create)
-                return usage_error(cmd, "--name is an option of 'key create'");
+                return cli_usage_error(cmd, "--name is an option of 'key create'");
             ka->name = optarg;
-            if (strlen(optarg) > NAME_MAX_LEN || !is_utf8(optarg))
-                return usage_error(cmd, "--name must be UTF-8 text of at most %d bytes", NAME_MAX_LEN);
+            if (strlen(optarg) > CLI_NAME_MAX || !cli_is_utf8(optarg))
+                return cli_usage_error(cmd, "--name must be UTF-8 text of at most %d bytes", CLI_NAME_MAX);
             break;
         case 'd':
             ka->db = optarg;
@@ -165,17 +86,17 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, key_ar
             usage(stdout);
             return 0;
         case ':':
-            return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (*ka->db == '\0')
-        return usage_error(cmd, "--db must not be empty");
+        return cli_usage_error(cmd, "--db must not be empty");
     if (create && ka->scope < 0)
-        return usage_error(cmd, "--scope is required: runs:read, runs:write or admin");
+        return cli_usage_error(cmd, "--scope is required: runs:read, runs:write or admin");
     return -1;
 }
 
@@ -186,12 +107,12 @@ static int key_create(int argc, char **argv)
     int rc = parse_args(cmd, 1, argc, argv, &ka);
     if (rc >= 0)
         return rc;
-    store_t *s = open_existing(cmd, ka.db);
+    store_t *s = cli_open_existing_store(cmd, ka.db);
     if (s == NULL)
         return 1;
     store_write_t w;
     memset(&w, 0, sizeof(w));
-    rc = default_workspace(s, cmd, ka.db, &ka.ws);
+    rc = cli_resolve_workspace(s, cmd, ka.db, &ka.ws);
     if (rc != 0)
         goto out;
 
@@ -211,7 +132,7 @@ static int key_create(int argc, char **argv)
         goto out;
     }
     if (ka.json) {
-        rc = print_json(json_pack("{s:I,s:s}", "key_id", (json_int_t)w.key_id, "token", w.token));
+        rc = cli_print_json(cmd, json_pack("{s:I,s:s}", "key_id", (json_int_t)w.key_id, "token", w.token));
         goto shown;
     }
     printf("Created %s key %" PRId64 " in workspace %" PRId64 ".\n"
@@ -224,9 +145,7 @@ static int key_create(int argc, char **argv)
            "\n"
            "    curl -H \"Authorization: Bearer %s\" http://127.0.0.1:8080/v1/connections\n",
            scope_name((scope_t)ka.scope), w.key_id, ka.ws, w.token, w.token);
-    rc = fflush(stdout) == EOF;
-    if (rc)
-        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+    rc = cli_flush_stdout(cmd);
 shown:
     if (rc)
         fprintf(stderr,
@@ -239,23 +158,15 @@ out:
     return rc;
 }
 
-/* A JSON string, or null for NULL (or for text that is not UTF-8, which no API accepts). */
-static json_t *json_string_or_null(const char *s)
-{
-    json_t *j = s != NULL ? json_string(s) : NULL;
-    return j != NULL ? j : json_null();
-}
-
+/* The key as the CLI's --json shows it; the API has no key listing to match. */
 static json_t *key_to_json(const api_key_row_t *k)
 {
-    char created[TIME_ISO_LEN];
-    time_format_iso(k->created_at, created);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(k->id));
-    json_object_set_new(o, "name", json_string_or_null(k->name));
+    json_object_set_new(o, "name", render_str(k->name));
     json_object_set_new(o, "scope", json_string(scope_name(k->scope)));
-    json_object_set_new(o, "prefix", json_string_or_null(k->prefix));
-    json_object_set_new(o, "created_at", json_string(created));
+    json_object_set_new(o, "prefix", render_str(k->prefix));
+    json_object_set_new(o, "created_at", render_time(k->created_at));
     return o;
 }
 
@@ -266,13 +177,13 @@ static int key_list(int argc, char **argv)
     int rc = parse_args(cmd, 0, argc, argv, &ka);
     if (rc >= 0)
         return rc;
-    store_t *s = open_existing(cmd, ka.db);
+    store_t *s = cli_open_existing_store(cmd, ka.db);
     if (s == NULL)
         return 1;
     arena_t a = ARENA_INIT;
     store_reader_t *r = NULL;
     table_t *t = NULL;
-    rc = default_workspace(s, cmd, ka.db, &ka.ws);
+    rc = cli_resolve_workspace(s, cmd, ka.db, &ka.ws);
     if (rc != 0)
         goto out;
 
@@ -293,7 +204,7 @@ static int key_list(int argc, char **argv)
         json_t *arr = json_array();
         for (int i = 0; i < n; i++)
             json_array_append_new(arr, key_to_json(&keys[i]));
-        rc = print_json(arr);
+        rc = cli_print_json(cmd, arr);
         goto out;
     }
     if (n == 0) {
@@ -317,9 +228,7 @@ static int key_list(int argc, char **argv)
         }
     }
     table_print(t, stdout);
-    rc = fflush(stdout) == EOF;
-    if (rc)
-        fprintf(stderr, "syncrun %s: cannot write to standard output\n", cmd);
+    rc = cli_flush_stdout(cmd);
 
 out:
     table_free(t);
@@ -332,7 +241,7 @@ out:
 
 int cmd_key(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+    if (argc >= 2 && cli_is_help(argv[1])) {
         usage(stdout);
         return 0;
     }

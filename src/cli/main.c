@@ -1,6 +1,5 @@
 /* syncrun: git-style dispatch to the subcommands. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -26,26 +25,9 @@ static void usage(FILE *out)
     fprintf(out, "\nRun 'syncrun <command> --help' for a command's options.\n");
 }
 
-const char *cli_default_db(void)
-{
-    const char *env = getenv("SYNCRUN_DB");
-    return env != NULL && *env != '\0' ? env : "./syncrun.db";
-}
-
-store_t *cli_open_store(const char *path)
-{
-    char err[256];
-    store_t *s = NULL;
-    if (store_open(path, &s, err, sizeof(err)) != 0) {
-        fprintf(stderr, "syncrun: cannot open database %s: %s\n", path, err);
-        return NULL;
-    }
-    return s;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || cli_is_help(argv[1])) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

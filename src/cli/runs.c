@@ -1,14 +1,10 @@
 /* `syncrun runs list`: a connection's runs, newest first, as a table or as native API JSON. */
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <jansson.h>
-
+#include "api/render.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "util/timeutil.h"
@@ -39,96 +35,6 @@ static void usage(FILE *out)
                  "  --db PATH         database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
                  "  --json            print a JSON array of runs, as the native API shows them\n"
                  "  -h, --help        show this help\n");
-}
-
-/* Prints "syncrun runs list: <message>" and where to find help on stderr; returns 2 (bad usage). */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("syncrun runs list: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nRun 'syncrun runs --help' for usage.\n", stderr);
-    va_end(ap);
-    return 2;
-}
-
-/* Prints v (consumed) as one line of compact JSON; 0, or 1 with a message on failure. */
-static int print_json(json_t *v)
-{
-    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    if (text == NULL) {
-        fprintf(stderr, "syncrun runs list: out of memory rendering JSON\n");
-        return 1;
-    }
-    int failed = puts(text) == EOF || fflush(stdout) == EOF;
-    free(text);
-    if (failed)
-        fprintf(stderr, "syncrun runs list: cannot write to standard output\n");
-    return failed;
-}
-
-/* A JSON string, or null for NULL (or for text that is not UTF-8, which no API accepts). */
-static json_t *json_string_or_null(const char *s)
-{
-    json_t *j = s != NULL ? json_string(s) : NULL;
-    return j != NULL ? j : json_null();
-}
-
-static json_t *json_time_or_null(int64_t ms)
-{
-    char iso[TIME_ISO_LEN];
-    if (ms == 0)
-        return json_null();
-    time_format_iso(ms, iso);
-    return json_string(iso);
-}
-
-/* The run in the native API's shape (docs/API.md), members in the documented order. */
-static json_t *run_to_json(const run_t *r)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "uuid", json_string_or_null(r->uuid));
-    json_object_set_new(o, "connection_id", json_integer(r->connection_id));
-    json_object_set_new(o, "connection_uuid", json_string_or_null(r->connection_uuid));
-    json_object_set_new(o, "run_count", json_integer(r->run_count));
-    json_object_set_new(o, "state", json_string(run_state_name(r->state)));
-    json_object_set_new(o, "result", json_string_or_null(run_result_name(r->result))); /* NULL for RESULT_NONE */
-    json_object_set_new(o, "attempt", json_integer(r->attempt));
-    json_object_set_new(o, "created_at", json_time_or_null(r->created_at));
-    json_object_set_new(o, "updated_at", json_time_or_null(r->updated_at));
-    json_object_set_new(o, "scheduled_at", json_time_or_null(r->scheduled_at));
-    json_object_set_new(o, "started_at", json_time_or_null(r->started_at));
-    json_object_set_new(o, "completed_at", json_time_or_null(r->completed_at));
-
-    json_t *trigger = json_object();
-    json_object_set_new(trigger, "tag", json_string_or_null(r->trigger_tag));
-    json_object_set_new(trigger, "detail", json_string_or_null(r->trigger_detail));
-    json_object_set_new(o, "trigger", trigger);
-    json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
-    json_object_set_new(o, "current_step", json_string_or_null(r->current_step));
-
-    json_t *counters = json_object();
-    for (int c = 0; c < CTR_COUNT; c++)
-        json_object_set_new(counters, counter_name((counter_t)c), json_integer(r->counters[c]));
-    json_object_set_new(o, "counters", counters);
-    json_object_set_new(o, "last_timestamp_synced", json_time_or_null(r->watermark));
-    json_object_set_new(o, "message", json_string_or_null(r->message));
-
-    json_t *error = json_null();
-    if (r->error_code != NULL || r->error_message != NULL || r->error_detail != NULL) {
-        json_decref(error);
-        error = json_object();
-        json_object_set_new(error, "code", json_string_or_null(r->error_code));
-        json_object_set_new(error, "message", json_string_or_null(r->error_message));
-        json_object_set_new(error, "detail", json_string_or_null(r->error_detail));
-    }
-    json_object_set_new(o, "error", error);
-    json_object_set_new(o, "version", json_integer(r->version));
-    return o;
 }
 
 /* ms as a short human duration: 45s, 1m12s, 2h5m3s, 3d4h10m. */
@@ -193,7 +99,7 @@ static int runs_list(int argc, char **argv)
     };
     static const char *const headers[] = {"ID",        "#",      "STATE",   "TRIGGER", "STEP",
                                           "PROCESSED", "FAILED", "STARTED", "DURATION"};
-    const char *db = cli_default_db(), *status = NULL;
+    const char *cmd = "runs list", *db = cli_default_db(), *status = NULL;
     int64_t ws = 0, limit = LIST_DEFAULT_LIMIT, conn_id = 0;
     int json = 0, c;
     run_filter_t f;
@@ -205,21 +111,24 @@ static int runs_list(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
         case 'w':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, INT64_MAX, &ws) != 0)
-                return usage_error("--workspace must be a workspace id (a positive integer), not '%s'", optarg);
+            if (cli_parse_workspace(cmd, optarg, &ws) != 0)
+                return 2;
             break;
         case 's':
             status = optarg;
             f.state = run_state_parse(optarg);
             f.result = f.state < 0 ? run_result_parse(optarg) : -1;
             if (f.state < 0 && f.result < 0)
-                return usage_error("--status must be a state (queued, working, retrying, finished) or a result "
-                                   "(success, partial, error, config_error, timed_out, canceled, skipped), not '%s'",
-                                   optarg);
+                return cli_usage_error(
+                    cmd,
+                    "--status must be a state (queued, working, retrying, finished) or a result "
+                    "(success, partial, error, config_error, timed_out, canceled, skipped), not '%s'",
+                    optarg);
             break;
         case 'l':
             if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &limit) != 0)
-                return usage_error("--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT, optarg);
+                return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT,
+                                       optarg);
             break;
         case 'd':
             db = optarg;
@@ -231,28 +140,24 @@ static int runs_list(int argc, char **argv)
             usage(stdout);
             return 0;
         case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)
-        return usage_error("CONNECTION is missing: give a connection id or UUID (see 'syncrun connection list')");
+        return cli_usage_error(cmd,
+                               "CONNECTION is missing: give a connection id or UUID (see 'syncrun connection list')");
     if (optind + 1 < argc)
-        return usage_error("unexpected argument '%s'", argv[optind + 1]);
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
     const char *conn_arg = argv[optind];
     int by_uuid = ids_is_uuid(conn_arg);
     if (!by_uuid && ids_parse_i64(conn_arg, strlen(conn_arg), 1, INT64_MAX, &conn_id) != 0)
-        return usage_error("CONNECTION must be a connection id (a positive integer) or UUID, not '%s'", conn_arg);
+        return cli_usage_error(cmd, "CONNECTION must be a connection id (a positive integer) or UUID, not '%s'",
+                               conn_arg);
     if (*db == '\0')
-        return usage_error("--db must not be empty");
-    /* store_open would create a missing file: a mistyped path must not become an empty database */
-    if (access(db, F_OK) != 0) {
-        fprintf(stderr, "syncrun runs list: no database at %s; create one with 'syncrun init --db %s'\n", db, db);
-        return 1;
-    }
-
-    store_t *s = cli_open_store(db);
+        return cli_usage_error(cmd, "--db must not be empty");
+    store_t *s = cli_open_existing_store(cmd, db);
     if (s == NULL)
         return 1;
     int rc = 1;
@@ -262,18 +167,10 @@ static int runs_list(int argc, char **argv)
     json_t *arr = NULL;
     store_err_t err;
 
-    if (ws == 0) {
-        int64_t n = store_workspace_count(s);
-        if (n == 1) {
-            ws = 1;
-        } else if (n > 1) {
-            rc = usage_error("--workspace is required: %s has %" PRId64 " workspaces", db, n);
-            goto out;
-        } else {
-            fprintf(stderr, "syncrun runs list: %s has no workspace; create one with 'syncrun init --db %s'\n", db, db);
-            goto out;
-        }
-    }
+    rc = cli_resolve_workspace(s, cmd, db, &ws);
+    if (rc != 0)
+        goto out;
+    rc = 1;
     r = store_reader_open(s);
     if (r == NULL) {
         fprintf(stderr, "syncrun runs list: cannot read %s; see the log above\n", db);
@@ -317,7 +214,7 @@ static int runs_list(int argc, char **argv)
         }
         for (int i = 0; i < n; i++) {
             if (arr != NULL) {
-                json_array_append_new(arr, run_to_json(&runs[i]));
+                json_array_append_new(arr, render_run(&runs[i]));
             } else if (add_run_row(t, &runs[i], now) != 0) {
                 fprintf(stderr, "syncrun runs list: too many runs to show; lower --limit\n");
                 goto out;
@@ -330,7 +227,7 @@ static int runs_list(int argc, char **argv)
     }
 
     if (arr != NULL) {
-        rc = print_json(arr);
+        rc = cli_print_json(cmd, arr);
         arr = NULL; /* consumed */
         goto out;
     }
@@ -341,9 +238,7 @@ static int runs_list(int argc, char **argv)
         goto out;
     }
     table_print(t, stdout);
-    rc = fflush(stdout) == EOF;
-    if (rc)
-        fprintf(stderr, "syncrun runs list: cannot write to standard output\n");
+    rc = cli_flush_stdout(cmd);
 
 out:
     json_decref(arr);
@@ -357,7 +252,7 @@ out:
 
 int cmd_runs(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+    if (argc >= 2 && cli_is_help(argv[1])) {
         usage(stdout);
         return 0;
     }

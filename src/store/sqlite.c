@@ -19,19 +19,20 @@ enum { WRITER_BATCH_MAX = 512 };
     "r.watermark, r.message, r.error_code, r.error_message, r.error_detail, r.attempt, r.version "                     \
     "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
 #define CONN_COLS                                                                                                      \
-    "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at "  \
+    "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at "   \
     "FROM connections "
 #define JOB_COLS "id, uuid, run_id, name, connector_type, phase, state, result, started_at, ended_at FROM jobs "
 #define TASK_COLS                                                                                                      \
     "id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, ended_at, error_json, has_report, "  \
     "report_message, report_suggested_action, report_errors, report_warnings, report_other FROM tasks "
 #define RUN_FILTERS                                                                                                    \
-    " AND (?4 < 0 OR r.state = ?4) AND (?5 < 0 OR r.result = ?5) AND (?6 IS NULL OR r.trigger_tag = ?6)"             \
+    " AND (?4 < 0 OR r.state = ?4) AND (?5 < 0 OR r.result = ?5) AND (?6 IS NULL OR r.trigger_tag = ?6)"               \
     " AND (?7 = 0 OR r.created_at >= ?7) AND (?8 = 0 OR r.created_at <= ?8)"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORKSPACE_INSERT] = "INSERT INTO workspaces (uuid, name, created_at) VALUES (?1, ?2, ?3)",
     [ST_WORKSPACE_COUNT] = "SELECT count(*) FROM workspaces",
+    [ST_WORKSPACE_GET] = "SELECT id, uuid, name, created_at FROM workspaces WHERE id = ?1",
     [ST_KEY_INSERT] = "INSERT INTO api_keys (workspace_id, name, scope, token_hash, prefix, created_at) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_KEY_LOOKUP] = "SELECT id, workspace_id, scope FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
@@ -175,6 +176,15 @@ static void col_uuid(sqlite3_stmt *st, int i, char out[IDS_UUID_LEN])
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(out, IDS_UUID_LEN, "%s", t ? (const char *)t : "");
+}
+
+void db_row_workspace(sqlite3_stmt *st, arena_t *a, workspace_t *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->id = sqlite3_column_int64(st, 0);
+    col_uuid(st, 1, w->uuid);
+    w->name = db_col_text(st, 2, a);
+    w->created_at = sqlite3_column_int64(st, 3);
 }
 
 void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r)

@@ -11,6 +11,7 @@
 typedef enum stmt_id {
     ST_WORKSPACE_INSERT,
     ST_WORKSPACE_COUNT,
+    ST_WORKSPACE_GET,
     ST_KEY_INSERT,
     ST_KEY_LOOKUP,
     ST_KEY_LIST,
@@ -63,6 +64,7 @@ void db_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 const char *db_col_text(sqlite3_stmt *st, int i, arena_t *a);
 
 /* Row readers for the column lists below; strings go to the arena. */
+void db_row_workspace(sqlite3_stmt *st, arena_t *a, workspace_t *w);
 void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r);
 void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c);
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j);

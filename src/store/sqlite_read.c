@@ -53,6 +53,19 @@ static void row_event(sqlite3_stmt *st, arena_t *a, void *p)
     e->data = db_col_text(st, 4, a);
 }
 
+store_err_t store_workspace_get(store_reader_t *r, int64_t id, arena_t *a, workspace_t *out)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_WORKSPACE_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        db_row_workspace(st, a, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
 store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_t *out)
 {
     char hash[IDS_SHA256_HEX_LEN];
@@ -140,8 +153,8 @@ store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, 
     return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
 }
 
-store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc,
-                            arena_t *a, run_t **out, int *n)
+store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
+                            run_t **out, int *n)
 {
     if (lo > hi) {
         *out = NULL;

@@ -76,7 +76,7 @@ static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *
     char hash[IDS_SHA256_HEX_LEN], prefix[11];
     ids_token(w->token);
     ids_sha256_hex(w->token, strlen(w->token), hash);
-    snprintf(prefix, sizeof(prefix), "%s", w->token);
+    snprintf(prefix, sizeof(prefix), "%.10s", w->token); /* enough to recognise a key */
     sqlite3_stmt *st = db_stmt(x->c, ST_KEY_INSERT);
     if (st == NULL)
         return fail(w, STORE_ERROR, NULL);
@@ -221,7 +221,6 @@ static store_err_t run_save(wctx_t *x, run_t *r)
     r->updated_at = x->now;
     return run_save_as_is(x, r);
 }
-
 
 static json_t *trigger_json(const run_t *r)
 {
@@ -579,9 +578,8 @@ static store_err_t job_write(wctx_t *x, int create)
             return fail(w, e, NULL);
     }
     /* A job changes its run: bump the run's version so watchers and caches see it. */
-    if ((e = run_save(x, &r)) != STORE_OK ||
-        (e = event_add(x, r.id, create ? "job_created" : "job_updated", unit_json(j.uuid, j.state, j.result))) !=
-            STORE_OK)
+    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, create ? "job_created" : "job_updated",
+                                                            unit_json(j.uuid, j.state, j.result))) != STORE_OK)
         return fail(w, e, NULL);
     w->job = j;
     w->run = r;

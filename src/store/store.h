@@ -45,21 +45,21 @@ void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx);
 /* ---- writes ---- */
 
 typedef enum store_op {
-    OP_WORKSPACE_CREATE, /* in: name, key_scope=admin; out: workspace_id, workspace_uuid, token, key_id */
-    OP_KEY_CREATE,       /* in: workspace_id, key_scope, key_name; out: token, key_id */
+    OP_WORKSPACE_CREATE,  /* in: name, key_scope=admin; out: workspace_id, workspace_uuid, token, key_id */
+    OP_KEY_CREATE,        /* in: workspace_id, key_scope, key_name; out: token, key_id */
     OP_CONNECTION_CREATE, /* in: workspace_id, conn (name, source, destination, connector_type, overlap); out: conn */
     OP_CONNECTION_UPDATE, /* in: workspace_id, id, mask of CONN_F_*, conn; out: conn */
     OP_CONNECTION_DELETE, /* in: workspace_id, id */
-    OP_RUN_TRIGGER, /* in: workspace_id, id (connection), trigger; out: run, trigger_outcome */
-    OP_RUN_UPDATE,  /* in: workspace_id, id (run), mask of RUN_F_*, run fields; out: run */
-    OP_RUN_FINISH,  /* in: workspace_id, id (run), mask (counters, message, error), run.result...; out: run */
-    OP_RUN_CANCEL,  /* in: workspace_id, id (run), run.message (optional reason); out: run */
-    OP_JOB_CREATE,  /* in: workspace_id, id (run), job; out: job */
-    OP_JOB_UPDATE,  /* in: workspace_id, id (run), job.id, mask of JOB_F_*; out: job */
-    OP_TASK_CREATE, /* in: workspace_id, id (run), job.id, task; out: task */
-    OP_TASK_UPDATE, /* in: workspace_id, id (run), job.id, task.id, mask of TASK_F_*; out: task */
-    OP_RUN_RECORD,  /* in: workspace_id, id (connection), run with every field (history: demo, import); out: run.
-                       Runs must be recorded in creation order: run_count follows. */
+    OP_RUN_TRIGGER,       /* in: workspace_id, id (connection), trigger; out: run, trigger_outcome */
+    OP_RUN_UPDATE,        /* in: workspace_id, id (run), mask of RUN_F_*, run fields; out: run */
+    OP_RUN_FINISH,        /* in: workspace_id, id (run), mask (counters, message, error), run.result...; out: run */
+    OP_RUN_CANCEL,        /* in: workspace_id, id (run), mask RUN_F_MESSAGE + run.message (a reason); out: run */
+    OP_JOB_CREATE,        /* in: workspace_id, id (run), job; out: job */
+    OP_JOB_UPDATE,        /* in: workspace_id, id (run), job.uuid, mask of JOB_F_*; out: job */
+    OP_TASK_CREATE,       /* in: workspace_id, id (run), job.uuid, task; out: task */
+    OP_TASK_UPDATE,       /* in: workspace_id, id (run), job.uuid, task.uuid, mask of TASK_F_*; out: task */
+    OP_RUN_RECORD,        /* in: workspace_id, id (connection), run with every field (history: demo, import); out: run.
+                             Runs must be recorded in creation order: run_count follows. */
 } store_op_t;
 
 enum {
@@ -75,12 +75,12 @@ enum {
     RUN_F_STEP = 1 << 1,
     RUN_F_WATERMARK = 1 << 2,
     RUN_F_MESSAGE = 1 << 3,
-    RUN_F_ERROR = 1 << 4,       /* error_code, error_message, error_detail */
-    RUN_F_COUNTER0 = 1 << 8,    /* RUN_F_COUNTER0 << c for counter c */
+    RUN_F_ERROR = 1 << 4,    /* error_code, error_message, error_detail */
+    RUN_F_COUNTER0 = 1 << 8, /* RUN_F_COUNTER0 << c for counter c */
 };
 
 enum {
-    JOB_F_STATE = 1 << 0,  /* state (+ result when finished) */
+    JOB_F_STATE = 1 << 0, /* state (+ result when finished) */
     JOB_F_NAME = 1 << 1,
     JOB_F_CONNECTOR = 1 << 2,
     JOB_F_PHASE = 1 << 3,
@@ -102,12 +102,12 @@ typedef enum trigger_outcome {
 } trigger_outcome_t;
 
 typedef struct store_trigger {
-    const char *tag, *detail;      /* sync_trigger_reason ui_tag / ui_detail */
+    const char *tag, *detail; /* sync_trigger_reason ui_tag / ui_detail */
     int full_sync;
-    int64_t scheduled_at;          /* 0 = now */
-    run_state_t initial_state;     /* RUN_QUEUED or RUN_WORKING */
-    const char *idempotency_key;   /* NULL = none */
-    const char *idempotency_hash;  /* fingerprint of the request, to detect reuse */
+    int64_t scheduled_at;         /* 0 = now */
+    run_state_t initial_state;    /* RUN_QUEUED or RUN_WORKING */
+    const char *idempotency_key;  /* NULL = none */
+    const char *idempotency_hash; /* fingerprint of the request, to detect reuse */
 } store_trigger_t;
 
 typedef struct store_write store_write_t;
@@ -153,6 +153,16 @@ void store_write_release(store_write_t *w);
 store_reader_t *store_reader_open(store_t *s);
 void store_reader_close(store_reader_t *r);
 
+typedef struct workspace {
+    int64_t id;
+    char uuid[IDS_UUID_LEN];
+    const char *name;
+    int64_t created_at;
+} workspace_t;
+
+/* The workspace with this id; STORE_NOT_FOUND when there is none. */
+store_err_t store_workspace_get(store_reader_t *r, int64_t id, arena_t *a, workspace_t *out);
+
 typedef struct api_key_info {
     int64_t key_id, workspace_id;
     scope_t scope;
@@ -179,16 +189,16 @@ store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_i
 store_err_t store_run_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, run_t *out);
 store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, run_t *out);
 /* Runs of a connection with lo <= run_count <= hi, ascending or descending (page arithmetic). */
-store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc,
-                            arena_t *a, run_t **out, int *n);
+store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
+                            run_t **out, int *n);
 
 typedef struct run_filter {
-    int state;           /* -1 = any */
-    int result;          /* -1 = any */
-    const char *trigger; /* ui_tag, NULL = any */
+    int state;            /* -1 = any */
+    int result;           /* -1 = any */
+    const char *trigger;  /* ui_tag, NULL = any */
     int64_t since, until; /* created_at bounds in ms, inclusive; 0 = unbounded */
-    int asc;             /* order by run_count */
-    int64_t after;       /* keyset cursor: run_count strictly after this in the order; 0 = start */
+    int asc;              /* order by run_count */
+    int64_t after;        /* keyset cursor: run_count strictly after this in the order; 0 = start */
     int limit;
 } run_filter_t;
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds syncrun and runs the whole suite, as `make check` does: the cmocka unit tests (make unit),
+# then the HTTP tests (make http: pytest against the real server). Both always run; exits non-zero
+# if either fails. Arguments are passed on to make, e.g. `scripts/test.sh SAN=1`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() {
+    printf '\n==== %s ====\n' "$*"
+}
+
+section "dependencies"
+bash scripts/deps.sh
+
+section "build: make -j2 $*"
+make -j2 "$@"
+
+unit_log=$(mktemp)
+trap 'rm -f "$unit_log"' EXIT
+
+section "unit tests: make unit $*"
+unit_rc=0
+make --no-print-directory "$@" unit 2>&1 | tee "$unit_log" || unit_rc=$?
+
+section "http tests: make http $*"
+http_rc=0
+make --no-print-directory "$@" http || http_rc=$?
+
+# Aggregate cmocka's per-binary summaries. Its lines may share a line with stderr output, hence -o.
+count() {
+    grep -oE "$1" "$unit_log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'
+}
+binaries=$(grep -c '^== ' "$unit_log" || true)
+finished=$(grep -oE '\[==========\] [0-9]+ test\(s\) run\.' "$unit_log" | wc -l)
+passed=$(count '\[  PASSED  \] [0-9]+ test')
+failed=$(count '\[  FAILED  \] [0-9]+ test\(s\), listed below')
+
+section "summary"
+echo "unit tests: $passed passed, $failed failed (in $binaries test binaries)"
+if [[ $finished -lt $binaries ]]; then
+    echo "unit tests: $((binaries - finished)) test binaries stopped before their summary (crash or abort)"
+fi
+if [[ $unit_rc -ne 0 ]]; then
+    echo "unit tests: FAILED (make unit exit $unit_rc)"
+fi
+if [[ $http_rc -eq 0 ]]; then
+    echo "http tests: passed"
+else
+    echo "http tests: FAILED (make http exit $http_rc)"
+fi
+if [[ $unit_rc -ne 0 || $http_rc -ne 0 ]]; then
+    exit 1
+fi
+echo "all tests passed"
