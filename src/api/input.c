@@ -24,6 +24,16 @@ int input_fail(input_t *in, const char *code, const char *field, const char *fmt
     return -1;
 }
 
+int input_adopt(input_t *parent, const input_t *child, const char *prefix)
+{
+    parent->code = child->code;
+    snprintf(parent->message, sizeof(parent->message), "%.32s: %.200s", prefix, child->message);
+    snprintf(parent->field_buf, sizeof(parent->field_buf), "%s%s%.64s", prefix, child->field ? "." : "",
+             child->field ? child->field : "");
+    parent->field = parent->field_buf;
+    return -1;
+}
+
 int input_known(input_t *in, const char *const *allowed)
 {
     const char *key;
@@ -35,8 +45,8 @@ int input_known(input_t *in, const char *const *allowed)
             ok = strcmp(*a, key) == 0;
         if (!ok) {
             /* the key is caller text: report it bounded */
-            in->field = NULL;
-            return input_fail(in, "unknown_field", NULL, "unknown field \"%.64s\"", key);
+            snprintf(in->field_buf, sizeof(in->field_buf), "%.64s", key);
+            return input_fail(in, "unknown_field", in->field_buf, "unknown field \"%.64s\"", key);
         }
     }
     return 0;

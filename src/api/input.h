@@ -11,8 +11,9 @@
 
 typedef struct input {
     json_t *obj;
-    const char *code;  /* "invalid_field", "missing_field", "unknown_field" */
-    const char *field; /* the field at fault */
+    const char *code;   /* "invalid_field", "missing_field", "unknown_field" */
+    const char *field;  /* the field at fault */
+    char field_buf[72]; /* holds an unknown field's name (caller text, truncated) */
     char message[256];
 } input_t;
 
@@ -36,6 +37,8 @@ int input_enum(input_t *in, const char *key, int (*parse)(const char *), const c
 int input_object(input_t *in, const char *key, json_t **out);
 /* "counters": {name: integer >= 0}; sets r->counters and the RUN_F_COUNTER0 << c bits in *mask. */
 int input_counters(input_t *in, const char *key, int64_t counters[CTR_COUNT], unsigned *mask);
+/* Takes over the error of a nested object's reader: the field becomes "prefix.field". Returns -1. */
+int input_adopt(input_t *parent, const input_t *child, const char *prefix);
 /* Sets the error by hand (for checks that involve several fields). Returns -1. */
 int input_fail(input_t *in, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

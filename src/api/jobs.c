@@ -190,9 +190,7 @@ static int read_task_error(input_t *in, store_write_t *w, arena_t *a)
     w->mask |= TASK_F_ERROR;
     return 0;
 bad:
-    *in = ein;
-    in->field = "error";
-    return -1;
+    return input_adopt(in, &ein, "error");
 }
 
 static int parse_suggested_action(const char *s)
@@ -234,9 +232,7 @@ static int read_task(input_t *in, store_write_t *w, arena_t *a, int create)
             input_int(&rin, "errors", 0, INT64_MAX, &cnt[0]) < 0 ||
             input_int(&rin, "warnings", 0, INT64_MAX, &cnt[1]) < 0 ||
             input_int(&rin, "other", 0, INT64_MAX, &cnt[2]) < 0) {
-            *in = rin;
-            in->field = "report";
-            return -1;
+            return input_adopt(in, &rin, "report");
         }
         w->task.has_report = 1;
         w->task.report_suggested_action = act >= 0 ? actions[act] : NULL;

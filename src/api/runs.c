@@ -9,7 +9,7 @@
 #include "util/ids.h"
 #include "util/timeutil.h"
 
-enum { RUN_LIST_DEFAULT = 25, RUN_LIST_MAX = 100, EVENT_LIST_DEFAULT = 100, EVENT_LIST_MAX = 1000 };
+enum { RUN_LIST_DEFAULT = 25, RUN_LIST_MAX = 100, EVENT_LIST_DEFAULT = 100, EVENT_LIST_MAX = 100 };
 enum { IDEMPOTENCY_KEY_MAX = 200, TRIGGER_DETAIL_MAX = 1000 };
 
 static void send_run(http_ctx_t *c, int status, const run_t *r)
@@ -95,9 +95,7 @@ int native_run_trigger(http_ctx_t *c)
         input_init(&tin, trig);
         if (input_known(&tin, trigger_fields) < 0 || input_string(&tin, "tag", IN_NAME_MAX, 0, 1, &t->tag) < 0 ||
             input_string(&tin, "detail", TRIGGER_DETAIL_MAX, 0, 1, &t->detail) < 0) {
-            in = tin;
-            if (in.field != NULL)
-                in.field = strcmp(in.field, "tag") == 0 ? "trigger.tag" : "trigger.detail";
+            input_adopt(&in, &tin, "trigger");
             goto bad;
         }
     }
@@ -169,7 +167,7 @@ int native_run_get(http_ctx_t *c)
 {
     run_t r;
     int64_t wait;
-    if (api_query_int(c, "wait", 0, 60, 0, &wait) != 0 || api_load_run(c, 0, &r) != 0)
+    if (api_query_int(c, "wait", 1, 60, 0, &wait) != 0 || api_load_run(c, 0, &r) != 0)
         return 0;
     const char *inm = http_header(c, "if-none-match");
     int matches = inm != NULL && etag_matches(inm, r.version);
@@ -205,7 +203,7 @@ static void on_run_written(http_ctx_t *c, store_write_t *w, void *data)
 static int parse_update_state(const char *s)
 {
     int st = run_state_parse(s);
-    return st == RUN_WORKING || st == RUN_RETRYING ? st : -1;
+    return st == RUN_QUEUED || st == RUN_WORKING || st == RUN_RETRYING ? st : -1;
 }
 
 /* Reads the fields shared by update and finish. */
@@ -245,7 +243,7 @@ int native_run_update(http_ctx_t *c)
                    (long long)r.id);
         goto bad;
     }
-    if ((rc = input_enum(&in, "state", parse_update_state, "working, retrying", &state)) < 0)
+    if ((rc = input_enum(&in, "state", parse_update_state, "queued, working, retrying", &state)) < 0)
         goto bad;
     if (rc == 1) {
         w->run.state = (run_state_t)state;
@@ -309,8 +307,7 @@ int native_run_finish(http_ctx_t *c)
             input_string(&ein, "code", IN_NAME_MAX, 0, 1, &w->run.error_code) < 0 ||
             input_string(&ein, "message", IN_TEXT_MAX, 0, 1, &w->run.error_message) < 0 ||
             input_string(&ein, "detail", IN_DETAIL_MAX, 0, 1, &w->run.error_detail) < 0) {
-            in = ein;
-            in.field = "error";
+            input_adopt(&in, &ein, "error");
             goto bad;
         }
         w->mask |= RUN_F_ERROR;

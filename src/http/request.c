@@ -238,9 +238,12 @@ const http_route_t *http_route_match(http_ctx_t *c, const http_route_t *routes, 
     for (size_t i = 0; i < n; i++) {
         if (!match_pattern(c, routes[i].pattern, req->path.base, plen, 0))
             continue;
-        if (h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)) &&
-            match_pattern(c, routes[i].pattern, req->path.base, plen, 1))
-            return &routes[i];
+        if (h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method))) {
+            if (match_pattern(c, routes[i].pattern, req->path.base, plen, 1))
+                return &routes[i];
+            *status = 404; /* a path parameter that does not decode names nothing */
+            return NULL;
+        }
         *status = 405;
         int w = snprintf(allow + alen, allowlen - alen, "%s%s", alen ? ", " : "", routes[i].method);
         if (w > 0 && (size_t)w < allowlen - alen)

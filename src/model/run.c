@@ -85,8 +85,9 @@ int run_transition_allowed(run_state_t from, run_state_t to)
     case RUN_QUEUED:
         return from == RUN_QUEUED ? 0 : -1; /* a run that started never goes back to the queue */
     case RUN_WORKING:
-    case RUN_RETRYING:
         return 0;
+    case RUN_RETRYING:
+        return from == RUN_QUEUED ? -1 : 0; /* only a run that was working can retry */
     default:
         return -1; /* finishing has its own rule */
     }

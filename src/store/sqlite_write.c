@@ -316,6 +316,10 @@ static store_err_t run_trigger(wctx_t *x)
         case OVERLAP_ATTACH:
             w->trigger_outcome = TRIGGER_ATTACHED;
             e = db_run_get(x->c, w->workspace_id, active, &w->arena, &w->run);
+            if (e == STORE_OK) /* the audit trail records the trigger that joined this run */
+                e = event_add(x, active, "attached",
+                              json_pack("{s:o, s:o}", "trigger_tag", json_str_or_null(w->trigger.tag), "trigger_detail",
+                                        json_str_or_null(w->trigger.detail)));
             return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
         case OVERLAP_SKIP:
             w->trigger_outcome = TRIGGER_SKIPPED;
@@ -424,8 +428,8 @@ static store_err_t run_update(wctx_t *x)
             json_decref(ev);
             return fail(w, STORE_BAD_STATE, "state");
         }
-        if (to == RUN_RETRYING && r.state != RUN_RETRYING)
-            r.attempt++;
+        if (to == RUN_WORKING && r.state == RUN_RETRYING)
+            r.attempt++; /* the next attempt begins */
         if (to != RUN_QUEUED && r.started_at == 0)
             r.started_at = x->now;
         if (to != r.state)

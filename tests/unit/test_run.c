@@ -130,12 +130,12 @@ static void test_scope_allows_matrix(void **state)
 static void test_transition_table(void **state)
 {
     (void)state;
-    /* 0 = allowed, -1 = refused. Progress updates move a live run to working/retrying; nothing
-     * goes back to queued once started; finishing goes through run_finish_allowed; a finished
-     * run never moves. */
+    /* 0 = allowed, -1 = refused. Progress updates move a live run to working/retrying; only a run
+     * that was working can retry; nothing goes back to queued once started; finishing goes
+     * through run_finish_allowed; a finished run never moves. */
     static const int allowed[RUN_STATE_COUNT][RUN_STATE_COUNT] = {
         /* to:             queued working retrying finished */
-        [RUN_QUEUED] = {0, 0, 0, -1},
+        [RUN_QUEUED] = {0, 0, -1, -1},
         [RUN_WORKING] = {-1, 0, 0, -1},
         [RUN_RETRYING] = {-1, 0, 0, -1},
         [RUN_FINISHED] = {-1, -1, -1, -1},

@@ -629,7 +629,9 @@ static void test_trigger_overlap_attach(void **state)
     assert_int_equal(b.run_id, a.run_id); /* no new run: the one in progress */
     assert_int_equal(b.run_count, 1);
     assert_int_equal(get_conn(f, f->ws, conn).run_count, 1);
-    assert_int_equal(event_count(f, f->ws, a.run_id), 1); /* attaching changes nothing */
+    /* attaching changes no field of the run; its audit trail records the trigger that joined it */
+    assert_int_equal(event_count(f, f->ws, a.run_id), 2);
+    assert_int_equal(get_run(f, f->ws, a.run_id).version, 1);
     assert_int_equal(finish_run(f, f->ws, a.run_id, RESULT_ERROR), STORE_OK);
     trig_t c = do_trigger(f, f->ws, conn, RUN_WORKING, "API");
     assert_int_equal(c.outcome, TRIGGER_CREATED);
@@ -713,11 +715,11 @@ static void test_run_update(void **state)
     assert_true(r.updated_at >= r0.updated_at);
     int attempt = r.attempt;
 
-    /* retrying counts an attempt; back to working does not */
+    /* retrying does not count an attempt; back to working begins the next one (docs/API.md) */
     assert_int_equal(update_state(f, f->ws, id, RUN_RETRYING), STORE_OK);
     r = get_run(f, f->ws, id);
     assert_int_equal(r.state, RUN_RETRYING);
-    assert_int_equal(r.attempt, attempt + 1);
+    assert_int_equal(r.attempt, attempt);
     assert_int_equal(update_state(f, f->ws, id, RUN_WORKING), STORE_OK);
     r = get_run(f, f->ws, id);
     assert_int_equal(r.state, RUN_WORKING);
