@@ -24,6 +24,8 @@ int native_run_update(http_ctx_t *c);
 int native_run_finish(http_ctx_t *c);
 int native_run_cancel(http_ctx_t *c);
 int native_run_events(http_ctx_t *c);
+/* native: import.c */
+int native_run_import(http_ctx_t *c);
 /* native: jobs.c */
 int native_job_list(http_ctx_t *c);
 int native_job_create(http_ctx_t *c);

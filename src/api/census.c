@@ -2,9 +2,11 @@
  *   GET /api/v1/syncs/{sync_id}/sync_runs?page=&per_page=&order=
  *   GET /api/v1/sync_runs/{sync_run_id}
  * A Census "sync" is a connection; ids are the integer ids. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/import.h"
 #include "api/render.h"
 #include "model/paging.h"
 #include "util/ids.h"
@@ -110,4 +112,100 @@ int census_sync_run(http_ctx_t *c)
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
     return http_send_json(c, 200, json_pack("{s:s, s:o}", "status", "success", "data", census_run(&r)));
+}
+
+/* Census status (+ canceled, records_failed) → canonical state and result. */
+static int census_state(const char *status, int canceled, int64_t failed, run_state_t *state, run_result_t *result)
+{
+    *result = RESULT_NONE;
+    if (strcmp(status, "queued") == 0)
+        *state = RUN_QUEUED;
+    else if (strcmp(status, "working") == 0)
+        *state = RUN_WORKING;
+    else if (strcmp(status, "completed") == 0)
+        *state = RUN_FINISHED, *result = failed > 0 ? RESULT_PARTIAL : RESULT_SUCCESS;
+    else if (strcmp(status, "failed") == 0)
+        *state = RUN_FINISHED, *result = canceled ? RESULT_CANCELED : RESULT_ERROR;
+    else if (strcmp(status, "skipped") == 0)
+        *state = RUN_FINISHED, *result = RESULT_SKIPPED;
+    else
+        return -1;
+    return 0;
+}
+
+static const char *const census_counter_keys[CTR_COUNT] = {
+    [CTR_SOURCE_RECORD_COUNT] = "source_record_count",
+    [CTR_SOURCE_RECORD_UPDATES] = "source_record_updates",
+    [CTR_SOURCE_RECORD_DELETES] = "source_record_deletes",
+    [CTR_SOURCE_RECORD_INVALIDS] = "source_record_invalids",
+    [CTR_RECORDS_PROCESSED] = "records_processed",
+    [CTR_RECORDS_UPDATED] = "records_updated",
+    [CTR_RECORDS_FAILED] = "records_failed",
+    [CTR_RECORDS_INVALID] = "records_invalid",
+};
+
+int census_import_parse(json_t *doc, arena_t *a, store_import_t **out, int *n, input_t *err)
+{
+    /* A list response ({"data": [...]}) or a single-run response ({"data": {...}}). */
+    json_t *data = json_object_get(doc, "data");
+    json_t *one = json_is_object(data) ? json_pack("[O]", data) : NULL;
+    json_t *list = one ? one : import_array(err, doc, "data", IMPORT_MAX_RUNS);
+    if (list == NULL)
+        return -1;
+    int count = (int)json_array_size(list), rc = -1;
+    store_import_t *runs = arena_alloc(a, sizeof(*runs) * (size_t)(count ? count : 1));
+    for (int i = 0; i < count; i++) {
+        json_t *item = json_array_get(list, (size_t)i);
+        run_t *r = &runs[i].run;
+        const char *status = NULL;
+        int64_t id;
+        int canceled = 0;
+        if (!json_is_object(item)) {
+            import_fail(err, "data", i, NULL, "must be an object");
+            goto out;
+        }
+        if (import_int(err, item, "data", i, "id", 1, INT64_MAX, 1, &id) < 0 ||
+            import_time(err, item, "data", i, "created_at", 1, &r->created_at) < 0 ||
+            import_time(err, item, "data", i, "updated_at", 0, &r->updated_at) < 0 ||
+            import_time(err, item, "data", i, "completed_at", 0, &r->completed_at) < 0 ||
+            import_time(err, item, "data", i, "scheduled_execution_time", 0, &r->scheduled_at) < 0 ||
+            import_string(err, item, "data", i, "status", 32, 1, &status) < 0 ||
+            import_bool(err, item, "data", i, "canceled", 0, &canceled) < 0 ||
+            import_bool(err, item, "data", i, "full_sync", 0, &r->full_sync) < 0 ||
+            import_string(err, item, "data", i, "error_code", IN_NAME_MAX, 0, &r->error_code) < 0 ||
+            import_string(err, item, "data", i, "error_message", IN_TEXT_MAX, 0, &r->error_message) < 0 ||
+            import_string(err, item, "data", i, "error_detail", IN_DETAIL_MAX, 0, &r->error_detail) < 0 ||
+            import_string(err, item, "data", i, "current_step", IN_NAME_MAX, 0, &r->current_step) < 0)
+            goto out;
+        for (int k = 0; k < CTR_COUNT; k++)
+            if (import_int(err, item, "data", i, census_counter_keys[k], 0, INT64_MAX, 0, &r->counters[k]) < 0)
+                goto out;
+        json_t *reason = json_object_get(item, "sync_trigger_reason");
+        if (reason != NULL && !json_is_null(reason)) {
+            if (!json_is_object(reason)) {
+                import_fail(err, "data", i, "sync_trigger_reason", "must be an object");
+                goto out;
+            }
+            if (import_string(err, reason, "data", i, "ui_tag", IN_NAME_MAX, 0, &r->trigger_tag) < 0 ||
+                import_string(err, reason, "data", i, "ui_detail", 1000, 0, &r->trigger_detail) < 0) {
+                /* name the nested field by its full path */
+                snprintf(err->field_buf, sizeof(err->field_buf), "data[%d].sync_trigger_reason", i);
+                err->field = err->field_buf;
+                goto out;
+            }
+        }
+        if (census_state(status, canceled, r->counters[CTR_RECORDS_FAILED], &r->state, &r->result) != 0) {
+            import_fail(err, "data", i, "status", "must be one of working, completed, failed, skipped, queued");
+            goto out;
+        }
+        char ext[24];
+        snprintf(ext, sizeof(ext), "%lld", (long long)id);
+        r->external_id = arena_strdup(a, ext);
+    }
+    *out = runs;
+    *n = count;
+    rc = 0;
+out:
+    json_decref(one);
+    return rc;
 }

@@ -33,6 +33,7 @@ const http_route_t api_routes[] = {
     R("DELETE", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_delete),
     R("GET", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_READ, native_run_list),
     R("POST", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_WRITE, native_run_trigger),
+    R("POST", "/v1/connections/:id/runs:import", native_dialect, SCOPE_RUNS_WRITE, native_run_import),
     R("GET", "/v1/runs/:id", native_dialect, SCOPE_RUNS_READ, native_run_get),
     R("PATCH", "/v1/runs/:id", native_dialect, SCOPE_RUNS_WRITE, native_run_update),
     R("POST", "/v1/runs/:id/finish", native_dialect, SCOPE_RUNS_WRITE, native_run_finish),

@@ -11,13 +11,16 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N] "
-                 "[--demo]\n\n"
-                 "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
-                 "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
-                 "  --threads N          event-loop threads (default: one per CPU)\n"
-                 "  --max-connections N  open connections at most (default 4096)\n"
-                 "  --demo               fill an empty database with a demo workspace and print a token\n");
+    fprintf(out,
+            "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N] "
+            "[--demo]\n\n"
+            "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
+            "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
+            "  --threads N          event-loop threads (default: one per CPU)\n"
+            "  --max-connections N  open connections at most (default 4096)\n"
+            "  --rate-limit D=N/S   at most N requests per S seconds per API key on dialect D's routes\n"
+            "                       (repeatable; default braze=100/60, as Braze documents; N=0 turns a limit off)\n"
+            "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
 /* Splits "host:port", "[v6]:port" or ":port". Returns 0 or -1. */
@@ -44,6 +47,48 @@ static int parse_listen(const char *s, char *host, size_t hostlen, int *port)
     memcpy(host, h, hl);
     host[hl] = '\0';
     *port = (int)p;
+    return 0;
+}
+
+enum { MAX_RATE_LIMITS = 16 };
+
+/* 1 when some route speaks the dialect `name`. */
+static int dialect_known(const char *name)
+{
+    for (size_t i = 0; i < api_route_count; i++)
+        if (strcmp(api_routes[i].dialect->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Parses "DIALECT=N/SECONDS" into the limits, replacing an earlier limit of the same dialect. */
+static int parse_rate_limit(char *arg, http_rate_limit_t *limits, size_t *n)
+{
+    char *eq = strchr(arg, '='), *slash = eq ? strchr(eq, '/') : NULL;
+    int64_t requests, seconds;
+    if (eq == NULL || slash == NULL || ids_parse_i64(eq + 1, (size_t)(slash - eq - 1), 0, 1000000000, &requests) != 0 ||
+        ids_parse_i64(slash + 1, strlen(slash + 1), 1, 86400, &seconds) != 0) {
+        fprintf(stderr, "syncrun serve: --rate-limit must be DIALECT=REQUESTS/SECONDS, e.g. braze=100/60 (got '%s')\n",
+                arg);
+        return -1;
+    }
+    *eq = '\0';
+    if (!dialect_known(arg)) {
+        fprintf(stderr, "syncrun serve: --rate-limit: no dialect named '%s'\n", arg);
+        return -1;
+    }
+    size_t i = 0;
+    while (i < *n && strcmp(limits[i].dialect, arg) != 0)
+        i++;
+    if (i == MAX_RATE_LIMITS) {
+        fprintf(stderr, "syncrun serve: too many --rate-limit options\n");
+        return -1;
+    }
+    if (i == *n)
+        (*n)++;
+    limits[i].dialect = arg;
+    limits[i].requests = requests;
+    limits[i].seconds = seconds;
     return 0;
 }
 
@@ -86,16 +131,16 @@ static int demo_prepare(store_t *s, const char *host, int port)
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"max-connections", required_argument, NULL, 'm'},
-                                         {"demo", no_argument, NULL, 'D'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},      {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'}, {"max-connections", required_argument, NULL, 'm'},
+        {"demo", no_argument, NULL, 'D'},          {"rate-limit", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080";
     int64_t threads = 0, maxconn = 4096;
     int demo = 0, opt;
+    http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
+    size_t nlimits = 1;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
@@ -119,6 +164,10 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'D':
             demo = 1;
+            break;
+        case 'r':
+            if (parse_rate_limit(optarg, limits, &nlimits) != 0)
+                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -155,6 +204,12 @@ int cmd_serve(int argc, char **argv)
         .nroutes = api_route_count,
         .fallback_dialect = &native_dialect,
     };
+    /* A limit of 0 requests means no limit. */
+    http_rate_limit_t active[MAX_RATE_LIMITS];
+    for (size_t i = 0; i < nlimits; i++)
+        if (limits[i].requests > 0)
+            active[cfg.nrate_limits++] = limits[i];
+    cfg.rate_limits = active;
     int rc = http_serve(&cfg, s);
     store_close(s);
     return rc == 0 ? 0 : 1;

@@ -51,6 +51,12 @@ struct http_ctx {
     int nparams;
 };
 
+/* A rate limit of one dialect's routes: `requests` per `seconds` per API key. */
+typedef struct http_rate_limit {
+    const char *dialect; /* http_dialect_t.name */
+    int64_t requests, seconds;
+} http_rate_limit_t;
+
 typedef struct http_config {
     const char *listen_host;
     int listen_port;
@@ -59,6 +65,8 @@ typedef struct http_config {
     const http_route_t *routes;
     size_t nroutes;
     const http_dialect_t *fallback_dialect; /* for 404/405 on unknown paths */
+    const http_rate_limit_t *rate_limits;   /* at most one per dialect */
+    size_t nrate_limits;
 } http_config_t;
 
 /* Runs the server until SIGINT or SIGTERM. Returns 0 after a clean stop, -1 if it could not start

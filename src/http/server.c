@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http/internal.h"
+#include "http/ratelimit.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -50,6 +51,36 @@ static void ctx_dispose(void *p)
 {
     http_ctx_t *c = p;
     arena_release(&c->arena);
+}
+
+/* Applies the route dialect's rate limit, if it has one: adds the X-RateLimit-* headers, and on
+ * refusal answers 429 with Retry-After in the dialect's error shape and returns -1. */
+static int apply_rate_limit(http_ctx_t *c, const http_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->nrate_limits; i++) {
+        const http_rate_limit_t *rl = &cfg->rate_limits[i];
+        if (strcmp(rl->dialect, c->route->dialect->name) != 0)
+            continue;
+        ratelimit_verdict_t v;
+        char num[24];
+        ratelimit_take(c->key.key_id, (int)i, rl->requests, rl->seconds, time_now_ms(), &v);
+        snprintf(num, sizeof(num), "%lld", (long long)v.limit);
+        http_add_header(c, "x-ratelimit-limit", num);
+        snprintf(num, sizeof(num), "%lld", (long long)v.remaining);
+        http_add_header(c, "x-ratelimit-remaining", num);
+        snprintf(num, sizeof(num), "%lld", (long long)v.reset_at);
+        http_add_header(c, "x-ratelimit-reset", num);
+        if (v.allowed)
+            return 0;
+        snprintf(num, sizeof(num), "%lld", (long long)v.retry_after);
+        http_add_header(c, "retry-after", num);
+        char msg[160];
+        snprintf(msg, sizeof(msg), "rate limit exceeded: %lld requests per %lld seconds; retry after %lld seconds",
+                 (long long)rl->requests, (long long)rl->seconds, (long long)v.retry_after);
+        http_error(c, 429, "rate_limited", msg, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -90,6 +121,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     c->route = route;
     if (route->auth && http_authenticate(c, route) != 0)
+        return 0;
+    if (route->auth && apply_rate_limit(c, t->cfg) != 0)
         return 0;
     return route->handler(c);
 }

@@ -62,6 +62,11 @@ typedef struct run {
     const char *error_code, *error_message, *error_detail;
     int attempt;
     int64_t version; /* bumped by every change; the ETag */
+    /* Runs imported from a vendor keep that vendor's id (unique per connection: re-importing
+     * the same history changes nothing) and, as JSON text, the vendor fields a dialect renders
+     * back verbatim ({"format": "...", ...}). NULL for runs syncrun recorded itself. */
+    const char *external_id;
+    const char *external;
 } run_t;
 
 typedef struct task {

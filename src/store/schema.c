@@ -106,6 +106,15 @@ const char *const schema_migrations[] = {
     "  report_warnings INTEGER NOT NULL DEFAULT 0,"
     "  report_other INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX tasks_job ON tasks(job_id, id);",
+
+    /* 2: imported history (vendor ids, verbatim vendor fields) and server settings */
+    "ALTER TABLE runs ADD COLUMN external_id TEXT;"
+    "ALTER TABLE runs ADD COLUMN external TEXT;"
+    "CREATE UNIQUE INDEX runs_external ON runs(connection_id, external_id) WHERE external_id IS NOT NULL;"
+    "CREATE TABLE settings ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL);"
+    "INSERT INTO settings (name, value) VALUES ('cursor_secret', randomblob(32));",
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

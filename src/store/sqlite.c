@@ -16,7 +16,8 @@ enum { WRITER_BATCH_MAX = 512 };
     "r.updated_at, r.scheduled_at, r.started_at, r.completed_at, r.trigger_tag, r.trigger_detail, r.full_sync, "       \
     "r.current_step, r.source_record_count, r.source_record_updates, r.source_record_deletes, "                        \
     "r.source_record_invalids, r.records_processed, r.records_updated, r.records_failed, r.records_invalid, "          \
-    "r.watermark, r.message, r.error_code, r.error_message, r.error_detail, r.attempt, r.version "                     \
+    "r.watermark, r.message, r.error_code, r.error_message, r.error_detail, r.attempt, r.version, "                    \
+    "r.external_id, r.external "                                                                                       \
     "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
 #define CONN_COLS                                                                                                      \
     "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at "   \
@@ -89,6 +90,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "report_suggested_action = ?11, report_errors = ?12, report_warnings = ?13, "
                      "report_other = ?14 WHERE id = ?1",
     [ST_TASK_LIST] = "SELECT " TASK_COLS "WHERE job_id = ?1 ORDER BY id",
+    [ST_RUN_BY_EXTERNAL] = "SELECT id FROM runs WHERE connection_id = ?1 AND external_id = ?2",
+    [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
+    [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
 };
 
 struct store {
@@ -102,6 +106,7 @@ struct store {
     int stopping;
     store_change_cb change_cb;
     void *change_ctx;
+    unsigned char secret[32];
 };
 
 const char *store_strerror(store_err_t e)
@@ -216,6 +221,8 @@ void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r)
     r->error_detail = db_col_text(st, 29, a);
     r->attempt = sqlite3_column_int(st, 30);
     r->version = sqlite3_column_int64(st, 31);
+    r->external_id = db_col_text(st, 32, a);
+    r->external = db_col_text(st, 33, a);
 }
 
 void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
@@ -473,6 +480,16 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
         db_close(&s->writer);
         goto fail;
     }
+    sqlite3_stmt *st = db_stmt(&s->writer, ST_SETTING_GET);
+    sqlite3_bind_text(st, 1, "cursor_secret", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != (int)sizeof(s->secret)) {
+        snprintf(err, errlen, "the database has no cursor secret; is it a syncrun database?");
+        sqlite3_reset(st);
+        db_close(&s->writer);
+        goto fail;
+    }
+    memcpy(s->secret, sqlite3_column_blob(st, 0), sizeof(s->secret));
+    sqlite3_reset(st);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
@@ -504,6 +521,11 @@ void store_close(store_t *s)
     pthread_cond_destroy(&s->done_cv);
     free(s->path);
     free(s);
+}
+
+void store_secret(store_t *s, unsigned char out[32])
+{
+    memcpy(out, s->secret, sizeof(s->secret));
 }
 
 void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx)

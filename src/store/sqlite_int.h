@@ -42,6 +42,9 @@ typedef enum stmt_id {
     ST_TASK_GET,
     ST_TASK_SAVE,
     ST_TASK_LIST,
+    ST_RUN_BY_EXTERNAL,
+    ST_RUN_SET_EXTERNAL,
+    ST_SETTING_GET,
     ST_COUNT
 } stmt_id_t;
 

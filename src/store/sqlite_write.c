@@ -15,6 +15,8 @@ typedef struct wctx {
     void *note_ctx;
 } wctx_t;
 
+static void task_bind(sqlite3_stmt *st, int first, const task_t *t);
+
 static store_err_t fail(store_write_t *w, store_err_t e, const char *field)
 {
     w->err = e;
@@ -335,33 +337,139 @@ static store_err_t run_trigger(wctx_t *x)
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
 
-/* Records a run of the past with every field as given (demo data, history imports). */
-static store_err_t run_record(wctx_t *x)
+/* Records one run of the past with every field of `in` as given; w->run receives it. */
+static store_err_t record_one(wctx_t *x, const connection_t *cn, const run_t *in, const char **field)
 {
     store_write_t *w = x->w;
-    const run_t *in = &w->run;
-    connection_t cn;
-    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cn);
-    if (e != STORE_OK)
-        return fail(w, e, NULL);
-    if ((in->state == RUN_FINISHED) != (in->result != RESULT_NONE) || in->created_at <= 0)
-        return fail(w, STORE_BAD_STATE, in->created_at <= 0 ? "created_at" : "result");
+    if ((in->state == RUN_FINISHED) != (in->result != RESULT_NONE) || (unsigned)in->state >= RUN_STATE_COUNT ||
+        (unsigned)in->result >= RUN_RESULT_COUNT) {
+        *field = "result";
+        return STORE_BAD_STATE;
+    }
+    if (in->created_at <= 0) {
+        *field = "created_at";
+        return STORE_BAD_STATE;
+    }
     w->trigger.tag = in->trigger_tag;
     w->trigger.detail = in->trigger_detail;
     w->trigger.full_sync = in->full_sync;
     w->trigger.scheduled_at = in->scheduled_at;
     run_t rec = *in;
-    if ((e = run_insert(x, &cn, in->state, in->result, in->created_at, "recorded")) != STORE_OK)
-        return fail(w, e, NULL);
+    store_err_t e = run_insert(x, cn, in->state, in->result, in->created_at, "recorded");
+    if (e != STORE_OK)
+        return e;
     rec.id = w->run.id;
     rec.version = w->run.version;
     if (rec.updated_at == 0)
         rec.updated_at = rec.completed_at ? rec.completed_at : rec.created_at;
     if (rec.attempt < 1)
         rec.attempt = 1;
-    if ((e = run_save_as_is(x, &rec)) != STORE_OK ||
-        (e = db_run_get(x->c, w->workspace_id, rec.id, &w->arena, &w->run)) != STORE_OK)
+    if ((e = run_save_as_is(x, &rec)) != STORE_OK)
+        return e;
+    if (in->external_id != NULL || in->external != NULL) {
+        sqlite3_stmt *st = db_stmt(x->c, ST_RUN_SET_EXTERNAL);
+        if (st == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, rec.id);
+        db_bind_text(st, 2, in->external_id);
+        db_bind_text(st, 3, in->external);
+        if ((e = step_done(x->c, st)) != STORE_OK)
+            return e;
+    }
+    return db_run_get(x->c, w->workspace_id, rec.id, &w->arena, &w->run);
+}
+
+/* Records a run of the past with every field as given (demo data). */
+static store_err_t run_record(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    connection_t cn;
+    const char *field = NULL;
+    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cn);
+    if (e == STORE_OK)
+        e = record_one(x, &cn, &w->run, &field);
+    return e == STORE_OK ? STORE_OK : fail(w, e, field);
+}
+
+static int import_cmp(const void *a, const void *b)
+{
+    const store_import_t *x = a, *y = b;
+    if (x->run.created_at != y->run.created_at)
+        return x->run.created_at < y->run.created_at ? -1 : 1;
+    return strcmp(x->run.external_id, y->run.external_id);
+}
+
+/* Inserts a unit (job or task) of an imported run exactly as given. */
+static store_err_t import_job(wctx_t *x, int64_t run_id, const job_t *j)
+{
+    char uuid[IDS_UUID_LEN];
+    ids_uuid_v4(uuid);
+    sqlite3_stmt *st = db_stmt(x->c, ST_JOB_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, j->uuid[0] ? j->uuid : uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, run_id);
+    db_bind_text(st, 3, j->name);
+    db_bind_text(st, 4, j->connector_type);
+    db_bind_text(st, 5, j->phase);
+    sqlite3_bind_int(st, 6, (int)j->state);
+    sqlite3_bind_int(st, 7, (int)j->result);
+    db_bind_time(st, 8, j->started_at);
+    db_bind_time(st, 9, j->ended_at);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return e;
+    int64_t job_id = sqlite3_last_insert_rowid(x->c->db);
+    for (int i = 0; i < j->ntasks; i++) {
+        const task_t *t = &j->tasks[i];
+        ids_uuid_v4(uuid);
+        if ((st = db_stmt(x->c, ST_TASK_INSERT)) == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_text(st, 1, t->uuid[0] ? t->uuid : uuid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, job_id);
+        task_bind(st, 3, t);
+        if ((e = step_done(x->c, st)) != STORE_OK)
+            return e;
+    }
+    return STORE_OK;
+}
+
+/* Records a vendor's history: oldest first, so run_count follows creation; runs already imported
+ * (same external_id) are left alone, so importing the same file twice changes nothing. */
+static store_err_t run_import(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    connection_t cn;
+    const char *field = NULL;
+    store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cn);
+    if (e != STORE_OK)
         return fail(w, e, NULL);
+    for (int i = 0; i < w->nimports; i++)
+        if (w->imports[i].run.external_id == NULL)
+            return fail(w, STORE_BAD_STATE, "external_id");
+    qsort(w->imports, (size_t)w->nimports, sizeof(*w->imports), import_cmp);
+    w->imported = w->import_existing = 0;
+    for (int i = 0; i < w->nimports; i++) {
+        store_import_t *im = &w->imports[i];
+        sqlite3_stmt *st = db_stmt(x->c, ST_RUN_BY_EXTERNAL);
+        if (st == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_int64(st, 1, cn.id);
+        sqlite3_bind_text(st, 2, im->run.external_id, -1, SQLITE_TRANSIENT);
+        int exists = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (exists) {
+            w->import_existing++;
+            continue;
+        }
+        if ((e = record_one(x, &cn, &im->run, &field)) != STORE_OK)
+            return fail(w, e, field);
+        for (int j = 0; j < im->njobs; j++)
+            if ((e = import_job(x, w->run.id, &im->jobs[j])) != STORE_OK)
+                return fail(w, e, "jobs");
+        cn.run_count++;
+        w->imported++;
+    }
     return STORE_OK;
 }
 
@@ -717,6 +825,8 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return task_write(&x, 0);
     case OP_RUN_RECORD:
         return run_record(&x);
+    case OP_RUN_IMPORT:
+        return run_import(&x);
     }
     return fail(w, STORE_ERROR, NULL);
 }

@@ -38,6 +38,9 @@ void store_close(store_t *s);
 /* Number of workspaces (0 on a fresh database). */
 int64_t store_workspace_count(store_t *s);
 
+/* A secret of this database (random, made at creation), for signing cursors. */
+void store_secret(store_t *s, unsigned char out[32]);
+
 /* Called on the writer thread after each commit with the ids of the runs it changed. */
 typedef void (*store_change_cb)(void *ctx, const int64_t *run_ids, size_t n);
 void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx);
@@ -60,6 +63,8 @@ typedef enum store_op {
     OP_TASK_UPDATE,       /* in: workspace_id, id (run), job.uuid, task.uuid, mask of TASK_F_*; out: task */
     OP_RUN_RECORD,        /* in: workspace_id, id (connection), run with every field (history: demo, import); out: run.
                              Runs must be recorded in creation order: run_count follows. */
+    OP_RUN_IMPORT,        /* in: workspace_id, id (connection), imports[nimports]; out: imported, import_existing.
+                             All or nothing; runs whose external_id the connection has are left as they are. */
 } store_op_t;
 
 enum {
@@ -110,6 +115,14 @@ typedef struct store_trigger {
     const char *idempotency_hash; /* fingerprint of the request, to detect reuse */
 } store_trigger_t;
 
+/* One run of a vendor's history: every field as the vendor recorded it. run.external_id is required;
+ * jobs (each with its tasks) are recorded under the run with their states, results and times. */
+typedef struct store_import {
+    run_t run;
+    job_t *jobs;
+    int njobs;
+} store_import_t;
+
 typedef struct store_write store_write_t;
 struct store_write {
     store_op_t op;
@@ -124,12 +137,15 @@ struct store_write {
     run_t run;
     job_t job;
     task_t task;
+    store_import_t *imports; /* OP_RUN_IMPORT: sorted here by created_at */
+    int nimports;
 
     /* results, valid in done() */
     store_err_t err;
     const char *err_field; /* static string naming the field an error is about, or NULL */
     trigger_outcome_t trigger_outcome;
     int64_t key_id;
+    int imported, import_existing; /* OP_RUN_IMPORT: runs recorded, runs already there */
     char workspace_uuid[IDS_UUID_LEN];
     char token[IDS_TOKEN_LEN];
     arena_t arena; /* owns the strings of the results; freed by store_write_release */
