@@ -28,7 +28,7 @@ enum { WRITER_BATCH_MAX = 512 };
     "report_message, report_suggested_action, report_errors, report_warnings, report_other FROM tasks "
 #define RUN_FILTERS                                                                                                    \
     " AND (?4 < 0 OR r.state = ?4) AND (?5 < 0 OR r.result = ?5) AND (?6 IS NULL OR r.trigger_tag = ?6)"               \
-    " AND (?7 = 0 OR r.created_at >= ?7) AND (?8 = 0 OR r.created_at <= ?8)"
+    " AND (?7 = 0 OR r.created_at >= ?7) AND (?8 = 0 OR r.created_at <= ?8) AND (?10 = 0 OR r.result <> ?10)"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORKSPACE_INSERT] = "INSERT INTO workspaces (uuid, name, created_at) VALUES (?1, ?2, ?3)",
@@ -93,6 +93,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUN_BY_EXTERNAL] = "SELECT id FROM runs WHERE connection_id = ?1 AND external_id = ?2",
     [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+    [ST_RUN_GET_EXTERNAL] =
+        "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.external_id = ?2 AND r.workspace_id = ?3",
 };
 
 struct store {

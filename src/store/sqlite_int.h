@@ -45,6 +45,7 @@ typedef enum stmt_id {
     ST_RUN_BY_EXTERNAL,
     ST_RUN_SET_EXTERNAL,
     ST_SETTING_GET,
+    ST_RUN_GET_EXTERNAL,
     ST_COUNT
 } stmt_id_t;
 

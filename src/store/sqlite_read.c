@@ -153,6 +153,22 @@ store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, 
     return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
 }
 
+store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_id, const char *external_id, arena_t *a,
+                                   run_t *out)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUN_GET_EXTERNAL);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, conn_id);
+    sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ws);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        db_row_run(st, a, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
 store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
                             run_t **out, int *n)
 {
@@ -187,6 +203,7 @@ store_err_t store_run_list(store_reader_t *r, int64_t ws, int64_t conn_id, const
     sqlite3_bind_int64(st, 7, f->since);
     sqlite3_bind_int64(st, 8, f->until);
     sqlite3_bind_int(st, 9, f->limit);
+    sqlite3_bind_int(st, 10, f->not_result);
     return collect(&r->c, st, a, sizeof(run_t), f->limit, row_run, (void **)out, n);
 }
 

@@ -204,6 +204,9 @@ store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_i
 
 store_err_t store_run_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, run_t *out);
 store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, run_t *out);
+/* The run of connection conn_id imported with the vendor id external_id. */
+store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_id, const char *external_id, arena_t *a,
+                                   run_t *out);
 /* Runs of a connection with lo <= run_count <= hi, ascending or descending (page arithmetic). */
 store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
                             run_t **out, int *n);
@@ -211,6 +214,7 @@ store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int6
 typedef struct run_filter {
     int state;            /* -1 = any */
     int result;           /* -1 = any */
+    int not_result;       /* 0 (RESULT_NONE) = none; else leave out runs with this result (RESULT_SKIPPED) */
     const char *trigger;  /* ui_tag, NULL = any */
     int64_t since, until; /* created_at bounds in ms, inclusive; 0 = unbounded */
     int asc;              /* order by run_count */
