@@ -107,6 +107,7 @@ class Server:
         os.makedirs(self.dir, exist_ok=True)
         self.db = os.path.join(self.dir, "syncrun.db")
         self.stderr_path = os.path.join(self.dir, "server.log")
+        self.extra_args = []  # more `syncrun serve` options, e.g. ["--rate-limit", "itwin=5/60"]
         self.proc = None
         self.port = None
         self.workspace_id = None
@@ -170,7 +171,7 @@ class Server:
             log.write(("\n==== serve on port %d ====\n" % self.port).encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [self.bin, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.port],
+                [self.bin, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.port] + self.extra_args,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
