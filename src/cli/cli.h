@@ -20,6 +20,7 @@ int cmd_workspace(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_connection(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* Names and other short texts the CLI accepts: at most this many bytes, as the API. */
 enum { CLI_NAME_MAX = IN_NAME_MAX };
@@ -37,6 +38,9 @@ store_t *cli_open_existing_store(const char *cmd, const char *path);
  * then checks that workspace *ws exists. Returns 0, 1 (no such workspace, or a read failed) or 2
  * (several workspaces and no --workspace), having printed a message when not 0. */
 int cli_resolve_workspace(store_t *s, const char *cmd, const char *path, int64_t *ws);
+/* Finds connection `arg` (an integer id or a UUID) of workspace ws. Returns 0, or 1 after printing
+ * why not (no such connection, or a read failed). */
+int cli_find_connection(store_reader_t *r, const char *cmd, int64_t ws, const char *arg, arena_t *a, connection_t *out);
 /* Parses a --workspace value into *ws; 0, or 2 after a usage error. */
 int cli_parse_workspace(const char *cmd, const char *arg, int64_t *ws);
 

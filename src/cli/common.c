@@ -157,3 +157,23 @@ int cli_print_workspace_created(const char *cmd, const store_write_t *w, const c
                 cmd, w->workspace_id, w->workspace_id, db);
     return failed;
 }
+
+int cli_find_connection(store_reader_t *r, const char *cmd, int64_t ws, const char *arg, arena_t *a, connection_t *out)
+{
+    int64_t id = 0;
+    store_err_t err = STORE_NOT_FOUND;
+    if (ids_is_uuid(arg))
+        err = store_connection_get_uuid(r, ws, arg, a, out);
+    else if (ids_parse_i64(arg, strlen(arg), 1, INT64_MAX, &id) == 0)
+        err = store_connection_get(r, ws, id, a, out);
+    if (err == STORE_NOT_FOUND) {
+        fprintf(stderr, "syncrun %s: workspace %" PRId64 " has no connection %s; see 'syncrun connection list'\n", cmd,
+                ws, arg);
+        return 1;
+    }
+    if (err != STORE_OK) {
+        fprintf(stderr, "syncrun %s: cannot read connection %s: %s\n", cmd, arg, store_strerror(err));
+        return 1;
+    }
+    return 0;
+}

@@ -15,6 +15,7 @@ static const struct command {
     {"key", cmd_key, "create and list API keys"},
     {"connection", cmd_connection, "create and list connections"},
     {"runs", cmd_runs, "list a connection's runs"},
+    {"import", cmd_import, "import a vendor's run history (census, braze, blueconic, itwin)"},
 };
 
 static void usage(FILE *out)

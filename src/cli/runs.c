@@ -177,18 +177,8 @@ static int runs_list(int argc, char **argv)
         goto out;
     }
     connection_t conn;
-    err = by_uuid ? store_connection_get_uuid(r, ws, conn_arg, &a, &conn)
-                  : store_connection_get(r, ws, conn_id, &a, &conn);
-    if (err == STORE_NOT_FOUND) {
-        fprintf(stderr,
-                "syncrun runs list: workspace %" PRId64 " has no connection %s; see 'syncrun connection list'\n", ws,
-                conn_arg);
+    if (cli_find_connection(r, cmd, ws, conn_arg, &a, &conn) != 0)
         goto out;
-    }
-    if (err != STORE_OK) {
-        fprintf(stderr, "syncrun runs list: cannot read connection %s: %s\n", conn_arg, store_strerror(err));
-        goto out;
-    }
 
     if (json) {
         arr = json_array();
