@@ -14,7 +14,7 @@ CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitiz
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC := $(wildcard src/util/*.c src/model/*.c src/store/*.c src/http/*.c src/api/*.c)
+LIB_SRC := $(wildcard src/util/*.c src/model/*.c src/store/*.c src/http/*.c src/api/*.c src/exec/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
