@@ -28,6 +28,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# openapi.c embeds openapi.yaml with .incbin: an edit of the document rebuilds it.
+$(BUILD)/src/api/openapi.o: openapi.yaml
+
 $(BUILD)/libsyncrun.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 

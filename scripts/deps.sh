@@ -12,8 +12,11 @@ packages=(
     libcmocka-dev
     python3
     python3-pytest
+    python3-jsonschema
+    python3-yaml
     clang-format
     curl
+    tzdata
 )
 
 missing=()

@@ -9,6 +9,9 @@ extern const http_route_t api_routes[];
 extern const size_t api_route_count;
 extern const http_dialect_t native_dialect;
 extern const http_dialect_t census_dialect;
+extern const http_dialect_t itwin_dialect;
+extern const http_dialect_t braze_dialect;
+extern const http_dialect_t blueconic_dialect;
 
 /* native: connections.c */
 int native_connection_create(http_ctx_t *c);
@@ -24,6 +27,8 @@ int native_run_update(http_ctx_t *c);
 int native_run_finish(http_ctx_t *c);
 int native_run_cancel(http_ctx_t *c);
 int native_run_events(http_ctx_t *c);
+int native_run_log_get(http_ctx_t *c);
+int native_run_log_append(http_ctx_t *c);
 /* native: import.c */
 int native_run_import(http_ctx_t *c);
 /* native: jobs.c */
@@ -35,7 +40,16 @@ int native_task_update(http_ctx_t *c);
 /* census.c */
 int census_sync_runs(http_ctx_t *c);
 int census_sync_run(http_ctx_t *c);
+/* itwin.c */
+int itwin_runs_list(http_ctx_t *c);
+int itwin_run_get(http_ctx_t *c);
+/* braze.c */
+int braze_job_sync_status(http_ctx_t *c);
+/* blueconic.c */
+int blueconic_connection_runs(http_ctx_t *c);
 /* health */
 int api_healthz(http_ctx_t *c);
+/* openapi.c: GET /openapi.yaml, the document embedded at build time */
+int api_openapi(http_ctx_t *c);
 
 #endif

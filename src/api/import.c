@@ -11,6 +11,9 @@
 
 static const import_format_t formats[] = {
     {"census", census_import_parse},
+    {"itwin", itwin_import_parse},
+    {"braze", braze_import_parse},
+    {"blueconic", blueconic_import_parse},
     /* the other dialects' parsers are registered here as they land */
 };
 

@@ -25,6 +25,7 @@ int api_healthz(http_ctx_t *c)
 
 const http_route_t api_routes[] = {
     {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz},
+    {"GET", "/openapi.yaml", &native_dialect, 0, SCOPE_RUNS_READ, api_openapi},
 
     R("GET", "/v1/connections", native_dialect, SCOPE_RUNS_READ, native_connection_list),
     R("POST", "/v1/connections", native_dialect, SCOPE_ADMIN, native_connection_create),
@@ -39,6 +40,8 @@ const http_route_t api_routes[] = {
     R("POST", "/v1/runs/:id/finish", native_dialect, SCOPE_RUNS_WRITE, native_run_finish),
     R("POST", "/v1/runs/:id/cancel", native_dialect, SCOPE_RUNS_WRITE, native_run_cancel),
     R("GET", "/v1/runs/:id/events", native_dialect, SCOPE_RUNS_READ, native_run_events),
+    R("GET", "/v1/runs/:id/log", native_dialect, SCOPE_RUNS_READ, native_run_log_get),
+    R("POST", "/v1/runs/:id/log", native_dialect, SCOPE_RUNS_WRITE, native_run_log_append),
     R("GET", "/v1/runs/:id/jobs", native_dialect, SCOPE_RUNS_READ, native_job_list),
     R("POST", "/v1/runs/:id/jobs", native_dialect, SCOPE_RUNS_WRITE, native_job_create),
     R("PATCH", "/v1/runs/:id/jobs/:job", native_dialect, SCOPE_RUNS_WRITE, native_job_update),
@@ -47,6 +50,16 @@ const http_route_t api_routes[] = {
 
     R("GET", "/api/v1/syncs/:sync_id/sync_runs", census_dialect, SCOPE_RUNS_READ, census_sync_runs),
     R("GET", "/api/v1/sync_runs/:id", census_dialect, SCOPE_RUNS_READ, census_sync_run),
+
+    R("GET", "/connections/:connection/runs", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_runs),
+
+    R("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs", itwin_dialect, SCOPE_RUNS_READ,
+      itwin_runs_list),
+    R("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs/:runId", itwin_dialect, SCOPE_RUNS_READ,
+      itwin_run_get),
+
+    R("GET", "/cdi/integrations/:integration_id/job_sync_status", braze_dialect, SCOPE_RUNS_READ,
+      braze_job_sync_status),
 };
 
 const size_t api_route_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -23,6 +23,20 @@ const char *http_header(http_ctx_t *c, const char *name)
 const char *http_host(http_ctx_t *c)
 {
     h2o_req_t *req = c->req;
+    /* Without a Host header h2o supplies its host configuration's name ("default"): answer the
+     * address the connection arrived on (the listen address) instead. */
+    if (req->hostconf != NULL && req->input.authority.base == req->hostconf->authority.hostport.base &&
+        req->conn->callbacks->get_sockname != NULL) {
+        struct sockaddr_storage ss;
+        char host[NI_MAXHOST], out[NI_MAXHOST + 16];
+        socklen_t len = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&ss);
+        if (len > 0 && h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) != SIZE_MAX) {
+            int v6 = ss.ss_family == AF_INET6;
+            snprintf(out, sizeof(out), "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
+                     (int)h2o_socket_getport((struct sockaddr *)&ss));
+            return arena_strdup(&c->arena, out);
+        }
+    }
     return arena_strndup(&c->arena, req->authority.base, req->authority.len);
 }
 

@@ -1,0 +1,559 @@
+/* BlueConic dialect: the run history of a batch connection exactly as BlueConic's API answers it
+ * (seed 000), and the parser that imports such a history.
+ *   GET /connections/{connection}/runs?startIndex=&count=
+ * A BlueConic "connection" is a connection, named by its UUID; a run's "goals" are its jobs. */
+#include "api/blueconic.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/import.h"
+#include "api/render.h"
+#include "util/ids.h"
+#include "util/timeutil.h"
+
+enum {
+    BC_COUNT_DEFAULT = 10, /* the seed's itemsPerPage */
+    BC_COUNT_MAX = 100,
+    BC_TEXT_CLIP = 4096,           /* bytes of one user string a built message shows */
+    BC_FAILED_GOALS_SHOWN = 10,    /* failed jobs named in a built message */
+    BC_MESSAGE_CAP = 256 * 1024,   /* a built message: a few clipped strings, escaped (<= 6x) */
+    BC_IMPORT_MESSAGE_MAX = 65536, /* bytes of an imported message */
+    BC_GOALS_PER_RUN_MAX = 10000,  /* TOTAL of one imported run */
+    BC_GOALS_IMPORT_MAX = 100000,  /* goals (jobs) of one import document */
+};
+
+/* ---- errors ---- */
+
+/* Every error of these routes: {"errorCode": "NOT_FOUND", "message": "…"} plus "parameter" when the
+ * error is about a query parameter or a field. The code follows from the status. */
+static const struct {
+    int status;
+    const char *code;
+} bc_error_codes[] = {
+    {400, "INVALID_PARAMETER"}, {401, "UNAUTHORIZED"},       {403, "FORBIDDEN"},
+    {404, "NOT_FOUND"},         {405, "METHOD_NOT_ALLOWED"}, {409, "CONFLICT"},
+    {413, "PAYLOAD_TOO_LARGE"}, {422, "INVALID_INPUT"},      {429, "TOO_MANY_REQUESTS"},
+};
+
+static void bc_send_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field)
+{
+    const char *bc_code = "INTERNAL_ERROR";
+    for (size_t i = 0; i < sizeof(bc_error_codes) / sizeof(bc_error_codes[0]); i++)
+        if (bc_error_codes[i].status == status)
+            bc_code = bc_error_codes[i].code;
+    json_t *body = json_pack("{s:s, s:s}", "errorCode", bc_code, "message", message);
+    if (field != NULL)
+        json_object_set_new(body, "parameter", json_string(field));
+    http_send_json(c, status, body);
+}
+
+const http_dialect_t blueconic_dialect = {"blueconic", bc_send_error};
+
+/* ---- pure helpers ---- */
+
+int blueconic_html_escape(buf_t *b, const char *s, size_t n)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += s[i] == '&' ? 5 : s[i] == '<' || s[i] == '>' ? 4 : s[i] == '"' ? 6 : s[i] == '\'' ? 5 : 1;
+    if (need > b->cap || b->len > b->cap - need)
+        return -1;
+    size_t old = b->len, start = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *rep = s[i] == '&'    ? "&amp;"
+                          : s[i] == '<'  ? "&lt;"
+                          : s[i] == '>'  ? "&gt;"
+                          : s[i] == '"'  ? "&quot;"
+                          : s[i] == '\'' ? "&#39;"
+                                         : NULL;
+        if (rep == NULL)
+            continue;
+        rc = buf_add(b, s + start, i - start) != 0 || buf_adds(b, rep) != 0 ? -1 : 0;
+        start = i + 1;
+    }
+    if (rc == 0)
+        rc = buf_add(b, s + start, n - start);
+    if (rc != 0 && b->data != NULL) { /* out of memory half-way: leave b as it was */
+        b->len = old;
+        b->data[old] = '\0';
+    }
+    return rc;
+}
+
+size_t blueconic_utf8_clip(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t k = max; /* s[k] is the first byte left out: never cut a sequence in two */
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+void blueconic_format_count(int64_t v, char out[BLUECONIC_COUNT_LEN])
+{
+    char digits[24];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int n = snprintf(digits, sizeof(digits), "%llu", u);
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+const char *blueconic_state(run_state_t s, run_result_t r)
+{
+    switch (s) {
+    case RUN_QUEUED:
+        return "QUEUED";
+    case RUN_WORKING:
+    case RUN_RETRYING:
+        return "RUNNING";
+    default:
+        return r == RESULT_CANCELED ? "STOPPED" : "FINISHED";
+    }
+}
+
+/* Results that count a goal as FAILED. */
+static int bc_failed(run_result_t r)
+{
+    return r == RESULT_ERROR || r == RESULT_CONFIG_ERROR || r == RESULT_TIMED_OUT || r == RESULT_CANCELED;
+}
+
+/* Results that count a goal as SUCCESS: a partial success delivered its records, with some failures. */
+static int bc_succeeded(run_result_t r)
+{
+    return r == RESULT_SUCCESS || r == RESULT_PARTIAL;
+}
+
+/* ---- rendering ---- */
+
+/* What a run imported from BlueConic keeps in run_t.external. */
+typedef struct bc_external {
+    int imported;        /* external is {"format":"blueconic",…} */
+    const char *message; /* the original HTML, or NULL */
+    int no_goals;        /* the original goalStatistics were all 0 */
+} bc_external_t;
+
+/* Reads r->external; strings point into *hold, which the caller releases (json_decref). */
+static void bc_external_read(const run_t *r, json_t **hold, bc_external_t *x)
+{
+    memset(x, 0, sizeof(*x));
+    *hold = r->external != NULL ? json_loads(r->external, 0, NULL) : NULL;
+    const char *format = json_string_value(json_object_get(*hold, "format"));
+    if (format == NULL || strcmp(format, "blueconic") != 0 || r->external_id == NULL)
+        return;
+    x->imported = 1;
+    x->message = json_string_value(json_object_get(*hold, "message"));
+    json_t *goals = json_object_get(*hold, "goals");
+    x->no_goals = json_is_integer(goals) && json_integer_value(goals) == 0;
+}
+
+/* ["n"], the seed's shape of one statistic. */
+static json_t *bc_stat(const char *id, int64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)v);
+    return json_pack("{s:s, s:[s]}", "id", id, "values", num);
+}
+
+static json_t *bc_goal_statistics(const run_t *r, const job_t *jobs, int njobs, int no_goals)
+{
+    int64_t ok = 0, failed = 0, total = 0;
+    if (no_goals) {
+        /* an imported run whose goals were all 0 */
+    } else if (njobs == 0) { /* a run without jobs is its own one goal */
+        total = 1;
+        ok = bc_succeeded(r->result);
+        failed = bc_failed(r->result);
+    } else {
+        total = njobs;
+        for (int i = 0; i < njobs; i++) {
+            ok += bc_succeeded(jobs[i].result);
+            failed += bc_failed(jobs[i].result);
+        }
+    }
+    return json_pack("[o, o, o]", bc_stat("SUCCESS", ok), bc_stat("FAILED", failed), bc_stat("TOTAL", total));
+}
+
+/* Appends <li>s</li>, s escaped and clipped to BC_TEXT_CLIP bytes. */
+static int bc_li(buf_t *b, const char *s)
+{
+    size_t n = strlen(s), k = blueconic_utf8_clip(s, n, BC_TEXT_CLIP);
+    return buf_adds(b, "<li>") != 0 || blueconic_html_escape(b, s, k) != 0 ||
+                   (k < n && buf_adds(b, "\xE2\x80\xA6") != 0) || buf_adds(b, "</li>") != 0
+               ? -1
+               : 0;
+}
+
+static int bc_task(buf_t *b, const char *name)
+{
+    return buf_adds(b, "<div class=\"bcpTask\">") != 0 || blueconic_html_escape(b, name, strlen(name)) != 0 ||
+                   buf_adds(b, "</div>") != 0
+               ? -1
+               : 0;
+}
+
+/* The line on the run's progress or outcome; NULL when the counters say it all. */
+static const char *bc_status_line(const run_t *r)
+{
+    switch (r->state) {
+    case RUN_QUEUED:
+        return "The run is queued.";
+    case RUN_WORKING:
+        return "The run is in progress.";
+    case RUN_RETRYING:
+        return "The run failed and is waiting to retry.";
+    default:
+        break;
+    }
+    switch (r->result) {
+    case RESULT_CANCELED:
+        return "The run was stopped.";
+    case RESULT_SKIPPED:
+        return "The run was skipped: an earlier run of this connection was still in progress.";
+    case RESULT_PARTIAL:
+        return "The run finished, but some records failed.";
+    case RESULT_ERROR:
+        return "The run failed.";
+    case RESULT_CONFIG_ERROR:
+        return "The run failed: the connection is not configured correctly.";
+    case RESULT_TIMED_OUT:
+        return "The run timed out.";
+    default:
+        return NULL;
+    }
+}
+
+static int bc_counters_line(buf_t *b, const run_t *r)
+{
+    static const struct {
+        counter_t ctr;
+        const char *fmt;
+    } parts[] = {
+        {CTR_SOURCE_RECORD_COUNT, "Received %s records"},
+        {CTR_RECORDS_PROCESSED, ", processed %s"},
+        {CTR_RECORDS_UPDATED, ", updated %s"},
+        {CTR_RECORDS_FAILED, ", %s failed"},
+        {CTR_RECORDS_INVALID, ", %s invalid"},
+    };
+    int rc = buf_adds(b, "<li>");
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && rc == 0; i++) {
+        char num[BLUECONIC_COUNT_LEN];
+        blueconic_format_count(r->counters[parts[i].ctr], num);
+        rc = buf_addf(b, parts[i].fmt, num);
+    }
+    return rc == 0 && buf_adds(b, ".</li>") == 0 ? 0 : -1;
+}
+
+/* The message of a run syncrun recorded, built as BlueConic builds its own: a task (the connection)
+ * with a list of lines, inside a bcpError block when the run failed. Every user string is escaped. */
+static int bc_build_message(buf_t *b, const connection_t *cn, const run_t *r, const job_t *jobs, int njobs)
+{
+    int error = r->result == RESULT_ERROR || r->result == RESULT_CONFIG_ERROR || r->result == RESULT_TIMED_OUT ||
+                r->error_message != NULL || r->error_detail != NULL;
+    const char *status = bc_status_line(r);
+    int rc = (error && buf_adds(b, "<div class=\"bcpError\">") != 0) || bc_task(b, cn->name) != 0 ||
+             buf_adds(b, "<ul>") != 0;
+    if (!rc && error) {
+        if (r->error_message != NULL)
+            rc = rc || bc_li(b, r->error_message) != 0;
+        if (r->error_detail != NULL)
+            rc = rc || bc_li(b, r->error_detail) != 0;
+        if (r->error_message == NULL && r->error_detail == NULL && status != NULL)
+            rc = rc || bc_li(b, status) != 0;
+        int shown = 0, more = 0;
+        for (int i = 0; i < njobs && !rc; i++) {
+            if (!bc_failed(jobs[i].result))
+                continue;
+            if (shown == BC_FAILED_GOALS_SHOWN) {
+                more++;
+                continue;
+            }
+            shown++;
+            rc = buf_adds(b, "<li>") != 0 ||
+                 (jobs[i].name != NULL &&
+                  (blueconic_html_escape(b, jobs[i].name, strlen(jobs[i].name)) != 0 || buf_adds(b, ": ") != 0)) ||
+                 buf_addf(b, "goal %s</li>", run_result_name(jobs[i].result)) != 0;
+        }
+        if (more > 0)
+            rc = rc || buf_addf(b, "<li>%d more goals failed.</li>", more) != 0;
+    } else if (!rc) {
+        if (status != NULL)
+            rc = bc_li(b, status) != 0;
+        if (r->state == RUN_FINISHED && r->result != RESULT_SKIPPED)
+            rc = rc || bc_counters_line(b, r) != 0;
+    }
+    if (r->message != NULL)
+        rc = rc || bc_li(b, r->message) != 0;
+    rc = rc || buf_adds(b, "</ul>") != 0;
+    if (error)
+        rc = rc || buf_adds(b, "</div><div>Review the run log for more information.</div>") != 0;
+    return rc ? -1 : 0;
+}
+
+static json_t *bc_message(const connection_t *cn, const run_t *r, const job_t *jobs, int njobs)
+{
+    buf_t b = BUF_INIT(BC_MESSAGE_CAP);
+    json_t *m = bc_build_message(&b, cn, r, jobs, njobs) == 0 ? json_string(buf_str(&b)) : NULL;
+    buf_release(&b);
+    /* cannot happen with clipped strings under the cap; never drop the field */
+    return m != NULL ? m : json_string("<ul><li>The run message is too long to show.</li></ul>");
+}
+
+/* YYYYMMDDHHMMSS_<connection uuid> of the run's start, as BlueConic's run ids are. */
+static void bc_run_id(int64_t start, const char *conn_uuid, char out[64])
+{
+    char iso[TIME_ISO_LEN]; /* 2025-09-24T13:46:48.107Z */
+    time_format_iso(start, iso);
+    snprintf(out, 64, "%.4s%.2s%.2s%.2s%.2s%.2s_%s", iso, iso + 5, iso + 8, iso + 11, iso + 14, iso + 17, conn_uuid);
+}
+
+/* One run in BlueConic's shape, keys in the seed's order. */
+static json_t *bc_run(const connection_t *cn, const run_t *r, const job_t *jobs, int njobs)
+{
+    json_t *hold;
+    bc_external_t x;
+    bc_external_read(r, &hold, &x);
+    int64_t start = r->started_at ? r->started_at : r->created_at;
+    char run_id[64];
+    bc_run_id(start, cn->uuid, run_id);
+
+    json_t *o = json_object();
+    json_object_set_new(o, "endDate", render_time(r->completed_at));
+    json_object_set_new(o, "goalStatistics", bc_goal_statistics(r, jobs, njobs, x.no_goals));
+    json_object_set_new(o, "message", x.message != NULL ? render_str(x.message) : bc_message(cn, r, jobs, njobs));
+    json_object_set_new(o, "runCount", json_integer(r->run_count));
+    json_object_set_new(o, "runId", x.imported ? render_str(r->external_id) : json_string(run_id));
+    json_object_set_new(o, "startDate", render_time(start));
+    json_object_set_new(o, "state", json_string(blueconic_state(r->state, r->result)));
+    json_decref(hold);
+    return o;
+}
+
+/* ---- handler ---- */
+
+/* Query parameter `name` as an integer in [min, max] (absent: def); else answers 400 naming it. */
+static int bc_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int64_t def, const char *expect,
+                        int64_t *out)
+{
+    const char *v = http_query(c, name);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    if (ids_parse_i64(v, strlen(v), min, max, out) == 0)
+        return 0;
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s must be %s", name, expect);
+    http_error(c, 400, "invalid_query", msg, name);
+    return -1;
+}
+
+int blueconic_connection_runs(http_ctx_t *c)
+{
+    int64_t start, count;
+    if (bc_query_int(c, "startIndex", 0, INT64_MAX, 0, "an integer of 0 or more", &start) != 0 ||
+        bc_query_int(c, "count", 1, BC_COUNT_MAX, BC_COUNT_DEFAULT, "an integer from 1 to 100", &count) != 0)
+        return 0;
+
+    /* Only a UUID names a connection here; unknown, foreign and malformed ids get the same 404. */
+    connection_t cn;
+    store_err_t e = STORE_NOT_FOUND;
+    if (ids_is_uuid(c->params[0])) {
+        char uuid[IDS_UUID_LEN];
+        for (size_t i = 0; i < IDS_UUID_LEN; i++)
+            uuid[i] = (char)tolower((unsigned char)c->params[0][i]);
+        e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, &cn);
+    }
+    if (e == STORE_NOT_FOUND)
+        return http_error(c, 404, "not_found", "The connection does not exist.", NULL);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+
+    /* Newest first: startIndex 0 is run_count total. A page is a run_count range, whatever its depth. */
+    int64_t total = cn.run_count, hi = total - start;
+    run_t *runs = NULL;
+    int n = 0;
+    if (hi >= 1) {
+        int64_t lo = hi - count + 1 < 1 ? 1 : hi - count + 1;
+        e = store_run_range(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &runs, &n);
+        if (e != STORE_OK)
+            return api_store_error(c, e, NULL);
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        job_t *jobs = NULL;
+        int njobs = 0;
+        if ((e = store_job_list(c->reader, c->key.workspace_id, runs[i].id, &c->arena, &jobs, &njobs)) != STORE_OK) {
+            json_decref(list);
+            return api_store_error(c, e, NULL);
+        }
+        json_array_append_new(list, bc_run(&cn, &runs[i], jobs, njobs));
+    }
+    json_t *body = json_object();
+    json_object_set_new(body, "itemsPerPage", json_integer(count));
+    json_object_set_new(body, "runs", list);
+    json_object_set_new(body, "startIndex", json_integer(start));
+    json_object_set_new(body, "totalPages", json_integer(total == 0 ? 0 : (total + count - 1) / count));
+    json_object_set_new(body, "totalResults", json_integer(total));
+    return http_send_json(c, 200, body);
+}
+
+/* ---- import ---- */
+
+enum { GOAL_SUCCESS, GOAL_FAILED, GOAL_TOTAL, GOAL_COUNT };
+static const char *const bc_goal_ids[GOAL_COUNT] = {"SUCCESS", "FAILED", "TOTAL"};
+
+/* Fails with the field "runs[i].goalStatistics[k].key" (or without ".key"). Returns -1. */
+static int bc_goal_fail(input_t *err, int i, int k, const char *key, const char *msg)
+{
+    snprintf(err->field_buf, sizeof(err->field_buf), "runs[%d].goalStatistics[%d]%s%s", i, k, key ? "." : "",
+             key ? key : "");
+    err->field = err->field_buf;
+    err->code = "invalid_field";
+    snprintf(err->message, sizeof(err->message), "%.60s: %.180s", err->field_buf, msg);
+    return -1;
+}
+
+/* Reads goalStatistics of run i into v[GOAL_*]: 1 when present, 0 when absent or null, -1 on error. */
+static int bc_goal_statistics_read(input_t *err, json_t *item, int i, int64_t v[GOAL_COUNT])
+{
+    json_t *gs = json_object_get(item, "goalStatistics");
+    if (gs == NULL || json_is_null(gs))
+        return 0;
+    if (!json_is_array(gs))
+        return import_fail(err, "runs", i, "goalStatistics", "must be an array");
+    int seen[GOAL_COUNT] = {-1, -1, -1};
+    for (size_t k = 0; k < json_array_size(gs); k++) {
+        json_t *g = json_array_get(gs, k);
+        if (!json_is_object(g))
+            return bc_goal_fail(err, i, (int)k, NULL, "must be an object");
+        const char *id = json_string_value(json_object_get(g, "id"));
+        int which = -1;
+        for (int w = 0; id != NULL && w < GOAL_COUNT; w++)
+            if (strcmp(id, bc_goal_ids[w]) == 0)
+                which = w;
+        if (which < 0)
+            return bc_goal_fail(err, i, (int)k, "id", "must be one of SUCCESS, FAILED, TOTAL");
+        if (seen[which] >= 0)
+            return bc_goal_fail(err, i, (int)k, "id", "appears more than once");
+        json_t *values = json_object_get(g, "values");
+        const char *s = json_string_value(json_array_get(values, 0));
+        if (!json_is_array(values) || json_array_size(values) != 1 || s == NULL || !isdigit((unsigned char)s[0]) ||
+            ids_parse_i64(s, strlen(s), 0, BC_GOALS_PER_RUN_MAX, &v[which]) != 0)
+            return bc_goal_fail(err, i, (int)k, "values",
+                                "must be an array of one numeric string from \"0\" to \"10000\"");
+        seen[which] = (int)k;
+    }
+    if (seen[GOAL_TOTAL] < 0)
+        v[GOAL_TOTAL] = v[GOAL_SUCCESS] + v[GOAL_FAILED];
+    else if (v[GOAL_TOTAL] < v[GOAL_SUCCESS] + v[GOAL_FAILED])
+        return bc_goal_fail(err, i, seen[GOAL_TOTAL], "values", "TOTAL must be at least SUCCESS + FAILED");
+    if (v[GOAL_TOTAL] > BC_GOALS_PER_RUN_MAX)
+        return bc_goal_fail(err, i, seen[GOAL_FAILED] > seen[GOAL_SUCCESS] ? seen[GOAL_FAILED] : seen[GOAL_SUCCESS],
+                            "values", "a run has at most 10000 goals");
+    return 1;
+}
+
+/* BlueConic state (+ message) → canonical state and result; -1 for an unknown state. */
+static int bc_state_parse(const char *state, const char *message, run_t *r)
+{
+    r->result = RESULT_NONE;
+    if (strcmp(state, "QUEUED") == 0)
+        r->state = RUN_QUEUED;
+    else if (strcmp(state, "RUNNING") == 0)
+        r->state = RUN_WORKING;
+    else if (strcmp(state, "FINISHED") == 0)
+        r->state = RUN_FINISHED,
+        r->result = message != NULL && strstr(message, "bcpError") != NULL ? RESULT_ERROR : RESULT_SUCCESS;
+    else if (strcmp(state, "STOPPED") == 0)
+        r->state = RUN_FINISHED, r->result = RESULT_CANCELED;
+    else
+        return -1;
+    return 0;
+}
+
+/* The run's goals as jobs: SUCCESS finished/success, FAILED finished/error, the rest finished/skipped. */
+static void bc_goal_jobs(arena_t *a, const int64_t v[GOAL_COUNT], store_import_t *im)
+{
+    const run_t *r = &im->run;
+    im->njobs = (int)v[GOAL_TOTAL];
+    im->jobs = arena_alloc(a, sizeof(job_t) * (size_t)(im->njobs ? im->njobs : 1));
+    for (int k = 0; k < im->njobs; k++) {
+        job_t *j = &im->jobs[k];
+        j->state = RUN_FINISHED;
+        j->result = k < v[GOAL_SUCCESS]                    ? RESULT_SUCCESS
+                    : k < v[GOAL_SUCCESS] + v[GOAL_FAILED] ? RESULT_ERROR
+                                                           : RESULT_SKIPPED;
+        j->started_at = r->started_at ? r->started_at : r->created_at;
+        j->ended_at = r->completed_at;
+    }
+}
+
+int blueconic_import_parse(json_t *doc, arena_t *a, store_import_t **out, int *n, input_t *err)
+{
+    json_t *list = import_array(err, doc, "runs", IMPORT_MAX_RUNS);
+    if (list == NULL)
+        return -1;
+    int count = (int)json_array_size(list);
+    int64_t goals = 0;
+    store_import_t *runs = arena_alloc(a, sizeof(*runs) * (size_t)(count ? count : 1));
+    for (int i = 0; i < count; i++) {
+        json_t *item = json_array_get(list, (size_t)i);
+        run_t *r = &runs[i].run;
+        const char *run_id = NULL, *state = NULL, *message = NULL;
+        int64_t start = 0, end = 0, run_count = 0, v[GOAL_COUNT] = {0, 0, 0};
+        if (!json_is_object(item))
+            return import_fail(err, "runs", i, NULL, "must be an object");
+        if (import_string(err, item, "runs", i, "runId", IN_NAME_MAX, 1, &run_id) < 0 ||
+            import_time(err, item, "runs", i, "startDate", 1, &start) < 0 ||
+            import_time(err, item, "runs", i, "endDate", 0, &end) < 0 ||
+            import_string(err, item, "runs", i, "state", 32, 1, &state) < 0 ||
+            import_string(err, item, "runs", i, "message", BC_IMPORT_MESSAGE_MAX, 0, &message) < 0 ||
+            import_int(err, item, "runs", i, "runCount", 1, INT64_MAX, 0, &run_count) < 0)
+            return -1;
+        if (run_id[0] == '\0')
+            return import_fail(err, "runs", i, "runId", "must not be empty");
+        if (bc_state_parse(state, message, r) != 0)
+            return import_fail(err, "runs", i, "state", "must be one of QUEUED, RUNNING, FINISHED, STOPPED");
+        if (end != 0 && r->state != RUN_FINISHED)
+            return import_fail(err, "runs", i, "endDate", "must be null while the run is QUEUED or RUNNING");
+        if (end != 0 && end < start)
+            return import_fail(err, "runs", i, "endDate", "must not be before startDate");
+        int has_goals = bc_goal_statistics_read(err, item, i, v);
+        if (has_goals < 0)
+            return -1;
+        if ((goals += v[GOAL_TOTAL]) > BC_GOALS_IMPORT_MAX)
+            return import_fail(err, "runs", i, "goalStatistics",
+                               "the document has more than 100000 goals; import it in parts");
+
+        r->external_id = run_id;
+        r->created_at = start;
+        r->started_at = r->state == RUN_QUEUED ? 0 : start; /* a queued run has not started */
+        r->completed_at = end;
+        json_t *ext = json_pack("{s:s}", "format", "blueconic");
+        if (message != NULL)
+            json_object_set_new(ext, "message", json_string(message));
+        if (has_goals && v[GOAL_TOTAL] == 0) /* keeps "no goals" apart from "no jobs: the run is its goal" */
+            json_object_set_new(ext, "goals", json_integer(0));
+        char *text = json_dumps(ext, JSON_COMPACT);
+        r->external = arena_strdup(a, text);
+        free(text);
+        json_decref(ext);
+        bc_goal_jobs(a, v, &runs[i]);
+    }
+    *out = runs;
+    *n = count;
+    return 0;
+}

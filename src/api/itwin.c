@@ -1,0 +1,783 @@
+/* Bentley iTwin Synchronization dialect: manifest connection runs exactly as the iTwin API answers
+ * them (seed 004).
+ *   GET /synchronization/imodels/manifestconnections/{connectionId}/runs?$skip=&$top=
+ *   GET /synchronization/imodels/manifestconnections/{connectionId}/runs/{runId}
+ * A manifest connection is a connection, named by its UUID. docs/dialects/itwin.md says what differs. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/import.h"
+#include "api/render.h"
+#include "util/ids.h"
+#include "util/timeutil.h"
+
+enum {
+    ITWIN_TOP_DEFAULT = 100,
+    ITWIN_TOP_MAX = 1000,
+    ITWIN_SKIP_MAX = 2147483647,
+    ITWIN_MAX_JOBS = 1000,  /* per imported run */
+    ITWIN_MAX_TASKS = 1000, /* per imported job */
+};
+
+#define ITWIN_RUNS_PATH "/synchronization/imodels/manifestconnections/"
+#define ITWIN_422_CODE  "InvalidManifestConnectionRunsRequest"
+
+/* ---- errors ---- */
+
+/* The iTwin code and message each error the HTTP layer or a handler raises becomes. Handlers pass
+ * iTwin codes themselves; the native codes below come from the shared layers (auth, rate limit,
+ * routing, store). */
+static const struct itwin_error {
+    int status;
+    const char *native_code; /* NULL: any code of this status */
+    const char *code, *message;
+} itwin_errors[] = {
+    {401, NULL, "HeaderNotFound", "Header Authorization was not found in the request. Access denied."},
+    {403, NULL, "InsufficientPermissions", "The user has insufficient permissions for the requested operation."},
+    {404, "not_found", "NotFound", "Requested resource is not available."},
+    {405, NULL, "MethodNotAllowed", "The requested method is not allowed for this resource."},
+    {429, NULL, "RateLimitExceeded",
+     "The client sent more requests than allowed by this API for the current tier of the client."},
+    {500, NULL, "InternalServerError", "The server encountered an internal error."},
+};
+
+/* The 422 detail message of each query target. */
+static const char *itwin_detail_message(const char *target)
+{
+    return strcmp(target, "connectionId") == 0 ? "Provided connectionId value is not valid."
+                                               : "Page size is out of limits.";
+}
+
+/* Every error of the dialect: {"error": {"code", "message"[, "details"]}}. For 422, `field` lists
+ * the bad targets separated by commas ("connectionId,$skip,$top"); each becomes a details[] entry. */
+static void itwin_send_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field)
+{
+    const char *icode = code, *imsg = message;
+    if (status == 401 && http_header(c, "authorization") != NULL) {
+        icode = "InvalidHeaderValue";
+        imsg = "Header Authorization has an invalid value. Access denied.";
+    } else {
+        for (size_t i = 0; i < sizeof(itwin_errors) / sizeof(itwin_errors[0]); i++) {
+            const struct itwin_error *e = &itwin_errors[i];
+            if (e->status == status && (e->native_code == NULL || (code && strcmp(e->native_code, code) == 0))) {
+                icode = e->code, imsg = e->message;
+                break;
+            }
+        }
+        if (status >= 500)
+            icode = "InternalServerError", imsg = "The server encountered an internal error.";
+    }
+    json_t *err = json_pack("{s:s, s:s}", "code", icode ? icode : "Error", "message", imsg ? imsg : "Error.");
+    if (status == 422 && field != NULL && strcmp(icode, ITWIN_422_CODE) == 0) {
+        json_t *details = json_array();
+        const char *p = field;
+        while (*p != '\0') {
+            size_t n = strcspn(p, ",");
+            char target[32];
+            snprintf(target, sizeof(target), "%.*s", (int)(n < sizeof(target) ? n : sizeof(target) - 1), p);
+            json_array_append_new(details, json_pack("{s:s, s:s, s:s}", "code", "InvalidValue", "message",
+                                                     itwin_detail_message(target), "target", target));
+            p += n + (p[n] == ',');
+        }
+        json_object_set_new(err, "details", details);
+    }
+    http_send_json(c, status, json_pack("{s:o}", "error", err));
+}
+
+const http_dialect_t itwin_dialect = {"itwin", itwin_send_error};
+
+/* ---- the mapping ---- */
+
+static const char *const itwin_states[] = {"NotStarted", "Idle",       "WaitingToExecute", "WaitingToRetry",
+                                           "Executing",  "Finalizing", "Completed",        "Queued"};
+static const char *const itwin_results[] = {"Undetermined", "Success",  "Error",   "PartialSuccess",
+                                            "Skipped",      "Canceled", "TimedOut"};
+static const char *const itwin_phases[] = {"Preprocessor", "MasterFile", "ReferenceFile"};
+static const char *const itwin_connectors[] = {
+    "AUTOPLANT", "CIVIL", "CIVIL3D", "DWG",       "GEOSPATIAL",    "IFC", "MSTN",    "NWD",       "OBD",
+    "OPENTOWER", "REVIT", "SPPID",   "SPXREVIEW", "PROSTRUCTURES", "RVM", "PSEXCEL", "INTELLIPID"};
+static const char *const itwin_actions[] = {"Error", "Warning", "Info"};
+
+#define ITWIN_ENUM_FIND(list, s) itwin_enum_find(list, sizeof(list) / sizeof(list[0]), s)
+
+/* The index of s in list, or -1 (NULL is in no list). */
+static int itwin_enum_find(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const char *itwin_state_name(run_state_t s)
+{
+    switch (s) {
+    case RUN_QUEUED:
+        return "Queued";
+    case RUN_WORKING:
+        return "Executing";
+    case RUN_RETRYING:
+        return "WaitingToRetry";
+    default:
+        return "Completed";
+    }
+}
+
+static const char *itwin_result_name(run_result_t r)
+{
+    switch (r) {
+    case RESULT_SUCCESS:
+        return "Success";
+    case RESULT_PARTIAL:
+        return "PartialSuccess";
+    case RESULT_ERROR:
+    case RESULT_CONFIG_ERROR:
+        return "Error";
+    case RESULT_TIMED_OUT:
+        return "TimedOut";
+    case RESULT_CANCELED:
+        return "Canceled";
+    case RESULT_SKIPPED:
+        return "Skipped";
+    default:
+        return "Undetermined";
+    }
+}
+
+/* iTwin state + result → canonical. Completed needs a decided result; the other states are live
+ * and carry Undetermined (or no result). Returns 0, or -1 naming the bad key in *bad. */
+static int itwin_state_parse(const char *state, const char *result, run_state_t *s, run_result_t *r, const char **bad)
+{
+    static const run_result_t results[] = {RESULT_NONE,    RESULT_SUCCESS,  RESULT_ERROR,    RESULT_PARTIAL,
+                                           RESULT_SKIPPED, RESULT_CANCELED, RESULT_TIMED_OUT};
+    int si = ITWIN_ENUM_FIND(itwin_states, state);
+    int ri = result == NULL ? 0 : ITWIN_ENUM_FIND(itwin_results, result);
+    if (si < 0)
+        return *bad = "state", -1;
+    if (ri < 0)
+        return *bad = "result", -1;
+    *r = RESULT_NONE;
+    if (strcmp(state, "Completed") == 0) {
+        if (ri == 0)
+            return *bad = "result", -1;
+        *s = RUN_FINISHED, *r = results[ri];
+    } else if (strcmp(state, "Executing") == 0 || strcmp(state, "Finalizing") == 0) {
+        *s = RUN_WORKING;
+    } else if (strcmp(state, "WaitingToRetry") == 0) {
+        *s = RUN_RETRYING;
+    } else {
+        *s = RUN_QUEUED; /* NotStarted, Idle, WaitingToExecute, Queued */
+    }
+    return 0;
+}
+
+/* ---- rendering ---- */
+
+/* Vendor data kept with an imported run (run_t.external): {"format":"itwin","ids":{uuid: vendor id}}
+ * maps the job and task UUIDs syncrun gave back to the ids the vendor had. NULL for other runs.
+ * The caller owns the result. */
+static json_t *itwin_external(const run_t *r)
+{
+    if (r->external_id == NULL || r->external == NULL)
+        return NULL;
+    json_t *x = json_loads(r->external, 0, NULL);
+    if (!json_is_object(x) || !json_is_string(json_object_get(x, "format")) ||
+        strcmp(json_string_value(json_object_get(x, "format")), "itwin") != 0) {
+        json_decref(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* A run's iTwin id: the vendor's for runs imported from iTwin, else the UUID. */
+static json_t *itwin_run_id(const run_t *r)
+{
+    json_t *x = itwin_external(r);
+    json_t *id = json_string(x != NULL ? r->external_id : r->uuid);
+    json_decref(x);
+    return id;
+}
+
+/* The vendor id of a job or task (from the run's external ids), else its UUID. */
+static json_t *itwin_unit_id(json_t *ext, const char *uuid)
+{
+    json_t *v = json_object_get(json_object_get(ext, "ids"), uuid);
+    return json_string(json_is_string(v) ? json_string_value(v) : uuid);
+}
+
+static void itwin_set_time(json_t *o, const char *key, int64_t ms)
+{
+    if (ms > 0)
+        json_object_set_new(o, key, render_time(ms));
+}
+
+static void itwin_set_str(json_t *o, const char *key, const char *s)
+{
+    if (s != NULL)
+        json_object_set_new(o, key, json_string(s));
+}
+
+static json_t *itwin_task(const task_t *t, json_t *ext)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", itwin_unit_id(ext, t->uuid));
+    json_object_set_new(o, "state", json_string(itwin_state_name(t->state)));
+    json_object_set_new(o, "result", json_string(itwin_result_name(t->result)));
+    itwin_set_str(o, "sourceFileId", t->source_file_id);
+    json_object_set_new(o, "retryAttempts", json_integer(t->retry_attempts));
+    itwin_set_time(o, "startDateTime", t->started_at);
+    itwin_set_time(o, "endDateTime", t->ended_at);
+    json_t *err = t->error_json ? json_loads(t->error_json, 0, NULL) : NULL;
+    if (json_is_object(err))
+        json_object_set_new(o, "error", err);
+    else
+        json_decref(err);
+    if (t->has_report) {
+        json_t *rep = json_object();
+        itwin_set_str(rep, "message", t->report_message);
+        if (ITWIN_ENUM_FIND(itwin_actions, t->report_suggested_action) >= 0)
+            json_object_set_new(rep, "suggestedAction", json_string(t->report_suggested_action));
+        json_object_set_new(rep, "totalErrorsCount", json_integer(t->report_errors));
+        json_object_set_new(rep, "totalWarningsCount", json_integer(t->report_warnings));
+        json_object_set_new(rep, "totalOtherIssuesCount", json_integer(t->report_other));
+        json_object_set_new(o, "details", json_pack("{s:o}", "synchronizationReport", rep));
+    }
+    return o;
+}
+
+static json_t *itwin_job(const job_t *j, json_t *ext)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", itwin_unit_id(ext, j->uuid));
+    json_object_set_new(o, "state", json_string(itwin_state_name(j->state)));
+    json_object_set_new(o, "result", json_string(itwin_result_name(j->result)));
+    if (ITWIN_ENUM_FIND(itwin_connectors, j->connector_type) >= 0)
+        json_object_set_new(o, "connectorType", json_string(j->connector_type));
+    itwin_set_time(o, "startDateTime", j->started_at);
+    itwin_set_time(o, "endDateTime", j->ended_at);
+    json_t *tasks = json_array();
+    for (int i = 0; i < j->ntasks; i++)
+        json_array_append_new(tasks, itwin_task(&j->tasks[i], ext));
+    json_object_set_new(o, "tasks", tasks);
+    return o;
+}
+
+/* Prefer: return=minimal — the three fields of manifest-minimal-run. */
+static json_t *itwin_run_minimal(const run_t *r)
+{
+    return json_pack("{s:o, s:s, s:s}", "id", itwin_run_id(r), "state", itwin_state_name(r->state), "result",
+                     itwin_result_name(r->result));
+}
+
+/* Prefer: return=representation — manifest-run with its jobs and tasks. Optional fields the seed
+ * does not mark nullable are left out when unset; `error` (nullable) is null when there is none. */
+static json_t *itwin_run_full(http_ctx_t *c, const run_t *r, store_err_t *e)
+{
+    job_t *jobs = NULL;
+    int njobs = 0;
+    if ((*e = store_job_list(c->reader, c->key.workspace_id, r->id, &c->arena, &jobs, &njobs)) != STORE_OK)
+        return NULL;
+    json_t *ext = itwin_external(r);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", itwin_run_id(r));
+    json_object_set_new(o, "connectionId", json_string(r->connection_uuid));
+    json_object_set_new(o, "state", json_string(itwin_state_name(r->state)));
+    json_object_set_new(o, "result", json_string(itwin_result_name(r->result)));
+    if (ITWIN_ENUM_FIND(itwin_phases, r->current_step) >= 0)
+        json_object_set_new(o, "phase", json_string(r->current_step));
+    itwin_set_time(o, "startDateTime", r->started_at);
+    itwin_set_time(o, "endDateTime", r->completed_at);
+    if (r->error_code != NULL || r->error_message != NULL) {
+        json_t *err = json_object();
+        itwin_set_str(err, "errorKey", r->error_code);
+        itwin_set_str(err, "description", r->error_message);
+        json_object_set_new(o, "error", err);
+    } else {
+        json_object_set_new(o, "error", json_null());
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < njobs; i++)
+        json_array_append_new(arr, itwin_job(&jobs[i], ext));
+    json_object_set_new(o, "jobs", arr);
+    json_decref(ext);
+    return o;
+}
+
+/* ---- request parsing ---- */
+
+typedef enum itwin_prefer { PREFER_ABSENT, PREFER_MINIMAL, PREFER_REPRESENTATION } itwin_prefer_t;
+
+/* The return= preference of the Prefer header (RFC 7240: comma-separated preferences, each
+ * "token[=value]" with ";" parameters; names case-insensitive, values may be quoted). Anything
+ * else is ignored, as RFC 7240 asks: the default (minimal) then applies, unannounced. */
+static itwin_prefer_t itwin_prefer(http_ctx_t *c)
+{
+    const char *h = http_header(c, "prefer");
+    itwin_prefer_t found = PREFER_ABSENT;
+    if (h == NULL)
+        return found;
+    while (*h != '\0') {
+        size_t n = strcspn(h, ",");
+        const char *p = h, *end = h + n;
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        if ((size_t)(end - p) > 6 && strncasecmp(p, "return", 6) == 0) {
+            const char *q = p + 6;
+            while (q < end && isspace((unsigned char)*q))
+                q++;
+            if (q < end && *q == '=') {
+                q++;
+                while (q < end && isspace((unsigned char)*q))
+                    q++;
+                int quoted = q < end && *q == '"';
+                q += quoted;
+                size_t vlen = strcspn(q, quoted ? "\"" : " \t;,");
+                if (vlen == 7 && strncasecmp(q, "minimal", 7) == 0)
+                    found = PREFER_MINIMAL;
+                else if (vlen == 14 && strncasecmp(q, "representation", 14) == 0)
+                    found = PREFER_REPRESENTATION;
+                if (found != PREFER_ABSENT)
+                    return found; /* the first return= preference wins */
+            }
+        }
+        h = end + (*end == ',');
+    }
+    return found;
+}
+
+/* Loads the connection of path parameter 0 (its UUID, any case) into cn. `bad` collects the
+ * targets of a 422 (comma-separated); returns 1 when the connection id is malformed (and adds
+ * "connectionId" to bad), 0 otherwise. */
+static int itwin_connection_param(http_ctx_t *c, char *uuid, char *bad, size_t badlen)
+{
+    const char *p = c->params[0];
+    if (!ids_is_uuid(p)) {
+        snprintf(bad, badlen, "connectionId");
+        return 1;
+    }
+    for (int i = 0; i < IDS_UUID_LEN - 1; i++)
+        uuid[i] = (char)tolower((unsigned char)p[i]);
+    uuid[IDS_UUID_LEN - 1] = '\0';
+    return 0;
+}
+
+/* Query parameter `name` as an integer in [min, max] (absent → def); 0, or -1 when invalid. */
+static int itwin_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out)
+{
+    const char *v = http_query(c, name);
+    *out = def;
+    if (v == NULL)
+        return 0;
+    return ids_parse_i64(v, strlen(v), min, max, out);
+}
+
+static void itwin_add_target(char *bad, size_t badlen, const char *target)
+{
+    size_t n = strlen(bad);
+    snprintf(bad + n, badlen - n, "%s%s", n ? "," : "", target);
+}
+
+/* Answers 404 ManifestConnectionNotFound or the store error unless the connection loads. */
+static int itwin_load_connection(http_ctx_t *c, const char *uuid, connection_t *cn)
+{
+    store_err_t e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, cn);
+    if (e == STORE_OK)
+        return 0;
+    if (e == STORE_NOT_FOUND)
+        http_error(c, 404, "ManifestConnectionNotFound", "Requested ManifestConnection is not available.", NULL);
+    else
+        api_store_error(c, e, NULL);
+    return -1;
+}
+
+/* An absolute link to a page of the connection's runs. The host is the one the client addressed. */
+static json_t *itwin_link(http_ctx_t *c, const char *conn_uuid, int64_t skip, int64_t top)
+{
+    static const char fmt[] = "http://%s" ITWIN_RUNS_PATH "%s/runs?$skip=%lld&$top=%lld";
+    const char *host = http_host(c);
+    int n = snprintf(NULL, 0, fmt, host, conn_uuid, (long long)skip, (long long)top);
+    char *href = arena_alloc(&c->arena, (size_t)n + 1);
+    snprintf(href, (size_t)n + 1, fmt, host, conn_uuid, (long long)skip, (long long)top);
+    return json_pack("{s:s}", "href", href);
+}
+
+static void itwin_prefer_applied(http_ctx_t *c, itwin_prefer_t p)
+{
+    if (p == PREFER_MINIMAL)
+        http_add_header(c, "preference-applied", "return=minimal");
+    else if (p == PREFER_REPRESENTATION)
+        http_add_header(c, "preference-applied", "return=representation");
+}
+
+/* ---- handlers ---- */
+
+int itwin_runs_list(http_ctx_t *c)
+{
+    char uuid[IDS_UUID_LEN], bad[64] = "";
+    int64_t skip, top;
+    itwin_connection_param(c, uuid, bad, sizeof(bad));
+    if (itwin_query_int(c, "$skip", 0, ITWIN_SKIP_MAX, 0, &skip) != 0)
+        itwin_add_target(bad, sizeof(bad), "$skip");
+    if (itwin_query_int(c, "$top", 1, ITWIN_TOP_MAX, ITWIN_TOP_DEFAULT, &top) != 0)
+        itwin_add_target(bad, sizeof(bad), "$top");
+    if (bad[0] != '\0')
+        return http_error(c, 422, ITWIN_422_CODE, "Cannot perform operation.", bad);
+    connection_t cn;
+    if (itwin_load_connection(c, uuid, &cn) != 0)
+        return 0;
+
+    /* Newest first: skip counts back from the newest run_count, a key range, not an offset. */
+    int64_t hi = cn.run_count - skip, lo = hi - top + 1;
+    if (lo < 1)
+        lo = 1;
+    run_t *runs = NULL;
+    int n = 0;
+    store_err_t e = STORE_OK;
+    if (hi >= 1 &&
+        (e = store_run_range(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &runs, &n)) != STORE_OK)
+        return api_store_error(c, e, NULL);
+
+    itwin_prefer_t prefer = itwin_prefer(c);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *run = prefer == PREFER_REPRESENTATION ? itwin_run_full(c, &runs[i], &e) : itwin_run_minimal(&runs[i]);
+        if (run == NULL) {
+            json_decref(arr);
+            return api_store_error(c, e, NULL);
+        }
+        json_array_append_new(arr, run);
+    }
+    json_t *links = json_object();
+    json_object_set_new(links, "self", itwin_link(c, cn.uuid, skip, top));
+    if (skip > 0)
+        json_object_set_new(links, "prev", itwin_link(c, cn.uuid, skip > top ? skip - top : 0, top));
+    if (skip + top < cn.run_count)
+        json_object_set_new(links, "next", itwin_link(c, cn.uuid, skip + top, top));
+    itwin_prefer_applied(c, prefer);
+    return http_send_json(c, 200, json_pack("{s:o, s:o}", "runs", arr, "_links", links));
+}
+
+int itwin_run_get(http_ctx_t *c)
+{
+    char uuid[IDS_UUID_LEN], bad[64] = "";
+    if (itwin_connection_param(c, uuid, bad, sizeof(bad)) != 0)
+        return http_error(c, 422, ITWIN_422_CODE, "Cannot perform operation.", bad);
+    connection_t cn;
+    if (itwin_load_connection(c, uuid, &cn) != 0)
+        return 0;
+    const char *rid = c->params[1];
+    run_t r;
+    store_err_t e = STORE_NOT_FOUND;
+    if (ids_is_uuid(rid)) {
+        char lower[IDS_UUID_LEN];
+        for (int i = 0; i < IDS_UUID_LEN; i++)
+            lower[i] = (char)tolower((unsigned char)rid[i]);
+        e = store_run_get_uuid(c->reader, c->key.workspace_id, lower, &c->arena, &r);
+        if (e == STORE_OK && r.connection_id != cn.id)
+            e = STORE_NOT_FOUND;
+    }
+    if (e == STORE_NOT_FOUND)
+        e = store_run_get_external(c->reader, c->key.workspace_id, cn.id, rid, &c->arena, &r);
+    if (e == STORE_OK && strcasecmp(r.uuid, rid) != 0) {
+        /* a vendor id names only runs imported from iTwin */
+        json_t *x = itwin_external(&r);
+        if (x == NULL)
+            e = STORE_NOT_FOUND;
+        json_decref(x);
+    }
+    if (e == STORE_NOT_FOUND)
+        return http_error(c, 404, "ManifestConnectionRunNotFound", "Requested ManifestConnectionRun is not available.",
+                          NULL);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    json_t *run = itwin_run_full(c, &r, &e);
+    if (run == NULL)
+        return api_store_error(c, e, NULL);
+    if (itwin_prefer(c) == PREFER_REPRESENTATION)
+        itwin_prefer_applied(c, PREFER_REPRESENTATION);
+    return http_send_json(c, 200, json_pack("{s:o}", "run", run));
+}
+
+/* ---- import ---- */
+
+/* Fails with the field `path` (already formatted) and a message. Returns -1. */
+static int itwin_fail(input_t *err, const char *path, const char *msg)
+{
+    snprintf(err->field_buf, sizeof(err->field_buf), "%.71s", path);
+    err->field = err->field_buf;
+    err->code = "invalid_field";
+    snprintf(err->message, sizeof(err->message), "%.70s: %.180s", err->field_buf, msg);
+    return -1;
+}
+
+/* The optional array `key` of obj (at most max items); NULL when absent or null. -1 on a bad one. */
+static int itwin_array(input_t *err, json_t *obj, const char *prefix, const char *key, size_t max, json_t **out)
+{
+    char path[96];
+    *out = json_object_get(obj, key);
+    if (*out == NULL || json_is_null(*out)) {
+        *out = NULL;
+        return 0;
+    }
+    snprintf(path, sizeof(path), "%.60s.%.30s", prefix, key);
+    if (!json_is_array(*out))
+        return itwin_fail(err, path, "must be an array");
+    if (json_array_size(*out) > max)
+        return itwin_fail(err, path, "has too many items");
+    return 1;
+}
+
+/* state + result of a run, job or task at list[i]. */
+static int itwin_import_state(input_t *err, json_t *item, const char *list, int i, run_state_t *s, run_result_t *r)
+{
+    const char *state = NULL, *result = NULL, *bad = NULL;
+    if (import_string(err, item, list, i, "state", 32, 1, &state) < 0 ||
+        import_string(err, item, list, i, "result", 32, 0, &result) < 0)
+        return -1;
+    if (itwin_state_parse(state, result, s, r, &bad) != 0)
+        return import_fail(err, list, i, bad,
+                           strcmp(bad, "state") == 0
+                               ? "must be one of NotStarted, Idle, WaitingToExecute, WaitingToRetry, Executing, "
+                                 "Finalizing, Completed, Queued"
+                               : "must be one of Undetermined, Success, Error, PartialSuccess, Skipped, Canceled, "
+                                 "TimedOut (Completed needs one other than Undetermined)");
+    return 0;
+}
+
+/* Keeps the vendor id of a job or task: a new UUID for the unit, and uuid → id in ids. */
+static void itwin_import_unit_id(const char *vendor_id, char uuid[IDS_UUID_LEN], json_t *ids)
+{
+    ids_uuid_v4(uuid);
+    if (vendor_id != NULL)
+        json_object_set_new(ids, uuid, json_string(vendor_id));
+}
+
+/* The task-error object, validated against the seed's schema and kept as compact JSON text. */
+static int itwin_import_task_error(input_t *err, json_t *task, const char *prefix, arena_t *a, const char **out)
+{
+    static const char *const strs[] = {"phase",     "system",      "details",       "message",        "category",
+                                       "errorCode", "description", "kbArticleLink", "descriptionKey", NULL};
+    char path[128];
+    json_t *e = json_object_get(task, "error");
+    if (e == NULL || json_is_null(e))
+        return 0;
+    snprintf(path, sizeof(path), "%.100s.error", prefix);
+    if (!json_is_object(e))
+        return itwin_fail(err, path, "must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(e, key, v)
+    {
+        int ok = 0;
+        for (const char *const *k = strs; *k != NULL; k++)
+            if (strcmp(*k, key) == 0)
+                ok = json_is_string(v) && json_string_length(v) <= IN_TEXT_MAX;
+        if (strcmp(key, "canUserFix") == 0)
+            ok = json_is_boolean(v);
+        else if (strcmp(key, "bridgeExitCode") == 0)
+            ok = json_is_integer(v) && json_integer_value(v) >= INT32_MIN && json_integer_value(v) <= INT32_MAX;
+        if (!ok) {
+            snprintf(path, sizeof(path), "%.80s.error.%.40s", prefix, key);
+            return itwin_fail(err, path, "is not a task-error field of this type");
+        }
+    }
+    char *text = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+    *out = arena_strdup(a, text);
+    free(text);
+    return 0;
+}
+
+/* details.synchronizationReport of a task. */
+static int itwin_import_report(input_t *err, json_t *task, const char *prefix, task_t *t)
+{
+    char path[160];
+    json_t *d = json_object_get(task, "details");
+    if (d == NULL || json_is_null(d))
+        return 0;
+    snprintf(path, sizeof(path), "%.100s.details", prefix);
+    if (!json_is_object(d))
+        return itwin_fail(err, path, "must be an object");
+    json_t *rep = json_object_get(d, "synchronizationReport");
+    if (rep == NULL || json_is_null(rep))
+        return 0;
+    snprintf(path, sizeof(path), "%.100s.details.synchronizationReport", prefix);
+    if (!json_is_object(rep))
+        return itwin_fail(err, path, "must be an object");
+    json_t *msg = json_object_get(rep, "message"), *act = json_object_get(rep, "suggestedAction");
+    if (msg != NULL && !json_is_null(msg)) {
+        if (!json_is_string(msg) || json_string_length(msg) > IN_TEXT_MAX)
+            return itwin_fail(err, path, "message must be a string");
+        t->report_message = json_string_value(msg);
+    }
+    if (act != NULL && !json_is_null(act)) {
+        int k = json_is_string(act) ? ITWIN_ENUM_FIND(itwin_actions, json_string_value(act)) : -1;
+        if (k < 0)
+            return itwin_fail(err, path, "suggestedAction must be one of Error, Warning, Info");
+        t->report_suggested_action = itwin_actions[k];
+    }
+    static const char *const counts[] = {"totalErrorsCount", "totalWarningsCount", "totalOtherIssuesCount"};
+    int64_t *dst[] = {&t->report_errors, &t->report_warnings, &t->report_other};
+    for (int k = 0; k < 3; k++) {
+        json_t *v = json_object_get(rep, counts[k]);
+        if (v == NULL || json_is_null(v))
+            continue;
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return itwin_fail(err, path, "counts must be integers >= 0");
+        *dst[k] = json_integer_value(v);
+    }
+    t->has_report = 1;
+    return 0;
+}
+
+static int itwin_import_tasks(input_t *err, json_t *job, const char *jprefix, arena_t *a, job_t *j, json_t *ids)
+{
+    json_t *list;
+    char lname[96], prefix[128];
+    int rc = itwin_array(err, job, jprefix, "tasks", ITWIN_MAX_TASKS, &list);
+    if (rc <= 0)
+        return rc;
+    snprintf(lname, sizeof(lname), "%.80s.tasks", jprefix);
+    j->ntasks = (int)json_array_size(list);
+    j->tasks = arena_alloc(a, sizeof(task_t) * (size_t)(j->ntasks ? j->ntasks : 1));
+    for (int i = 0; i < j->ntasks; i++) {
+        json_t *item = json_array_get(list, (size_t)i);
+        task_t *t = &j->tasks[i];
+        const char *id = NULL;
+        int64_t retries = 0;
+        snprintf(prefix, sizeof(prefix), "%.80s[%d]", lname, i);
+        if (!json_is_object(item))
+            return import_fail(err, lname, i, NULL, "must be an object");
+        if (import_string(err, item, lname, i, "id", IN_NAME_MAX, 0, &id) < 0 ||
+            itwin_import_state(err, item, lname, i, &t->state, &t->result) < 0 ||
+            import_string(err, item, lname, i, "sourceFileId", IN_NAME_MAX, 0, &t->source_file_id) < 0 ||
+            import_int(err, item, lname, i, "retryAttempts", 0, 1000000, 0, &retries) < 0 ||
+            import_time(err, item, lname, i, "startDateTime", 0, &t->started_at) < 0 ||
+            import_time(err, item, lname, i, "endDateTime", 0, &t->ended_at) < 0 ||
+            itwin_import_task_error(err, item, prefix, a, &t->error_json) < 0 ||
+            itwin_import_report(err, item, prefix, t) < 0)
+            return -1;
+        t->retry_attempts = (int)retries;
+        itwin_import_unit_id(id, t->uuid, ids);
+    }
+    return 0;
+}
+
+static int itwin_import_jobs(input_t *err, json_t *run, int ri, arena_t *a, store_import_t *im, json_t *ids)
+{
+    json_t *list;
+    char rprefix[32], lname[48], prefix[64];
+    snprintf(rprefix, sizeof(rprefix), "runs[%d]", ri);
+    int rc = itwin_array(err, run, rprefix, "jobs", ITWIN_MAX_JOBS, &list);
+    if (rc <= 0)
+        return rc;
+    snprintf(lname, sizeof(lname), "%.30s.jobs", rprefix);
+    im->njobs = (int)json_array_size(list);
+    im->jobs = arena_alloc(a, sizeof(job_t) * (size_t)(im->njobs ? im->njobs : 1));
+    for (int i = 0; i < im->njobs; i++) {
+        json_t *item = json_array_get(list, (size_t)i);
+        job_t *j = &im->jobs[i];
+        const char *id = NULL;
+        snprintf(prefix, sizeof(prefix), "%.80s[%d]", lname, i);
+        if (!json_is_object(item))
+            return import_fail(err, lname, i, NULL, "must be an object");
+        if (import_string(err, item, lname, i, "id", IN_NAME_MAX, 0, &id) < 0 ||
+            itwin_import_state(err, item, lname, i, &j->state, &j->result) < 0 ||
+            import_string(err, item, lname, i, "connectorType", IN_NAME_MAX, 0, &j->connector_type) < 0 ||
+            import_time(err, item, lname, i, "startDateTime", 0, &j->started_at) < 0 ||
+            import_time(err, item, lname, i, "endDateTime", 0, &j->ended_at) < 0 ||
+            itwin_import_tasks(err, item, prefix, a, j, ids) < 0)
+            return -1;
+        itwin_import_unit_id(id, j->uuid, ids);
+    }
+    return 0;
+}
+
+/* The run error {errorKey, description} → error_code, error_message. */
+static int itwin_import_run_error(input_t *err, json_t *item, int i, run_t *r)
+{
+    json_t *e = json_object_get(item, "error");
+    if (e == NULL || json_is_null(e))
+        return 0;
+    if (!json_is_object(e))
+        return import_fail(err, "runs", i, "error", "must be an object or null");
+    char path[48];
+    json_t *k = json_object_get(e, "errorKey"), *d = json_object_get(e, "description");
+    if (k != NULL && !json_is_null(k)) {
+        snprintf(path, sizeof(path), "runs[%d].error.errorKey", i);
+        if (!json_is_string(k) || json_string_length(k) > IN_NAME_MAX)
+            return itwin_fail(err, path, "must be a string of at most 200 bytes");
+        r->error_code = json_string_value(k);
+    }
+    if (d != NULL && !json_is_null(d)) {
+        snprintf(path, sizeof(path), "runs[%d].error.description", i);
+        if (!json_is_string(d) || json_string_length(d) > IN_TEXT_MAX)
+            return itwin_fail(err, path, "must be a string of at most 4096 bytes");
+        r->error_message = json_string_value(d);
+    }
+    return 0;
+}
+
+/* Imported runs keep the vendor ids and get created_at from startDateTime (else endDateTime).
+ * A run with no times at all (a minimal run) gets now - i ms: the list is newest first, so the
+ * i-th run is recorded as i ms older than the first, and the order survives the import. */
+int itwin_import_parse(json_t *doc, arena_t *a, store_import_t **out, int *n, input_t *err)
+{
+    json_t *list = import_array(err, doc, "runs", IMPORT_MAX_RUNS);
+    if (list == NULL)
+        return -1;
+    int count = (int)json_array_size(list), rc = -1;
+    int64_t now = time_now_ms();
+    json_t *ids = NULL;
+    store_import_t *runs = arena_alloc(a, sizeof(*runs) * (size_t)(count ? count : 1));
+    for (int i = 0; i < count; i++) {
+        json_t *item = json_array_get(list, (size_t)i);
+        run_t *r = &runs[i].run;
+        const char *id = NULL, *phase = NULL, *conn = NULL;
+        int64_t start = 0, end = 0;
+        if (!json_is_object(item)) {
+            import_fail(err, "runs", i, NULL, "must be an object");
+            goto out;
+        }
+        if (import_string(err, item, "runs", i, "id", IN_NAME_MAX, 1, &id) < 0 ||
+            itwin_import_state(err, item, "runs", i, &r->state, &r->result) < 0 ||
+            import_string(err, item, "runs", i, "connectionId", IN_NAME_MAX, 0, &conn) < 0 ||
+            import_string(err, item, "runs", i, "phase", 32, 0, &phase) < 0 ||
+            import_time(err, item, "runs", i, "startDateTime", 0, &start) < 0 ||
+            import_time(err, item, "runs", i, "endDateTime", 0, &end) < 0 ||
+            itwin_import_run_error(err, item, i, r) < 0)
+            goto out;
+        if (*id == '\0') {
+            import_fail(err, "runs", i, "id", "must not be empty");
+            goto out;
+        }
+        if (phase != NULL && ITWIN_ENUM_FIND(itwin_phases, phase) < 0) {
+            import_fail(err, "runs", i, "phase", "must be one of Preprocessor, MasterFile, ReferenceFile");
+            goto out;
+        }
+        ids = json_object();
+        if (itwin_import_jobs(err, item, i, a, &runs[i], ids) < 0)
+            goto out;
+        r->current_step = phase;
+        r->started_at = start;
+        r->completed_at = r->state == RUN_FINISHED ? end : 0;
+        r->created_at = start ? start : end ? end : now - i;
+        r->updated_at = end ? end : r->created_at;
+        r->external_id = id;
+        json_t *ext = json_pack("{s:s, s:O}", "format", "itwin", "ids", ids);
+        char *text = json_dumps(ext, JSON_COMPACT);
+        r->external = arena_strdup(a, text);
+        free(text);
+        json_decref(ext);
+        json_decref(ids);
+        ids = NULL;
+    }
+    *out = runs;
+    *n = count;
+    rc = 0;
+out:
+    json_decref(ids);
+    return rc;
+}

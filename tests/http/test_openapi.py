@@ -1,0 +1,694 @@
+"""openapi.yaml against the real server.
+
+The document served at /openapi.yaml must be the file in the repository, a structurally valid
+OpenAPI 3.1 document, and list exactly the routes of src/api/routes.c. Then every route and method
+is driven through its success and error answers, and each answer's body and documented headers are
+validated against the schema of its path + method + status (Draft 2020-12, refs resolved against the
+whole document). The last test fails if some documented path/method/status was never seen.
+
+Needs Debian's python3-jsonschema and python3-yaml (scripts/deps.sh)."""
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+jsonschema = pytest.importorskip("jsonschema")
+
+from conftest import REPO, make_server  # noqa: E402
+
+DOC_PATH = os.path.join(REPO, "openapi.yaml")
+ROUTES_C = os.path.join(REPO, "src", "api", "routes.c")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+MiB = 1024 * 1024
+SEEDS = "/work/shared/seeds/examples"
+
+with open(DOC_PATH, "rb") as _f:
+    DOC_BYTES = _f.read()
+DOC = yaml.safe_load(DOC_BYTES)
+
+RESOLVER = jsonschema.RefResolver(base_uri="", referrer=DOC)
+
+# (path template, method, status) of every answer validated
+COVERED = set()
+VALIDATED = {"responses": 0}
+
+
+# ---- document helpers ---------------------------------------------------------------------
+
+
+def pointer(ref):
+    assert ref.startswith("#/"), "only local refs: %s" % ref
+    node = DOC
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, "unresolvable $ref %s (at %r)" % (ref, part)
+        node = node[part]
+    return node
+
+
+def deref(obj):
+    """Follows an OpenAPI-level $ref (responses, parameters, headers)."""
+    while isinstance(obj, dict) and "$ref" in obj and len(obj) == 1:
+        obj = pointer(obj["$ref"])
+    return obj
+
+
+def all_refs(node, where="#"):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                yield where, v
+            else:
+                yield from all_refs(v, where + "/" + str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from all_refs(v, "%s/%d" % (where, i))
+
+
+def validator(schema):
+    return jsonschema.Draft202012Validator(schema, resolver=RESOLVER)
+
+
+def schema_errors(schema, instance):
+    return sorted(validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+
+
+def describe_errors(errs):
+    return "\n".join("  at %s: %s" % ("/".join(map(str, e.absolute_path)) or "(root)", e.message[:400]) for e in errs[:10])
+
+
+def routes_c():
+    """{(METHOD, "/openapi/path")} of the route table; ":name" segments become "{name}"."""
+    with open(ROUTES_C) as f:
+        text = f.read()
+    out = set()
+    for m in re.finditer(r'"(GET|POST|PUT|PATCH|DELETE)",\s*"(/[^"]*)"', text):
+        path = "/".join("{%s}" % seg[1:] if seg.startswith(":") else seg for seg in m.group(2).split("/"))
+        out.add((m.group(1), path))
+    return out
+
+
+def documented_routes():
+    return {(m.upper(), p) for p, item in DOC["paths"].items() for m in item if m in METHODS}
+
+
+# ---- validating answers ---------------------------------------------------------------------
+
+
+def check(r, template, method, expect=None, response=None, schema=None):
+    """Validates response r of `method template` against the document: its status must be
+    documented (or `response` given, e.g. the 405 of x-method-not-allowed), its body must match
+    the content schema (`schema` narrows it further), documented headers must be present when
+    required and match their schemas. Returns r."""
+    status = str(r.status)
+    if expect is not None:
+        exp = expect if isinstance(expect, (tuple, list)) else (expect,)
+        assert r.status in exp, "%s %s: expected %s\n%s" % (method, template, exp, r.describe())
+    if response is None:
+        item = DOC["paths"].get(template)
+        assert item is not None, "path %s is not in the document" % template
+        op = item.get(method.lower())
+        assert op is not None, "%s %s is not in the document" % (method, template)
+        assert status in op["responses"], "%s %s answered %s, which the document does not list (%s)\n%s" % (
+            method, template, status, sorted(op["responses"]), r.describe())
+        response = op["responses"][status]
+    response = deref(response)
+    ctx = "%s %s -> %s" % (method, template, status)
+    # headers
+    for name, h in (response.get("headers") or {}).items():
+        h = deref(h)
+        value = r.headers.get(name)
+        if value is None:
+            assert not h.get("required"), "%s: required header %s missing\n%s" % (ctx, name, r.describe())
+            continue
+        errs = schema_errors(h["schema"], value)
+        assert not errs, "%s: header %s: %r\n%s" % (ctx, name, value, describe_errors(errs))
+    # body
+    content = response.get("content")
+    if not content:
+        assert r.raw == b"", "%s: the document says no body, got %r" % (ctx, r.raw[:200])
+    else:
+        ctype = (r.headers.get("content-type") or "").split(";")[0].strip()
+        assert ctype in content, "%s: Content-Type %r, the document has %s\n%s" % (ctx, ctype, list(content), r.describe())
+        media = content[ctype]
+        if ctype == "application/json":
+            assert r.json is not None or r.raw.strip() == b"null", "%s: body is not JSON: %r" % (ctx, r.raw[:200])
+            instance = r.json
+        else:
+            instance = r.raw.decode("utf-8")
+        errs = schema_errors(media["schema"], instance)
+        assert not errs, "%s: body does not match the schema\n%s\n%s" % (ctx, describe_errors(errs), r.describe())
+        if schema is not None:
+            errs = schema_errors(schema, instance)
+            assert not errs, "%s: body does not match %s\n%s\n%s" % (ctx, schema, describe_errors(errs), r.describe())
+    COVERED.add((template, method.upper(), status))
+    VALIDATED["responses"] += 1
+    return r
+
+
+def ref(name):
+    return {"$ref": "#/components/schemas/" + name}
+
+
+# ---- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = make_server(tmp_path_factory, "openapi")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def keys(srv):
+    return {"read": srv.new_key("runs:read"), "write": srv.new_key("runs:write")}
+
+
+class Api:
+    """Sends requests and validates each answer against the document."""
+
+    def __init__(self, srv, keys):
+        self.srv, self.keys = srv, keys
+
+    def __call__(self, method, template, path=None, expect=None, body=None, token="admin", headers=None,
+                 schema=None, **kw):
+        tok = {"admin": self.srv.admin_token, "none": None}.get(token, self.keys.get(token, token))
+        r = self.srv.request(method, path or template, body, token=tok, headers=headers, **kw)
+        return check(r, template, method, expect, schema=schema)
+
+
+@pytest.fixture(scope="module")
+def api(srv, keys):
+    return Api(srv, keys)
+
+
+@pytest.fixture(scope="module")
+def world(srv, api):
+    """Connections and runs the route tests share."""
+    w = {}
+    w["conn"] = api("POST", "/v1/connections", expect=201, body={"name": "openapi", "source": "s", "destination": "d"}).json
+    w["attach"] = api("POST", "/v1/connections", expect=201, body={"name": "attach", "overlap": "attach"}).json
+    w["queue"] = api("POST", "/v1/connections", expect=201, body={"name": "queue", "overlap": "queue"}).json
+    return w
+
+
+UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+# ---- the document ---------------------------------------------------------------------------
+
+
+def test_served_document_is_the_file(srv):
+    r = srv.request("GET", "/openapi.yaml", token=None)
+    check(r, "/openapi.yaml", "GET", 200)
+    assert r.headers.get("content-type") == "application/yaml", r.describe()
+    assert r.raw == DOC_BYTES, "the served document differs from openapi.yaml (rebuild: make)"
+
+
+def test_document_is_structurally_valid_openapi_3_1():
+    assert DOC.get("openapi") == "3.1.0"
+    assert DOC["info"].get("title") and DOC["info"].get("version")
+    schemes = DOC["components"]["securitySchemes"]
+    assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
+    assert schemes["basic"] == {**schemes["basic"], "type": "http", "scheme": "basic"}
+    problems = []
+    for where, target in all_refs(DOC):
+        try:
+            pointer(target)
+        except AssertionError as e:
+            problems.append("%s: %s" % (where, e))
+    for name, s in DOC["components"]["schemas"].items():
+        try:
+            jsonschema.Draft202012Validator.check_schema(s)
+        except jsonschema.SchemaError as e:
+            problems.append("schema %s: %s" % (name, e.message))
+    ops = set()
+    for path, item in DOC["paths"].items():
+        assert path.startswith("/"), path
+        names = set(re.findall(r"\{([^}]+)\}", path))
+        path_params = {deref(p)["name"] for p in item.get("parameters", []) if deref(p)["in"] == "path"}
+        for m in item:
+            if m not in METHODS:
+                continue
+            op = item[m]
+            if op.get("operationId") in ops:
+                problems.append("%s %s: duplicate operationId" % (m, path))
+            ops.add(op.get("operationId"))
+            if not op.get("responses"):
+                problems.append("%s %s: no responses" % (m, path))
+            for status, resp in (op.get("responses") or {}).items():
+                if not re.fullmatch(r"[1-5][0-9][0-9]", status):
+                    problems.append("%s %s: status %s" % (m, path, status))
+                if not deref(resp).get("description"):
+                    problems.append("%s %s %s: no description" % (m, path, status))
+            params = {deref(p)["name"] for p in op.get("parameters", []) if deref(p)["in"] == "path"} | path_params
+            if params != names:
+                problems.append("%s %s: path parameters %s, declared %s" % (m, path, names, params))
+            for p in op.get("parameters", []) + item.get("parameters", []):
+                p = deref(p)
+                if p["in"] == "path" and not p.get("required"):
+                    problems.append("%s %s: path parameter %s not required" % (m, path, p["name"]))
+                if "schema" in p:
+                    try:
+                        jsonschema.Draft202012Validator.check_schema(p["schema"])
+                    except jsonschema.SchemaError as e:
+                        problems.append("%s %s param %s: %s" % (m, path, p["name"], e.message))
+        if "x-method-not-allowed" not in item:
+            problems.append("%s: no x-method-not-allowed" % path)
+    assert not problems, "\n".join(problems)
+
+
+def test_document_lists_exactly_the_routes_of_routes_c():
+    code, doc = routes_c(), documented_routes()
+    assert code, "no routes parsed from routes.c"
+    missing = sorted(code - doc)
+    extra = sorted(doc - code)
+    assert not missing, "routes of src/api/routes.c missing from openapi.yaml: %s" % missing
+    assert not extra, "openapi.yaml lists routes the server does not have: %s" % extra
+
+
+def test_every_documented_path_is_answered(srv):
+    """No documented path answers the fallback 404 'no such route' (ids may 404, routes may not)."""
+    for path, item in DOC["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        for m in item:
+            if m not in METHODS:
+                continue
+            r = srv.request(m.upper(), concrete, token=None)
+            assert r.status != 405, "%s %s: 405\n%s" % (m, concrete, r.describe())
+            if r.status == 404:
+                assert b"no such route" not in r.raw and b'"Not Found"' not in r.raw, "%s %s\n%s" % (m, concrete, r.describe())
+
+
+def test_other_methods_answer_405_with_allow(srv):
+    for path, item in DOC["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        have = {m.upper() for m in item if m in METHODS}
+        other = next(m for m in ("PUT", "DELETE", "POST", "PATCH") if m not in have)
+        r = srv.request(other, concrete, body={} if other != "DELETE" else None)
+        check(r, path, other, 405, response=item["x-method-not-allowed"])
+        assert set(r.headers["allow"].split(", ")) == have, "%s: Allow %r, documented %s" % (path, r.headers["allow"], have)
+
+
+def test_unknown_path_is_404(srv):
+    r = srv.request("GET", "/v1/nothing-here")
+    check(r, "/v1/nothing-here", "GET", 404, response=DOC["x-unknown-path"])
+
+
+# ---- native API -----------------------------------------------------------------------------
+
+
+def test_healthz(api):
+    api("GET", "/healthz", expect=200, token="none")
+
+
+def test_connections(api, world):
+    P, ID = "/v1/connections", "/v1/connections/{id}"
+    c = world["conn"]
+    api("POST", P, expect=400, body={"name": "x", "nope": 1})
+    api("POST", P, expect=400, body={"source": "no name"})
+    api("POST", P, expect=400, body="{not json")
+    api("POST", P, expect=401, body={"name": "x"}, token="none")
+    api("POST", P, expect=403, body={"name": "x"}, token="write")
+    api("POST", P, expect=413, body=b'{"name": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    r = api("GET", P, path=P + "?limit=1", expect=200)
+    assert r.json["next_cursor"] is not None
+    api("GET", P, path=P + "?limit=1&cursor=" + r.json["next_cursor"], expect=200)
+    api("GET", P, path=P + "?limit=0", expect=400)
+    api("GET", P, path=P + "?cursor=bogus", expect=400)
+    api("GET", P, expect=401, token="none")
+    api("GET", P, expect=401, token="sr_bogus")
+    api("GET", ID, path=P + "/%d" % c["id"], expect=200, token="read")
+    api("GET", ID, path=P + "/" + c["uuid"], expect=200, auth=None)
+    api("GET", ID, path=P + "/999999", expect=404)
+    api("GET", ID, path=P + "/" + UNKNOWN_UUID, expect=404)
+    api("GET", ID, path=P + "/%d" % c["id"], expect=401, token="none")
+    api("PATCH", ID, path=P + "/%d" % c["id"], expect=200, body={"connector_type": None, "overlap": "skip"})
+    api("PATCH", ID, path=P + "/%d" % c["id"], expect=400, body={"overlap": "sometimes"})
+    api("PATCH", ID, path=P + "/%d" % c["id"], expect=401, body={}, token="none")
+    api("PATCH", ID, path=P + "/%d" % c["id"], expect=403, body={}, token="write")
+    api("PATCH", ID, path=P + "/999999", expect=404, body={})
+    api("PATCH", ID, path=P + "/%d" % c["id"], expect=413, body=b'{"name": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    gone = api("POST", P, expect=201, body={"name": "to delete"}).json
+    api("DELETE", ID, path=P + "/%d" % gone["id"], expect=401, token="none")
+    api("DELETE", ID, path=P + "/%d" % gone["id"], expect=403, token="write")
+    api("DELETE", ID, path=P + "/%d" % gone["id"], expect=204)
+    api("DELETE", ID, path=P + "/%d" % gone["id"], expect=404)
+
+
+def test_trigger_overlap_idempotency(api, world):
+    T = "/v1/connections/{id}/runs"
+    c, a, q = world["conn"], world["attach"], world["queue"]
+    path = "/v1/connections/%d/runs" % c["id"]
+    r = api("POST", T, path=path, expect=201, body={"state": "working", "trigger": {"tag": "Manual", "detail": "me"}},
+            headers={"Idempotency-Key": "k-1"}, token="write")
+    world["run"] = r.json
+    r2 = api("POST", T, path=path, expect=201, body={"state": "working", "trigger": {"tag": "Manual", "detail": "me"}},
+             headers={"Idempotency-Key": "k-1"}, token="write")
+    assert r2.headers.get("idempotent-replayed") == "true" and r2.json["id"] == r.json["id"]
+    api("POST", T, path=path, expect=422, body={"full_sync": True}, headers={"Idempotency-Key": "k-1"})
+    api("POST", T, path=path, expect=400, body={}, headers={"Idempotency-Key": "x" * 201})
+    skipped = api("POST", T, path=path, expect=201, body={"scheduled_at": "2026-01-31T12:00:00Z"}).json
+    assert skipped["state"] == "finished" and skipped["result"] == "skipped", skipped
+    world["skipped"] = skipped
+    api("POST", T, path=path, expect=400, body={"state": "finished"})
+    api("POST", T, path=path, expect=400, body={"trigger": {"tag": 5}})
+    api("POST", T, path=path, expect=401, body={}, token="none")
+    api("POST", T, path=path, expect=403, body={}, token="read")
+    api("POST", T, path="/v1/connections/999999/runs", expect=404, body={})
+    api("POST", T, path=path, expect=413, body=b'{"trigger": {"detail": "' + b"x" * (MiB + 10) + b'"}}', timeout=30)
+    first = api("POST", T, path="/v1/connections/%d/runs" % a["id"], expect=201, body={}).json
+    att = api("POST", T, path="/v1/connections/%s/runs" % a["uuid"], expect=200, body={}).json
+    assert att["id"] == first["id"]
+    api("POST", T, path="/v1/connections/%d/runs" % q["id"], expect=201, body={})
+    queued = api("POST", T, path="/v1/connections/%d/runs" % q["id"], expect=201, body={"state": "working"}).json
+    assert queued["state"] == "queued"
+    world["queued"] = queued
+
+
+def test_run_list(api, world):
+    L = "/v1/connections/{id}/runs"
+    base = "/v1/connections/%d/runs" % world["conn"]["id"]
+    r = api("GET", L, path=base + "?limit=1&order=asc", expect=200, token="read")
+    assert r.json["next_cursor"]
+    api("GET", L, path=base + "?limit=1&cursor=" + r.json["next_cursor"], expect=200)
+    api("GET", L, path=base + "?state=finished&result=skipped&trigger=API&since=2020-01-01T00:00:00Z"
+        "&until=2100-01-01T00:00:00.000Z", expect=200)
+    for bad in ("state=done", "result=ok", "order=up", "since=yesterday", "limit=101", "cursor=x", "trigger="):
+        api("GET", L, path=base + "?" + bad, expect=400)
+    api("GET", L, path=base, expect=401, token="none")
+    api("GET", L, path="/v1/connections/999999/runs", expect=404)
+
+
+def test_run_get_update_jobs_finish(srv, api, world):
+    R, U = "/v1/runs/{id}", "/v1/runs/%s"
+    run = world["run"]
+    rid = run["id"]
+    r = api("GET", R, path=U % rid, expect=200, token="read")
+    etag = r.headers["etag"]
+    api("GET", R, path=U % run["uuid"], expect=304, headers={"If-None-Match": etag})
+    t0 = time.monotonic()
+    api("GET", R, path=U % rid + "?wait=1", expect=304, headers={"If-None-Match": etag})
+    assert time.monotonic() - t0 >= 0.9
+    api("GET", R, path=U % rid + "?wait=1", expect=200)
+    api("GET", R, path=U % rid + "?wait=0", expect=400)
+    api("GET", R, path=U % rid + "?wait=61", expect=400)
+    api("GET", R, path=U % rid, expect=401, token="none")
+    api("GET", R, path=U % 999999, expect=404)
+    api("GET", R, path=U % UNKNOWN_UUID, expect=404)
+
+    api("PATCH", R, path=U % rid, expect=200, token="write",
+        body={"current_step": "Running sync", "counters": {"records_processed": 5, "records_updated": 4},
+              "last_timestamp_synced": "2026-01-31T12:00:00Z", "message": "going"})
+    api("PATCH", R, path=U % rid, expect=200, body={"state": "retrying"})
+    api("PATCH", R, path=U % rid, expect=200, body={"state": "working"})
+    api("PATCH", R, path=U % rid, expect=409, body={"state": "queued"})
+    api("PATCH", R, path=U % rid, expect=400, body={"counters": {"records_processed": -1}})
+    api("PATCH", R, path=U % rid, expect=400, body={"state": "finished"})
+    api("PATCH", R, path=U % rid, expect=401, body={}, token="none")
+    api("PATCH", R, path=U % rid, expect=403, body={}, token="read")
+    api("PATCH", R, path=U % 999999, expect=404, body={})
+    api("PATCH", R, path=U % rid, expect=413, body=b'{"message": "' + b"m" * (MiB + 10) + b'"}', timeout=30)
+
+    J, JJ, T, TT = ("/v1/runs/{id}/jobs", "/v1/runs/{id}/jobs/{job}", "/v1/runs/{id}/jobs/{job}/tasks",
+                    "/v1/runs/{id}/jobs/{job}/tasks/{task}")
+    jp = "/v1/runs/%d/jobs" % rid
+    job = api("POST", J, path=jp, expect=201, body={"name": "master", "connector_type": "MSTN", "phase": "MasterFile",
+                                                     "state": "working"}, token="write").json
+    api("POST", J, path=jp, expect=201)
+    api("POST", J, path=jp, expect=400, body={"state": "finished"})
+    api("POST", J, path=jp, expect=400, body={"colour": "red"})
+    api("POST", J, path=jp, expect=401, body={}, token="none")
+    api("POST", J, path=jp, expect=403, body={}, token="read")
+    api("POST", J, path="/v1/runs/999999/jobs", expect=404, body={})
+    api("POST", J, path=jp, expect=413, body=b'{"name": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    jj = jp + "/" + job["id"]
+    tp = jj + "/tasks"
+    task = api("POST", T, path=tp, expect=201, token="write", body={
+        "source_file_id": "file-1", "state": "finished", "result": "partial", "retry_attempts": 1,
+        "error": {"phase": "p", "system": "s", "details": "d", "message": "m", "category": "c", "errorCode": "E1",
+                  "canUserFix": True, "description": "x", "kbArticleLink": "http://kb", "bridgeExitCode": 3,
+                  "descriptionKey": "k"},
+        "report": {"message": "some failed", "suggested_action": "Warning", "errors": 1, "warnings": 2, "other": 3}}).json
+    api("POST", T, path=tp, expect=201)
+    api("POST", T, path=tp, expect=400, body={"report": {"suggested_action": "Panic"}})
+    api("POST", T, path=tp, expect=401, body={}, token="none")
+    api("POST", T, path=tp, expect=403, body={}, token="read")
+    api("POST", T, path=jp + "/" + UNKNOWN_UUID + "/tasks", expect=404, body={})
+    api("POST", T, path=tp, expect=413, body=b'{"source_file_id": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    tt = tp + "/" + task["id"]
+    api("PATCH", TT, path=tt, expect=200, body={"retry_attempts": 2, "report": None, "error": None}, token="write")
+    api("PATCH", TT, path=tt, expect=400, body={"retry_attempts": -1})
+    api("PATCH", TT, path=tt, expect=401, body={}, token="none")
+    api("PATCH", TT, path=tt, expect=403, body={}, token="read")
+    api("PATCH", TT, path=tp + "/" + UNKNOWN_UUID, expect=404, body={})
+    api("PATCH", TT, path=tp + "/not-a-uuid", expect=404, body={})
+    api("PATCH", TT, path=tt, expect=413, body=b'{"source_file_id": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    api("PATCH", JJ, path=jj, expect=200, body={"state": "finished", "result": "success"}, token="write")
+    api("PATCH", JJ, path=jj, expect=400, body={"result": "success"})
+    api("PATCH", JJ, path=jj, expect=401, body={}, token="none")
+    api("PATCH", JJ, path=jj, expect=403, body={}, token="read")
+    api("PATCH", JJ, path=jp + "/" + UNKNOWN_UUID, expect=404, body={})
+    api("PATCH", JJ, path=jj, expect=413, body=b'{"name": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    r = api("GET", J, path=jp, expect=200, token="read")
+    assert len(r.json["data"]) == 2 and len(r.json["data"][0]["tasks"]) == 2, r.json
+    api("GET", J, path=jp, expect=401, token="none")
+    api("GET", J, path="/v1/runs/999999/jobs", expect=404)
+
+    F = "/v1/runs/{id}/finish"
+    fp = U % rid + "/finish"
+    api("POST", F, path=fp, expect=400, body={})
+    api("POST", F, path=fp, expect=400, body={"result": "skipped"})
+    api("POST", F, path=fp, expect=401, body={"result": "success"}, token="none")
+    api("POST", F, path=fp, expect=403, body={"result": "success"}, token="read")
+    api("POST", F, path="/v1/runs/999999/finish", expect=404, body={"result": "success"})
+    api("POST", F, path=fp, expect=413, body=b'{"message": "' + b"m" * (MiB + 10) + b'"}', timeout=30)
+    api("POST", F, path=fp, expect=200, token="write", body={
+        "result": "error", "counters": {"records_failed": 1}, "message": "done",
+        "error": {"code": "E", "message": "it broke", "detail": "details"}})
+    api("POST", F, path=fp, expect=409, body={"result": "success"})
+    api("PATCH", R, path=U % rid, expect=409, body={"message": "late"})
+    api("POST", J, path=jp, expect=409, body={})
+    api("PATCH", JJ, path=jj, expect=409, body={"name": "late"})
+    api("POST", T, path=tp, expect=409, body={})
+    api("PATCH", TT, path=tt, expect=409, body={"retry_attempts": 5})
+
+
+def test_cancel_and_events(api, world):
+    C = "/v1/runs/{id}/cancel"
+    q = world["queued"]
+    cp = "/v1/runs/%d/cancel" % q["id"]
+    api("POST", C, path=cp, expect=400, body={"reason": "x"})
+    api("POST", C, path=cp, expect=401, token="none")
+    api("POST", C, path=cp, expect=403, token="read")
+    api("POST", C, path="/v1/runs/999999/cancel", expect=404)
+    api("POST", C, path=cp, expect=413, body=b'{"message": "' + b"m" * (MiB + 10) + b'"}', timeout=30)
+    r = api("POST", C, path=cp, expect=200, body={"message": "no longer needed"}, token="write")
+    assert r.json["result"] == "canceled"
+    api("POST", C, path=cp, expect=409)
+    E = "/v1/runs/{id}/events"
+    ep = "/v1/runs/%d/events" % world["run"]["id"]
+    r = api("GET", E, path=ep + "?limit=2", expect=200, token="read")
+    api("GET", E, path=ep + "?cursor=" + r.json["next_cursor"], expect=200)
+    api("GET", E, path=ep + "?limit=0", expect=400)
+    api("GET", E, path=ep + "?cursor=zz", expect=400)
+    api("GET", E, path=ep, expect=401, token="none")
+    api("GET", E, path="/v1/runs/999999/events", expect=404)
+
+
+def test_log(api, world):
+    G = "/v1/runs/{id}/log"
+    lp = "/v1/runs/%d/log" % world["queued"]["id"]
+    api("POST", G, path=lp, expect=204, body="line one\n", token="write")
+    api("POST", G, path=lp, expect=204, body="")
+    api("POST", G, path=lp, expect=401, body="x", token="none")
+    api("POST", G, path=lp, expect=403, body="x", token="read")
+    api("POST", G, path="/v1/runs/999999/log", expect=404, body="x")
+    api("POST", G, path=lp, expect=413, body=b"x" * (MiB + 10), timeout=30)
+    r = api("GET", G, path=lp, expect=200, token="read")
+    assert r.raw.startswith(b"line one"), r.describe()
+    api("GET", G, path=lp, expect=401, token="none")
+    api("GET", G, path="/v1/runs/999999/log", expect=404)
+
+
+def test_import(api, srv, world):
+    I = "/v1/connections/{id}/runs:import"
+    conn = api("POST", "/v1/connections", expect=201, body={"name": "imported"}).json
+    world["imported"] = conn
+    ip = "/v1/connections/%d/runs:import" % conn["id"]
+    with open(os.path.join(SEEDS, "census-sync-runs-list.json")) as f:
+        census_doc = json.load(f)
+    r = api("POST", I, path=ip + "?format=census", expect=200, body=census_doc, token="write")
+    assert r.json["imported"] >= 1
+    r = api("POST", I, path=ip + "?format=census", expect=200, body=census_doc)
+    assert r.json["imported"] == 0 and r.json["existing"] >= 1
+    api("POST", I, path=ip, expect=400, body=census_doc)
+    api("POST", I, path=ip + "?format=csv", expect=400, body=census_doc)
+    api("POST", I, path=ip + "?format=census", expect=400, body="[1")
+    api("POST", I, path=ip + "?format=census", expect=401, body=census_doc, token="none")
+    api("POST", I, path=ip + "?format=census", expect=403, body=census_doc, token="read")
+    api("POST", I, path="/v1/connections/999999/runs:import?format=census", expect=404, body=census_doc)
+    api("POST", I, path=ip + "?format=census", expect=413, body=b'{"data": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
+    api("POST", I, path=ip + "?format=census", expect=422, body={"data": [{"id": "x"}]})
+    api("POST", I, path=ip + "?format=census", expect=422, body={"nothing": []})
+    # the other formats, from their seeds' example payloads where there is one
+    with open(os.path.join(SEEDS, "blueconic-connection-runs.json")) as f:
+        bc = json.load(f)
+    bc_doc = json.loads(bc["value"]) if isinstance(bc.get("value"), str) else bc
+    other = api("POST", "/v1/connections", expect=201, body={"name": "bc import"}).json
+    api("POST", I, path="/v1/connections/%d/runs:import?format=blueconic" % other["id"], expect=200, body=bc_doc)
+    with open(os.path.join(SEEDS, "itwin-runs-minimal.json")) as f:
+        it_doc = json.load(f)
+    other = api("POST", "/v1/connections", expect=201, body={"name": "itwin import"}).json
+    api("POST", I, path="/v1/connections/%d/runs:import?format=itwin" % other["id"], expect=200, body=it_doc)
+    other = api("POST", "/v1/connections", expect=201, body={"name": "braze import"}).json
+    api("POST", I, path="/v1/connections/%d/runs:import?format=braze" % other["id"], expect=200, body={
+        "results": [{"job_status": "success", "sync_start_time": "2025-01-01T00:00:00.000Z",
+                     "sync_finish_time": "2025-01-01T00:01:00.000Z", "last_timestamp_synced": None,
+                     "rows_synced": 3, "rows_failed_with_errors": 0}], "message": "success"})
+    world["braze_imported"] = other
+
+
+# ---- dialects -------------------------------------------------------------------------------
+
+
+def test_census(api, world):
+    L, S = "/api/v1/syncs/{sync_id}/sync_runs", "/api/v1/sync_runs/{id}"
+    for c in (world["conn"], world["queue"]):
+        base = "/api/v1/syncs/%d/sync_runs" % c["id"]
+        api("GET", L, path=base, expect=200, token="read")
+        api("GET", L, path=base + "?page=0&per_page=1&order=asc", expect=200, auth=(api.srv.admin_token, ""))
+        api("GET", L, path=base + "?page=2&per_page=1", expect=200)
+    base = "/api/v1/syncs/%d/sync_runs" % world["conn"]["id"]
+    for bad in ("per_page=0", "per_page=101", "page=-1", "order=sideways"):
+        api("GET", L, path=base + "?" + bad, expect=400)
+    api("GET", L, path=base, expect=401, token="none")
+    api("GET", L, path="/api/v1/syncs/999999/sync_runs", expect=404)
+    api("GET", L, path="/api/v1/syncs/%s/sync_runs" % world["conn"]["uuid"], expect=404)
+    for key in ("run", "skipped", "queued"):
+        api("GET", S, path="/api/v1/sync_runs/%d" % world[key]["id"], expect=200)
+    api("GET", S, path="/api/v1/sync_runs/%d" % world["run"]["id"], expect=401, token="none")
+    api("GET", S, path="/api/v1/sync_runs/999999", expect=404)
+
+
+@pytest.mark.xfail(strict=True, reason="server bug: a Census run imported as completed keeps its current_step; "
+                   "Census (seed 001) and README: current_step is only available while the run is not completed")
+def test_census_imported_completed_run_has_no_current_step(api, world):
+    L = "/api/v1/syncs/{sync_id}/sync_runs"
+    api("GET", L, path="/api/v1/syncs/%d/sync_runs" % world["imported"]["id"], expect=200)
+
+
+def test_braze(api, srv, world):
+    B = "/cdi/integrations/{integration_id}/job_sync_status"
+    conn = api("POST", "/v1/connections", expect=201, body={"name": "braze", "overlap": "queue"}).json
+    for i in range(12):
+        run = srv.trigger(conn["id"], {"state": "working"}, expect=201)
+        srv.finish(run["id"], ["success", "partial", "error", "config_error", "timed_out", "canceled"][i % 6],
+                   counters={"records_updated": i})
+    srv.trigger(conn["id"], {"state": "working"}, expect=201)  # one running
+    path = "/cdi/integrations/%s/job_sync_status" % conn["uuid"]
+    r = api("GET", B, path=path, expect=200, token="read")
+    assert len(r.json["results"]) == 10 and 'rel="next"' in r.headers["link"], r.describe()
+    nxt = re.search(r'<([^>]+)>; rel="next"', r.headers["link"]).group(1)
+    r = api("GET", B, path=nxt, expect=200)
+    assert 'rel="prev"' in r.headers.get("link", ""), r.describe()
+    api("GET", B, path="/cdi/integrations/%s/job_sync_status" % world["braze_imported"]["uuid"], expect=200)
+    api("GET", B, path=path + "?cursor=c2tpcDow", expect=400)
+    api("GET", B, path="/cdi/integrations/not-an-id/job_sync_status", expect=400)
+    api("GET", B, path="/cdi/integrations/%s/job_sync_status" % UNKNOWN_UUID, expect=400)
+    api("GET", B, path=path, expect=401, token="none")
+
+
+def test_blueconic(api, world):
+    B = "/connections/{connection}/runs"
+    for c in (world["conn"], world["imported"], world["queue"]):
+        path = "/connections/%s/runs" % c["uuid"]
+        api("GET", B, path=path, expect=200, token="read")
+        api("GET", B, path=path + "?startIndex=1&count=1", expect=200)
+    path = "/connections/%s/runs" % world["conn"]["uuid"]
+    for bad in ("count=0", "count=101", "startIndex=-1"):
+        api("GET", B, path=path + "?" + bad, expect=400)
+    api("GET", B, path=path, expect=401, token="none")
+    api("GET", B, path="/connections/%s/runs" % UNKNOWN_UUID, expect=404)
+    api("GET", B, path="/connections/%d/runs" % world["conn"]["id"], expect=404)
+
+
+def test_itwin(api, world):
+    L = "/synchronization/imodels/manifestconnections/{connectionId}/runs"
+    S = L + "/{runId}"
+    base = "/synchronization/imodels/manifestconnections/%s/runs"
+    for c in (world["conn"], world["imported"], world["queue"]):
+        path = base % c["uuid"]
+        api("GET", L, path=path, expect=200, token="read", schema=ref("ITwinRunsMinimal"))
+        r = api("GET", L, path=path + "?$top=1&$skip=1", expect=200, headers={"Prefer": "return=representation"},
+                schema=ref("ITwinRunsRepresentation"))
+        assert r.headers.get("preference-applied") == "return=representation", r.describe()
+        r = api("GET", L, path=path, expect=200, headers={"Prefer": "return=minimal"}, schema=ref("ITwinRunsMinimal"))
+        assert r.headers.get("preference-applied") == "return=minimal", r.describe()
+    path = base % world["conn"]["uuid"]
+    api("GET", L, path=path + "?$top=0", expect=422)
+    api("GET", L, path=path + "?$top=1001&$skip=-1", expect=422)
+    api("GET", L, path=base % "not-a-uuid", expect=422)
+    api("GET", L, path=path, expect=401, token="none")
+    api("GET", L, path=path, expect=401, token="sr_bogus")
+    api("GET", L, path=base % UNKNOWN_UUID, expect=404)
+    run = world["run"]
+    api("GET", S, path=path + "/" + run["uuid"], expect=200, token="read")
+    api("GET", S, path=path + "/" + run["uuid"], expect=200, headers={"Prefer": "return=representation"})
+    api("GET", S, path=path + "/" + world["skipped"]["uuid"], expect=200)
+    api("GET", S, path=base % "bad" + "/" + run["uuid"], expect=422)
+    api("GET", S, path=path + "/" + run["uuid"], expect=401, token="none")
+    api("GET", S, path=base % UNKNOWN_UUID + "/" + run["uuid"], expect=404)
+    api("GET", S, path=path + "/" + UNKNOWN_UUID, expect=404)
+    api("GET", S, path=(base % world["queue"]["uuid"]) + "/" + run["uuid"], expect=404)
+
+
+def test_rate_limits_answer_429(tmp_path_factory):
+    s = make_server(tmp_path_factory, "openapi-rl", start=False)
+    s.extra_args = ["--rate-limit", "itwin=2/60", "--rate-limit", "braze=2/60", "--rate-limit", "census=2/60",
+                    "--rate-limit", "blueconic=2/60"]
+    s.start()
+    try:
+        conn = s.create_connection(name="rl")
+        run = s.trigger(conn["id"], {}, expect=201)
+        paths = {
+            "/api/v1/syncs/{sync_id}/sync_runs": "/api/v1/syncs/%d/sync_runs" % conn["id"],
+            "/api/v1/sync_runs/{id}": "/api/v1/sync_runs/%d" % run["id"],
+            "/cdi/integrations/{integration_id}/job_sync_status": "/cdi/integrations/%s/job_sync_status" % conn["uuid"],
+            "/connections/{connection}/runs": "/connections/%s/runs" % conn["uuid"],
+            "/synchronization/imodels/manifestconnections/{connectionId}/runs":
+                "/synchronization/imodels/manifestconnections/%s/runs" % conn["uuid"],
+            "/synchronization/imodels/manifestconnections/{connectionId}/runs/{runId}":
+                "/synchronization/imodels/manifestconnections/%s/runs/%s" % (conn["uuid"], run["uuid"]),
+        }
+        for template, path in paths.items():
+            # a key of its own per route: each starts with a full bucket of 2
+            token = s.new_key("runs:read")
+            for _ in range(2):
+                r = check(s.request("GET", path, token=token), template, "GET", 200)
+                for h in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"):
+                    assert h in r.headers, r.describe()
+            r = check(s.request("GET", path, token=token), template, "GET", 429)
+            assert int(r.headers["retry-after"]) >= 1
+    finally:
+        s.stop()
+
+
+# ---- coverage -------------------------------------------------------------------------------
+
+
+def test_every_documented_answer_was_validated():
+    documented = set()
+    for path, item in DOC["paths"].items():
+        for m in item:
+            if m in METHODS:
+                documented |= {(path, m.upper(), st) for st in item[m]["responses"]}
+    missing = sorted(documented - COVERED)
+    print("\nopenapi: %d responses validated; %d of %d documented path/method/status answers seen"
+          % (VALIDATED["responses"], len(documented & COVERED), len(documented)))
+    assert not missing, "documented answers never exercised:\n  " + "\n  ".join("%s %s %s" % (m, p, s) for p, m, s in missing)
