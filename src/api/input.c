@@ -36,14 +36,24 @@ int input_adopt(input_t *parent, const input_t *child, const char *prefix)
 
 int input_known(input_t *in, const char *const *allowed)
 {
+    return input_known2(in, allowed, NULL);
+}
+
+static int listed(const char *const *list, const char *key)
+{
+    for (const char *const *a = list; a != NULL && *a != NULL; a++)
+        if (strcmp(*a, key) == 0)
+            return 1;
+    return 0;
+}
+
+int input_known2(input_t *in, const char *const *allowed, const char *const *more)
+{
     const char *key;
     json_t *v;
     json_object_foreach(in->obj, key, v)
     {
-        int ok = 0;
-        for (const char *const *a = allowed; *a != NULL && !ok; a++)
-            ok = strcmp(*a, key) == 0;
-        if (!ok) {
+        if (!listed(allowed, key) && !listed(more, key)) {
             /* the key is caller text: report it bounded */
             snprintf(in->field_buf, sizeof(in->field_buf), "%.64s", key);
             return input_fail(in, "unknown_field", in->field_buf, "unknown field \"%.64s\"", key);

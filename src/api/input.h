@@ -23,6 +23,8 @@ enum { IN_NAME_MAX = 200, IN_TEXT_MAX = 4096, IN_DETAIL_MAX = 65536 };
 void input_init(input_t *in, json_t *obj);
 /* Fails on a key not in the NULL-terminated list. */
 int input_known(input_t *in, const char *const *allowed);
+/* Same, for keys allowed by either of two lists. */
+int input_known2(input_t *in, const char *const *allowed, const char *const *more);
 /* Each returns 1 when the field is present and valid (value in *out), 0 when absent (or null where
  * null is allowed: *out is then NULL/unchanged and *is_null set), -1 on error (in has why).
  * Strings: valid UTF-8 (jansson guarantees), no NUL, at most max characters; required ones not empty. */

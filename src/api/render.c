@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/runconfig.h"
 #include "util/ids.h"
 #include "util/timeutil.h"
 
@@ -36,6 +37,7 @@ json_t *render_connection(const connection_t *cn)
     json_object_set_new(o, "run_count", json_integer(cn->run_count));
     json_object_set_new(o, "created_at", render_time(cn->created_at));
     json_object_set_new(o, "updated_at", render_time(cn->updated_at));
+    runconfig_render(o, cn);
     return o;
 }
 

@@ -452,3 +452,49 @@ int native_run_events(http_ctx_t *c)
     }
     return http_send_json(c, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next));
 }
+
+/* ---- log ---- */
+
+int native_run_log_get(http_ctx_t *c)
+{
+    run_t r;
+    if (api_load_run(c, 0, &r) != 0)
+        return 0;
+    const char *data;
+    size_t len;
+    int64_t total;
+    store_err_t e = store_log_get(c->reader, c->key.workspace_id, r.id, &c->arena, &data, &len, &total);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)total);
+    http_add_header(c, "x-log-bytes-total", num);
+    snprintf(num, sizeof(num), "%lld", (long long)(total - (int64_t)len));
+    http_add_header(c, "x-log-bytes-dropped", num);
+    return http_send_raw(c, 200, "text/plain; charset=utf-8", data, len);
+}
+
+static void on_log_written(http_ctx_t *c, store_write_t *w, void *data)
+{
+    if (w->err != STORE_OK) {
+        api_store_error(c, w->err, w->err_field);
+        return;
+    }
+    http_send_json(c, 204, NULL);
+}
+
+int native_run_log_append(http_ctx_t *c)
+{
+    run_t r;
+    if (api_load_run(c, 0, &r) != 0)
+        return 0;
+    store_write_t *w = http_write_new(c);
+    w->op = OP_LOG_APPEND;
+    w->workspace_id = c->key.workspace_id;
+    w->id = r.id;
+    /* the body lives in the request's memory until the answer is sent */
+    w->log_data = http_body(c, &w->log_len);
+    if (w->log_len == 0)
+        return http_send_json(c, 204, NULL);
+    return http_write_submit(c, w, on_log_written, NULL, NULL);
+}

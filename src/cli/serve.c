@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "exec/runner.h"
 #include "util/ids.h"
 
 static void usage(FILE *out)
@@ -90,6 +91,23 @@ static int parse_rate_limit(char *arg, http_rate_limit_t *limits, size_t *n)
     limits[i].requests = requests;
     limits[i].seconds = seconds;
     return 0;
+}
+
+typedef struct serve_state {
+    store_t *store;
+    const char *host;
+    runner_t *runner;
+    char url[300];
+} serve_state_t;
+
+/* Once the listener is bound: commands learn the server's URL, so the runner starts now. */
+static void on_listening(void *ctx, int port)
+{
+    serve_state_t *st = ctx;
+    const char *h = strcmp(st->host, "0.0.0.0") == 0 || strcmp(st->host, "::") == 0 ? "127.0.0.1" : st->host;
+    snprintf(st->url, sizeof(st->url), strchr(h, ':') ? "http://[%s]:%d" : "http://%s:%d", h, port);
+    runner_config_t rc = {st->store, st->url, 10000, 16};
+    st->runner = runner_start(&rc);
 }
 
 static int demo_prepare(store_t *s, const char *host, int port)
@@ -210,7 +228,11 @@ int cmd_serve(int argc, char **argv)
         if (limits[i].requests > 0)
             active[cfg.nrate_limits++] = limits[i];
     cfg.rate_limits = active;
+    serve_state_t state = {s, host, NULL, ""};
+    cfg.on_listening = on_listening;
+    cfg.on_listening_ctx = &state;
     int rc = http_serve(&cfg, s);
+    runner_stop(state.runner);
     store_close(s);
     return rc == 0 ? 0 : 1;
 }

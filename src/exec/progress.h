@@ -31,12 +31,20 @@ typedef struct progress_update {
     json_t *doc;  /* the whole parsed line; release with progress_update_release */
 } progress_update_t;
 
-/* Parses one line (without its newline). Returns 0, or -1 with the reason in err. */
+/* Parses one line (without its newline; need not be NUL-terminated). Returns 0 with *out filled:
+ * its strings and job/task point into out->doc, valid until progress_update_release. Or -1 with a
+ * short reason in err ("counters: unknown counter 'rows'") and *out zeroed (nothing to release).
+ * Strict: unknown keys, wrong types, strings over their limits (step, job/task names 200
+ * characters; message, texts 4096), a finished job/task without a result are all errors. An empty
+ * or blank line is an error too ("empty line"): callers may choose to skip those. */
 int progress_parse_line(const char *line, size_t len, progress_update_t *out, char *err, size_t errlen);
 void progress_update_release(progress_update_t *u);
 
 /* Splits a byte stream into lines: feed what a read returned; `on_line` gets each complete line
- * (without "\n"); lines longer than PROGRESS_LINE_MAX are cut and reported as too long. */
+ * (without "\n" or a "\r\n"; empty lines too). A line longer than PROGRESS_LINE_MAX is reported
+ * once, as soon as it passes the limit, with its first PROGRESS_LINE_MAX bytes and too_long = 1;
+ * the rest of it up to the next newline is discarded. The buffer never holds more than
+ * PROGRESS_LINE_MAX + 1 bytes. A zeroed struct is ready to use. */
 typedef struct line_splitter {
     char *buf;
     size_t len, cap;
@@ -57,9 +65,12 @@ typedef struct tail_buffer {
     uint64_t total; /* bytes seen, including those dropped */
 } tail_buffer_t;
 
+/* Allocates the cap bytes at once (a ring: no copying as the stream goes on). */
 void tail_buffer_init(tail_buffer_t *t, size_t cap);
 void tail_buffer_add(tail_buffer_t *t, const char *data, size_t n);
-/* The last `lines` lines of what is kept, as a new heap string (free()). */
+/* The last `lines` lines of what is kept, as a new heap string (free()); NULL only when out of
+ * memory. A final newline ends the last line; once the stream went past `cap`, the first line kept
+ * may be cut. */
 char *tail_buffer_last_lines(const tail_buffer_t *t, int lines);
 void tail_buffer_release(tail_buffer_t *t);
 

@@ -67,6 +67,10 @@ typedef struct http_config {
     const http_dialect_t *fallback_dialect; /* for 404/405 on unknown paths */
     const http_rate_limit_t *rate_limits;   /* at most one per dialect */
     size_t nrate_limits;
+    /* Called once the listeners are bound and serving (port: the real one, also when 0 was asked);
+     * may be NULL. */
+    void (*on_listening)(void *ctx, int port);
+    void *on_listening_ctx;
 } http_config_t;
 
 /* Runs the server until SIGINT or SIGTERM. Returns 0 after a clean stop, -1 if it could not start

@@ -418,7 +418,7 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
         h2o_multithread_register_receiver(t->queue, &t->change_receiver, on_change_messages);
         h2o_linklist_init_anchor(&t->watchers);
     }
-    store_set_change_hook(store, on_runs_changed, threads);
+    store_add_change_hook(store, on_runs_changed, threads);
     for (; started < cfg.threads; started++) {
         if (pthread_create(&threads[started].tid, NULL, thread_main, &threads[started]) != 0) {
             log_error("cannot start thread %d", started);
@@ -428,6 +428,8 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
     }
     log_info("listening on http://%s:%d threads=%d max_connections=%d", cfg.listen_host, port, cfg.threads,
              cfg.max_connections);
+    if (cfg.on_listening != NULL)
+        cfg.on_listening(cfg.on_listening_ctx, port);
     int sig = 0;
     sigwait(&sigs, &sig);
     log_info("stopping on signal %d", sig);
@@ -436,7 +438,7 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
 out:
     for (int i = 0; i < started; i++)
         pthread_join(threads[i].tid, NULL);
-    store_set_change_hook(store, NULL, NULL);
+    store_remove_change_hook(store, on_runs_changed, threads);
     for (int i = 0; i < cfg.threads; i++) {
         http_thread_t *t = &threads[i];
         if (t->loop == NULL && t->listen_fd > 0)

@@ -6,7 +6,8 @@
 static const char *const state_names[RUN_STATE_COUNT] = {"queued", "working", "retrying", "finished"};
 static const char *const result_names[RUN_RESULT_COUNT] = {NULL,           "success",   "partial",  "error",
                                                            "config_error", "timed_out", "canceled", "skipped"};
-static const char *const overlap_names[OVERLAP_COUNT] = {"skip", "queue", "attach"};
+static const char *const overlap_names[OVERLAP_COUNT] = {"skip", "queue", "attach", "replace"};
+static const char *const catchup_names[CATCHUP_COUNT] = {"latest", "none"};
 static const char *const scope_names[SCOPE_COUNT] = {"runs:read", "runs:write", "admin"};
 static const char *const counter_names[CTR_COUNT] = {
     "source_record_count", "source_record_updates", "source_record_deletes", "source_record_invalids",
@@ -60,6 +61,16 @@ int run_result_parse(const char *s)
 int overlap_parse(const char *s)
 {
     return parse_name(overlap_names, OVERLAP_COUNT, s);
+}
+
+const char *catchup_name(catchup_policy_t c)
+{
+    return (unsigned)c < CATCHUP_COUNT ? catchup_names[c] : "unknown";
+}
+
+int catchup_parse(const char *s)
+{
+    return parse_name(catchup_names, CATCHUP_COUNT, s);
 }
 
 int scope_parse(const char *s)

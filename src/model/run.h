@@ -20,7 +20,17 @@ typedef enum run_result {
     RUN_RESULT_COUNT
 } run_result_t;
 
-typedef enum overlap_policy { OVERLAP_SKIP, OVERLAP_QUEUE, OVERLAP_ATTACH, OVERLAP_COUNT } overlap_policy_t;
+/* replace: cancel the run in progress and start the new one (as Kubernetes CronJobs offer). */
+typedef enum overlap_policy {
+    OVERLAP_SKIP,
+    OVERLAP_QUEUE,
+    OVERLAP_ATTACH,
+    OVERLAP_REPLACE,
+    OVERLAP_COUNT
+} overlap_policy_t;
+
+/* What the scheduler does with scheduled times missed while syncrun was down. */
+typedef enum catchup_policy { CATCHUP_LATEST, CATCHUP_NONE, CATCHUP_COUNT } catchup_policy_t;
 
 typedef enum scope { SCOPE_RUNS_READ, SCOPE_RUNS_WRITE, SCOPE_ADMIN, SCOPE_COUNT } scope_t;
 
@@ -44,6 +54,19 @@ typedef struct connection {
     overlap_policy_t overlap;
     int64_t run_count; /* runs recorded so far; the newest run's run_count */
     int64_t created_at, updated_at;
+    /* Optional: what syncrun runs itself. NULL command = runs are reported by someone else. */
+    const char *command_json; /* JSON array of strings: the argv (no shell) */
+    const char *workdir;
+    const char *env_json;    /* JSON object of strings: extra environment */
+    const char *schedule;    /* cron expression (model/cron.h), NULL = not scheduled */
+    const char *timezone;    /* IANA zone of the schedule, NULL = UTC */
+    int64_t timeout_s;       /* 0 = none */
+    int64_t retry_max;       /* attempts after the first one */
+    int64_t retry_backoff_s; /* wait before attempt n+1: backoff * 2^(n-1) */
+    catchup_policy_t catchup;
+    int64_t starting_deadline_s; /* a missed time older than this is not caught up; 0 = no limit */
+    int64_t log_max_bytes;       /* the run log keeps the last this many bytes */
+    int64_t next_fire_at;        /* the scheduler's next time for this connection; 0 = not computed */
 } connection_t;
 
 typedef struct run {
@@ -104,6 +127,8 @@ int run_state_parse(const char *s);
 int run_result_parse(const char *s);
 int overlap_parse(const char *s);
 int scope_parse(const char *s);
+const char *catchup_name(catchup_policy_t c);
+int catchup_parse(const char *s);
 int counter_parse(const char *s);
 
 /* 1 when a key holding scope `have` may do what needs `need` (admin > runs:write > runs:read). */

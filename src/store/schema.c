@@ -115,6 +115,26 @@ const char *const schema_migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  value BLOB NOT NULL);"
     "INSERT INTO settings (name, value) VALUES ('cursor_secret', randomblob(32));",
+
+    /* 3: connections that syncrun runs itself (command, schedule, limits) and run logs */
+    "ALTER TABLE connections ADD COLUMN command TEXT;"
+    "ALTER TABLE connections ADD COLUMN workdir TEXT;"
+    "ALTER TABLE connections ADD COLUMN env TEXT;"
+    "ALTER TABLE connections ADD COLUMN schedule TEXT;"
+    "ALTER TABLE connections ADD COLUMN timezone TEXT;"
+    "ALTER TABLE connections ADD COLUMN timeout_s INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE connections ADD COLUMN retry_max INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE connections ADD COLUMN retry_backoff_s INTEGER NOT NULL DEFAULT 30;"
+    "ALTER TABLE connections ADD COLUMN catchup INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE connections ADD COLUMN starting_deadline_s INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE connections ADD COLUMN log_max_bytes INTEGER NOT NULL DEFAULT 1048576;"
+    "ALTER TABLE connections ADD COLUMN next_fire_at INTEGER;"
+    "CREATE INDEX connections_scheduled ON connections(id) WHERE schedule IS NOT NULL AND deleted_at IS NULL;"
+    "CREATE INDEX runs_queued ON runs(id) WHERE state = 0;"
+    "CREATE TABLE run_logs ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id),"
+    "  data BLOB NOT NULL,"       /* the last log_max_bytes bytes of the run's output */
+    "  total INTEGER NOT NULL);", /* bytes written in all, kept or not */
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -20,8 +20,9 @@ enum { WRITER_BATCH_MAX = 512 };
     "r.external_id, r.external "                                                                                       \
     "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
 #define CONN_COLS                                                                                                      \
-    "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at "   \
-    "FROM connections "
+    "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at, "  \
+    "command, workdir, env, schedule, timezone, timeout_s, retry_max, retry_backoff_s, catchup, starting_deadline_s, " \
+    "log_max_bytes, next_fire_at FROM connections "
 #define JOB_COLS "id, uuid, run_id, name, connector_type, phase, state, result, started_at, ended_at FROM jobs "
 #define TASK_COLS                                                                                                      \
     "id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, ended_at, error_json, has_report, "  \
@@ -39,14 +40,20 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_KEY_LOOKUP] = "SELECT id, workspace_id, scope FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
     [ST_KEY_LIST] = "SELECT id, name, scope, prefix, created_at FROM api_keys "
                     "WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY id",
-    [ST_CONN_INSERT] = "INSERT INTO connections (uuid, workspace_id, name, source, destination, connector_type, "
-                       "overlap, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    [ST_CONN_INSERT] =
+        "INSERT INTO connections (uuid, workspace_id, name, source, destination, connector_type, "
+        "overlap, created_at, updated_at, command, workdir, env, schedule, timezone, timeout_s, "
+        "retry_max, retry_backoff_s, catchup, starting_deadline_s, log_max_bytes, next_fire_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+        "?20)",
     [ST_CONN_GET] = "SELECT " CONN_COLS "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_GET_UUID] = "SELECT " CONN_COLS "WHERE uuid = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_LIST] = "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2 "
                      "ORDER BY id LIMIT ?3",
     [ST_CONN_UPDATE] = "UPDATE connections SET name = ?2, source = ?3, destination = ?4, connector_type = ?5, "
-                       "overlap = ?6, updated_at = ?7 WHERE id = ?1",
+                       "overlap = ?6, updated_at = ?7, command = ?8, workdir = ?9, env = ?10, schedule = ?11, "
+                       "timezone = ?12, timeout_s = ?13, retry_max = ?14, retry_backoff_s = ?15, catchup = ?16, "
+                       "starting_deadline_s = ?17, log_max_bytes = ?18, next_fire_at = ?19 WHERE id = ?1",
     [ST_CONN_DELETE] = "UPDATE connections SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
     [ST_CONN_BUMP] = "UPDATE connections SET run_count = run_count + 1 WHERE id = ?1 RETURNING run_count",
     [ST_RUN_GET] = "SELECT " RUN_COLS "WHERE r.id = ?1 AND r.workspace_id = ?2",
@@ -93,6 +100,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUN_BY_EXTERNAL] = "SELECT id FROM runs WHERE connection_id = ?1 AND external_id = ?2",
     [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+    [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
+    [ST_LOG_GET] = "SELECT l.data, l.total FROM run_logs l JOIN runs r ON r.id = l.run_id "
+                   "WHERE l.run_id = ?1 AND r.workspace_id = ?2",
+    [ST_LOG_PUT] = "INSERT INTO run_logs (run_id, data, total) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (run_id) DO UPDATE SET data = excluded.data, total = excluded.total",
+    [ST_RUNS_STARTABLE] =
+        "SELECT " RUN_COLS "WHERE r.state = 0 AND c.command IS NOT NULL "
+        "AND r.run_count = (SELECT min(q.run_count) FROM runs q WHERE q.connection_id = r.connection_id "
+        "AND q.state = 0) "
+        "AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.connection_id = r.connection_id AND b.state IN (1, 2)) "
+        "ORDER BY r.id LIMIT ?1",
+    [ST_CONNS_SCHEDULED] = "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL ORDER BY id",
+    [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL ORDER BY r.id",
     [ST_RUN_GET_EXTERNAL] =
         "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.external_id = ?2 AND r.workspace_id = ?3",
 };
@@ -106,8 +126,11 @@ struct store {
     pthread_cond_t done_cv; /* signals store_exec callers */
     store_write_t *head, *tail;
     int stopping;
-    store_change_cb change_cb;
-    void *change_ctx;
+    struct {
+        store_change_cb cb;
+        void *ctx;
+    } hooks[STORE_HOOKS_MAX];
+    pthread_mutex_t hooks_mu; /* held while hooks run, so removal waits for a running hook */
     unsigned char secret[32];
 };
 
@@ -241,6 +264,18 @@ void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
     c->run_count = sqlite3_column_int64(st, 8);
     c->created_at = sqlite3_column_int64(st, 9);
     c->updated_at = sqlite3_column_int64(st, 10);
+    c->command_json = db_col_text(st, 11, a);
+    c->workdir = db_col_text(st, 12, a);
+    c->env_json = db_col_text(st, 13, a);
+    c->schedule = db_col_text(st, 14, a);
+    c->timezone = db_col_text(st, 15, a);
+    c->timeout_s = sqlite3_column_int64(st, 16);
+    c->retry_max = sqlite3_column_int64(st, 17);
+    c->retry_backoff_s = sqlite3_column_int64(st, 18);
+    c->catchup = (catchup_policy_t)sqlite3_column_int(st, 19);
+    c->starting_deadline_s = sqlite3_column_int64(st, 20);
+    c->log_max_bytes = sqlite3_column_int64(st, 21);
+    c->next_fire_at = sqlite3_column_int64(st, 22);
 }
 
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j)
@@ -455,8 +490,13 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         writer_apply_batch(s, batch, &ch);
-        if (ch.n > 0 && s->change_cb != NULL)
-            s->change_cb(s->change_ctx, ch.ids, ch.n);
+        if (ch.n > 0) {
+            pthread_mutex_lock(&s->hooks_mu);
+            for (int i = 0; i < STORE_HOOKS_MAX; i++)
+                if (s->hooks[i].cb != NULL)
+                    s->hooks[i].cb(s->hooks[i].ctx, ch.ids, ch.n);
+            pthread_mutex_unlock(&s->hooks_mu);
+        }
         for (store_write_t *w = batch, *next; w != NULL; w = next) {
             next = w->next_; /* done() may free w */
             w->next_ = NULL;
@@ -493,6 +533,7 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     memcpy(s->secret, sqlite3_column_blob(st, 0), sizeof(s->secret));
     sqlite3_reset(st);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->hooks_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
@@ -519,6 +560,7 @@ void store_close(store_t *s)
     pthread_join(s->thread, NULL);
     db_close(&s->writer);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->hooks_mu);
     pthread_cond_destroy(&s->cv);
     pthread_cond_destroy(&s->done_cv);
     free(s->path);
@@ -530,10 +572,28 @@ void store_secret(store_t *s, unsigned char out[32])
     memcpy(out, s->secret, sizeof(s->secret));
 }
 
-void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx)
+int store_add_change_hook(store_t *s, store_change_cb cb, void *ctx)
 {
-    s->change_cb = cb;
-    s->change_ctx = ctx;
+    int rc = -1;
+    pthread_mutex_lock(&s->hooks_mu);
+    for (int i = 0; i < STORE_HOOKS_MAX && rc != 0; i++) {
+        if (s->hooks[i].cb == NULL) {
+            s->hooks[i].cb = cb;
+            s->hooks[i].ctx = ctx;
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->hooks_mu);
+    return rc;
+}
+
+void store_remove_change_hook(store_t *s, store_change_cb cb, void *ctx)
+{
+    pthread_mutex_lock(&s->hooks_mu);
+    for (int i = 0; i < STORE_HOOKS_MAX; i++)
+        if (s->hooks[i].cb == cb && s->hooks[i].ctx == ctx)
+            s->hooks[i].cb = NULL;
+    pthread_mutex_unlock(&s->hooks_mu);
 }
 
 void store_submit(store_t *s, store_write_t *w)

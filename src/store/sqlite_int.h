@@ -46,6 +46,12 @@ typedef enum stmt_id {
     ST_RUN_SET_EXTERNAL,
     ST_SETTING_GET,
     ST_RUN_GET_EXTERNAL,
+    ST_KEY_REVOKE,
+    ST_LOG_GET,
+    ST_LOG_PUT,
+    ST_RUNS_STARTABLE,
+    ST_CONNS_SCHEDULED,
+    ST_RUNS_ACTIVE_MANAGED,
     ST_COUNT
 } stmt_id_t;
 

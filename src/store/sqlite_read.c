@@ -9,10 +9,22 @@
 static store_err_t collect(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t elem_size, int cap,
                            void (*fn)(sqlite3_stmt *, arena_t *, void *), void **out, int *n)
 {
-    char *arr = arena_alloc(a, elem_size * (size_t)(cap > 0 ? cap : 1));
-    int count = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && count < cap)
+    /* Start small and double: `cap` is a limit, not a guess of the size. */
+    int room = cap < 64 ? (cap > 0 ? cap : 1) : 64;
+    char *arr = arena_alloc(a, elem_size * (size_t)room);
+    int count = 0, rc = SQLITE_DONE;
+    while (count < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == room) {
+            int more = room * 2 < cap ? room * 2 : cap;
+            char *bigger = arena_alloc(a, elem_size * (size_t)more);
+            memcpy(bigger, arr, elem_size * (size_t)count);
+            arr = bigger;
+            room = more;
+        }
         fn(st, a, arr + elem_size * (size_t)count++);
+    }
+    if (count == cap)
+        rc = SQLITE_DONE;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         log_error("sqlite read failed err=\"%s\"", sqlite3_errmsg(c->db));
@@ -248,4 +260,57 @@ store_err_t store_job_list(store_reader_t *r, int64_t ws, int64_t run_id, arena_
             return e;
     }
     return STORE_OK;
+}
+
+store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
+                          int64_t *total)
+{
+    run_t run;
+    store_err_t e = db_run_get(&r->c, ws, run_id, a, &run); /* the workspace check */
+    if (e != STORE_OK)
+        return e;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_LOG_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, ws);
+    *data = "";
+    *len = 0;
+    *total = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *len = (size_t)sqlite3_column_bytes(st, 0);
+        *data = arena_strndup(a, sqlite3_column_blob(st, 0), *len);
+        *total = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUNS_STARTABLE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int(st, 1, limit);
+    return collect(&r->c, st, a, sizeof(run_t), limit, row_run, (void **)out, n);
+}
+
+/* At most this many scheduled connections are served; more are an error in the log. */
+enum { SCHEDULED_MAX = 100000 };
+
+store_err_t store_connections_scheduled(store_reader_t *r, arena_t *a, connection_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_CONNS_SCHEDULED);
+    if (st == NULL)
+        return STORE_ERROR;
+    return collect(&r->c, st, a, sizeof(connection_t), SCHEDULED_MAX, row_connection, (void **)out, n);
+}
+
+store_err_t store_runs_active_managed(store_reader_t *r, arena_t *a, run_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUNS_ACTIVE_MANAGED);
+    if (st == NULL)
+        return STORE_ERROR;
+    return collect(&r->c, st, a, sizeof(run_t), 100000, row_run, (void **)out, n);
 }

@@ -112,6 +112,23 @@ static store_err_t workspace_create(wctx_t *x)
     return key_insert(x, w->workspace_id, SCOPE_ADMIN, "admin");
 }
 
+/* Binds the run configuration of cn from parameter `first` on (command .. next_fire_at). */
+static void bind_run_config(sqlite3_stmt *st, int first, const connection_t *cn)
+{
+    db_bind_text(st, first, cn->command_json);
+    db_bind_text(st, first + 1, cn->workdir);
+    db_bind_text(st, first + 2, cn->env_json);
+    db_bind_text(st, first + 3, cn->schedule);
+    db_bind_text(st, first + 4, cn->timezone);
+    sqlite3_bind_int64(st, first + 5, cn->timeout_s);
+    sqlite3_bind_int64(st, first + 6, cn->retry_max);
+    sqlite3_bind_int64(st, first + 7, cn->retry_backoff_s);
+    sqlite3_bind_int(st, first + 8, (int)cn->catchup);
+    sqlite3_bind_int64(st, first + 9, cn->starting_deadline_s);
+    sqlite3_bind_int64(st, first + 10, cn->log_max_bytes > 0 ? cn->log_max_bytes : STORE_LOG_DEFAULT_BYTES);
+    db_bind_time(st, first + 11, cn->next_fire_at);
+}
+
 static store_err_t connection_save(wctx_t *x, const connection_t *cn)
 {
     sqlite3_stmt *st = db_stmt(x->c, ST_CONN_UPDATE);
@@ -124,6 +141,7 @@ static store_err_t connection_save(wctx_t *x, const connection_t *cn)
     db_bind_text(st, 5, cn->connector_type);
     sqlite3_bind_int(st, 6, (int)cn->overlap);
     sqlite3_bind_int64(st, 7, cn->updated_at);
+    bind_run_config(st, 8, cn);
     return step_done(x->c, st);
 }
 
@@ -143,6 +161,7 @@ static store_err_t connection_create(wctx_t *x)
     db_bind_text(st, 6, w->conn.connector_type);
     sqlite3_bind_int(st, 7, (int)w->conn.overlap);
     sqlite3_bind_int64(st, 8, x->now);
+    bind_run_config(st, 9, &w->conn);
     store_err_t e = step_done(x->c, st);
     if (e != STORE_OK)
         return fail(w, e, NULL);
@@ -168,6 +187,26 @@ static store_err_t connection_update(wctx_t *x)
         cur.connector_type = w->conn.connector_type;
     if (w->mask & CONN_F_OVERLAP)
         cur.overlap = w->conn.overlap;
+    if (w->mask & CONN_F_COMMAND) {
+        cur.command_json = w->conn.command_json;
+        cur.workdir = w->conn.workdir;
+        cur.env_json = w->conn.env_json;
+    }
+    if (w->mask & CONN_F_SCHEDULE) {
+        cur.schedule = w->conn.schedule;
+        cur.timezone = w->conn.timezone;
+        cur.catchup = w->conn.catchup;
+        cur.starting_deadline_s = w->conn.starting_deadline_s;
+        cur.next_fire_at = 0; /* a new schedule starts from now */
+    }
+    if (w->mask & CONN_F_LIMITS) {
+        cur.timeout_s = w->conn.timeout_s;
+        cur.retry_max = w->conn.retry_max;
+        cur.retry_backoff_s = w->conn.retry_backoff_s;
+        cur.log_max_bytes = w->conn.log_max_bytes;
+    }
+    if (w->mask & CONN_F_NEXT_FIRE)
+        cur.next_fire_at = w->conn.next_fire_at;
     cur.updated_at = x->now;
     if ((e = connection_save(x, &cur)) != STORE_OK)
         return fail(w, e, NULL);
@@ -328,13 +367,157 @@ static store_err_t run_trigger(wctx_t *x)
             state = RUN_FINISHED;
             result = RESULT_SKIPPED;
             break;
+        case OVERLAP_REPLACE: {
+            /* cancel the run in progress; the runner sees it finished and stops its process */
+            run_t old;
+            if ((e = db_run_get(x->c, w->workspace_id, active, &w->arena, &old)) != STORE_OK)
+                return fail(w, e, NULL);
+            old.state = RUN_FINISHED;
+            old.result = RESULT_CANCELED;
+            old.completed_at = x->now;
+            old.current_step = NULL;
+            old.message = "Canceled: replaced by a newer run (overlap policy replace)";
+            if ((e = run_save(x, &old)) != STORE_OK ||
+                (e = event_add(x, old.id, "canceled",
+                               json_pack("{s:s, s:s}", "result", "canceled", "reason", "replaced"))) != STORE_OK)
+                return fail(w, e, NULL);
+            break;
+        }
         default: /* queue: waits its turn behind the active run */
             state = RUN_QUEUED;
             break;
         }
     }
     e = run_insert(x, &cn, state, result, x->now, result == RESULT_SKIPPED ? "skipped" : "created");
+    if (e == STORE_OK && w->trigger.next_fire_at != 0) {
+        cn.next_fire_at = w->trigger.next_fire_at;
+        e = connection_save(x, &cn);
+    }
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+static store_err_t run_event(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    run_t r;
+    store_err_t e = db_run_get(x->c, w->workspace_id, w->id, &w->arena, &r);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    json_t *data = w->event_json ? json_loads(w->event_json, 0, NULL) : json_object();
+    if (data == NULL || w->event_kind == NULL) {
+        json_decref(data);
+        return fail(w, STORE_BAD_STATE, "event");
+    }
+    e = event_add(x, r.id, w->event_kind, data);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+/* Appends to the run's log, keeping its last log_max_bytes bytes, cut after a newline where one is
+ * near the cut so the kept log starts with a whole line. */
+static store_err_t log_append(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    run_t r;
+    connection_t cn;
+    store_err_t e = db_run_get(x->c, w->workspace_id, w->id, &w->arena, &r);
+    if (e == STORE_OK)
+        e = db_connection_get(x->c, w->workspace_id, r.connection_id, &w->arena, &cn);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    size_t cap = cn.log_max_bytes > 0 ? (size_t)cn.log_max_bytes : STORE_LOG_DEFAULT_BYTES;
+    const char *old = NULL;
+    size_t oldlen = 0;
+    int64_t total = 0;
+    sqlite3_stmt *st = db_stmt(x->c, ST_LOG_GET);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, r.id);
+    sqlite3_bind_int64(st, 2, w->workspace_id);
+    if (sqlite3_step(st) == SQLITE_ROW && !w->log_replace) {
+        oldlen = (size_t)sqlite3_column_bytes(st, 0);
+        old = arena_strndup(&w->arena, sqlite3_column_blob(st, 0), oldlen);
+        total = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    size_t keep_old = 0, keep_new = w->log_len;
+    if (keep_new >= cap) {
+        keep_new = cap;
+    } else {
+        keep_old = oldlen < cap - keep_new ? oldlen : cap - keep_new;
+    }
+    size_t len = keep_old + keep_new;
+    char *buf = arena_alloc(&w->arena, len + 1);
+    memcpy(buf, old + (oldlen - keep_old), keep_old);
+    memcpy(buf + keep_old, w->log_data + (w->log_len - keep_new), keep_new);
+    size_t skip = 0;
+    if (len == cap && oldlen + w->log_len > cap) {
+        const char *nl = memchr(buf, '\n', len < 4096 ? len : 4096);
+        if (nl != NULL)
+            skip = (size_t)(nl - buf) + 1;
+    }
+    if ((st = db_stmt(x->c, ST_LOG_PUT)) == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, r.id);
+    sqlite3_bind_blob(st, 2, buf + skip, (int)(len - skip), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, total + (int64_t)w->log_len);
+    e = step_done(x->c, st);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+static store_err_t key_revoke(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    sqlite3_stmt *st = db_stmt(x->c, ST_KEY_REVOKE);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->key_id);
+    sqlite3_bind_int64(st, 2, w->workspace_id);
+    sqlite3_bind_int64(st, 3, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e == STORE_OK && sqlite3_changes(x->c->db) == 0)
+        e = STORE_NOT_FOUND;
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
+/* At start-up: no process of an earlier server is running any more, so its runs are over. */
+static store_err_t runs_interrupt(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    sqlite3_stmt *st = db_stmt(x->c, ST_RUNS_ACTIVE_MANAGED);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    int n = 0, cap = 64, rc;
+    run_t *runs = arena_alloc(&w->arena, sizeof(run_t) * (size_t)cap);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            run_t *more = arena_alloc(&w->arena, sizeof(run_t) * (size_t)cap * 2);
+            memcpy(more, runs, sizeof(run_t) * (size_t)n);
+            runs = more;
+            cap *= 2;
+        }
+        db_row_run(st, &w->arena, &runs[n++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail(w, STORE_ERROR, NULL);
+    for (int i = 0; i < n; i++) {
+        run_t *r = &runs[i];
+        r->state = RUN_FINISHED;
+        r->result = RESULT_ERROR;
+        r->completed_at = x->now;
+        r->current_step = NULL;
+        r->error_code = "INTERRUPTED";
+        r->error_message = "interrupted by restart: syncrun stopped while this run was in progress";
+        r->error_detail = "The process running it was lost when syncrun stopped; trigger the connection again.";
+        store_err_t e = run_save(x, r);
+        if (e == STORE_OK)
+            e = event_add(x, r->id, "finished",
+                          json_pack("{s:s, s:s}", "result", "error", "reason", "interrupted by restart"));
+        if (e != STORE_OK)
+            return fail(w, e, NULL);
+    }
+    w->affected = n;
+    return STORE_OK;
 }
 
 /* Records one run of the past with every field of `in` as given; w->run receives it. */
@@ -827,6 +1010,14 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return run_record(&x);
     case OP_RUN_IMPORT:
         return run_import(&x);
+    case OP_RUN_EVENT:
+        return run_event(&x);
+    case OP_LOG_APPEND:
+        return log_append(&x);
+    case OP_KEY_REVOKE:
+        return key_revoke(&x);
+    case OP_RUNS_INTERRUPT:
+        return runs_interrupt(&x);
     }
     return fail(w, STORE_ERROR, NULL);
 }

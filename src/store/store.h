@@ -43,7 +43,11 @@ void store_secret(store_t *s, unsigned char out[32]);
 
 /* Called on the writer thread after each commit with the ids of the runs it changed. */
 typedef void (*store_change_cb)(void *ctx, const int64_t *run_ids, size_t n);
-void store_set_change_hook(store_t *s, store_change_cb cb, void *ctx);
+/* Adds a subscriber (at most STORE_HOOKS_MAX); returns 0, or -1 when full. */
+int store_add_change_hook(store_t *s, store_change_cb cb, void *ctx);
+/* Removes it; when this returns, cb is not running and will not be called again. */
+void store_remove_change_hook(store_t *s, store_change_cb cb, void *ctx);
+enum { STORE_HOOKS_MAX = 4 };
 
 /* ---- writes ---- */
 
@@ -63,6 +67,12 @@ typedef enum store_op {
     OP_TASK_UPDATE,       /* in: workspace_id, id (run), job.uuid, task.uuid, mask of TASK_F_*; out: task */
     OP_RUN_RECORD,        /* in: workspace_id, id (connection), run with every field (history: demo, import); out: run.
                              Runs must be recorded in creation order: run_count follows. */
+    OP_RUN_EVENT,         /* in: workspace_id, id (run), event_kind, event_json: adds an event, changes no field */
+    OP_LOG_APPEND,        /* in: workspace_id, id (run), log_data/log_len; log_replace = 1 replaces the kept log.
+                             The log keeps the connection's last log_max_bytes. Allowed on finished runs. */
+    OP_KEY_REVOKE,        /* in: workspace_id, key_id */
+    OP_RUNS_INTERRUPT,    /* every working/retrying run of a connection with a command → finished/error
+                             "interrupted by restart" (all workspaces); out: affected */
     OP_RUN_IMPORT,        /* in: workspace_id, id (connection), imports[nimports]; out: imported, import_existing.
                              All or nothing; runs whose external_id the connection has are left as they are. */
 } store_op_t;
@@ -73,7 +83,14 @@ enum {
     CONN_F_DESTINATION = 1 << 2,
     CONN_F_CONNECTOR_TYPE = 1 << 3,
     CONN_F_OVERLAP = 1 << 4,
+    CONN_F_COMMAND = 1 << 5,   /* command_json, workdir, env_json (all three, as given) */
+    CONN_F_SCHEDULE = 1 << 6,  /* schedule, timezone, catchup, starting_deadline_s (resets next_fire_at) */
+    CONN_F_LIMITS = 1 << 7,    /* timeout_s, retry_max, retry_backoff_s, log_max_bytes (all four) */
+    CONN_F_NEXT_FIRE = 1 << 8, /* next_fire_at (the scheduler's own bookkeeping) */
 };
+
+/* The run log keeps the last this many bytes unless the connection says otherwise. */
+#define STORE_LOG_DEFAULT_BYTES (1024 * 1024)
 
 enum {
     RUN_F_STATE = 1 << 0,
@@ -113,6 +130,7 @@ typedef struct store_trigger {
     run_state_t initial_state;    /* RUN_QUEUED or RUN_WORKING */
     const char *idempotency_key;  /* NULL = none */
     const char *idempotency_hash; /* fingerprint of the request, to detect reuse */
+    int64_t next_fire_at;         /* when set, the connection's next_fire_at is set with the trigger */
 } store_trigger_t;
 
 /* One run of a vendor's history: every field as the vendor recorded it. run.external_id is required;
@@ -137,6 +155,10 @@ struct store_write {
     run_t run;
     job_t job;
     task_t task;
+    const char *event_kind, *event_json; /* OP_RUN_EVENT */
+    const char *log_data;                /* OP_LOG_APPEND */
+    size_t log_len;
+    int log_replace;
     store_import_t *imports; /* OP_RUN_IMPORT: sorted here by created_at */
     int nimports;
 
@@ -146,6 +168,7 @@ struct store_write {
     trigger_outcome_t trigger_outcome;
     int64_t key_id;
     int imported, import_existing; /* OP_RUN_IMPORT: runs recorded, runs already there */
+    int affected;                  /* OP_RUNS_INTERRUPT */
     char workspace_uuid[IDS_UUID_LEN];
     char token[IDS_TOKEN_LEN];
     arena_t arena; /* owns the strings of the results; freed by store_write_release */
@@ -231,6 +254,18 @@ typedef struct run_event {
     const char *kind;
     const char *data; /* JSON object text */
 } run_event_t;
+
+/* The kept tail of a run's log (arena copy, not NUL-terminated; len 0 when none) and the bytes it
+ * had in all. */
+store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
+                          int64_t *total);
+/* Queued runs of connections that have a command and no working/retrying run, oldest first, one per
+ * connection (all workspaces): what the runner may start now. */
+store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n);
+/* Connections with a schedule (all workspaces). */
+store_err_t store_connections_scheduled(store_reader_t *r, arena_t *a, connection_t **out, int *n);
+/* Runs in progress (working/retrying) of connections with a command (all workspaces). */
+store_err_t store_runs_active_managed(store_reader_t *r, arena_t *a, run_t **out, int *n);
 
 store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int64_t after_id, int limit, arena_t *a,
                              run_event_t **out, int *n);

@@ -16,7 +16,8 @@
 static const char *const state_names[] = {"queued", "working", "retrying", "finished"};
 static const char *const result_names[] = {NULL,           "success",   "partial",  "error",
                                            "config_error", "timed_out", "canceled", "skipped"};
-static const char *const overlap_names[] = {"skip", "queue", "attach"};
+static const char *const overlap_names[] = {"skip", "queue", "attach", "replace"};
+static const char *const catchup_names[] = {"latest", "none"};
 static const char *const scope_names[] = {"runs:read", "runs:write", "admin"};
 static const char *const counter_names[] = {"source_record_count",    "source_record_updates", "source_record_deletes",
                                             "source_record_invalids", "records_processed",     "records_updated",
@@ -61,6 +62,18 @@ static void test_result_names(void **state)
     assert_null(run_result_name(RUN_RESULT_COUNT));
     assert_null(run_result_name((run_result_t)-1));
     check_junk(run_result_parse);
+}
+
+static void test_catchup_names(void **state)
+{
+    (void)state;
+    assert_int_equal(COUNT(catchup_names), CATCHUP_COUNT);
+    for (int c = 0; c < CATCHUP_COUNT; c++) {
+        assert_string_equal(catchup_name((catchup_policy_t)c), catchup_names[c]);
+        assert_int_equal(catchup_parse(catchup_names[c]), c);
+    }
+    assert_int_equal(catchup_parse("all"), -1);
+    assert_int_equal(catchup_parse(NULL), -1);
 }
 
 static void test_overlap_names(void **state)
@@ -229,10 +242,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_names),         cmocka_unit_test(test_result_names),
-        cmocka_unit_test(test_overlap_names),       cmocka_unit_test(test_scope_names),
-        cmocka_unit_test(test_counter_names),       cmocka_unit_test(test_scope_allows_matrix),
-        cmocka_unit_test(test_transition_table),    cmocka_unit_test(test_finish_table),
-        cmocka_unit_test(test_census_status_table),
+        cmocka_unit_test(test_overlap_names),       cmocka_unit_test(test_catchup_names),
+        cmocka_unit_test(test_scope_names),         cmocka_unit_test(test_counter_names),
+        cmocka_unit_test(test_scope_allows_matrix), cmocka_unit_test(test_transition_table),
+        cmocka_unit_test(test_finish_table),        cmocka_unit_test(test_census_status_table),
     };
     return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }

@@ -1498,7 +1498,7 @@ static void test_async_submit_and_hook(void **state)
     memset(&as, 0, sizeof(as));
     pthread_mutex_init(&as.mu, NULL);
     pthread_cond_init(&as.cv, NULL);
-    store_set_change_hook(f->s, change_hook, &as);
+    assert_int_equal(store_add_change_hook(f->s, change_hook, &as), 0);
 
     enum { N = 50 };
     static store_write_t ws[N];
@@ -1534,7 +1534,7 @@ static void test_async_submit_and_hook(void **state)
         assert_true(seen);
     }
     pthread_mutex_unlock(&as.mu);
-    store_set_change_hook(f->s, NULL, NULL);
+    store_remove_change_hook(f->s, change_hook, &as);
     for (int i = 0; i < N; i++)
         store_write_release(&ws[i]);
     store_write_release(&bad);

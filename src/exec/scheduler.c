@@ -1,0 +1,165 @@
+/* Scheduling: each connection with a schedule keeps its next scheduled time (next_fire_at) in the
+ * store, so a restart knows what it missed. A due time fires one run; times missed while syncrun
+ * was down become at most one catch-up run (catchup "latest"), or none (catchup "none", or older
+ * than starting_deadline_seconds), never a burst. */
+#include "exec/scheduler.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/cron.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/tz.h"
+
+enum {
+    RELOAD_MS = 2000,   /* schedules are re-read this often (edits through the API) */
+    ON_TIME_MS = 60000, /* a due time handled later than this was missed (syncrun was down) */
+    CATCHUP_SCAN_MAX = 100000,
+};
+
+struct scheduler {
+    store_t *store;
+    store_reader_t *reader;
+    int64_t loaded_ms;
+    arena_t arena;
+    connection_t *conns;
+    int n;
+};
+
+scheduler_t *scheduler_new(store_t *s, store_reader_t *r)
+{
+    scheduler_t *sc = calloc(1, sizeof(*sc));
+    if (sc != NULL) {
+        sc->store = s;
+        sc->reader = r;
+    }
+    return sc;
+}
+
+void scheduler_free(scheduler_t *sc)
+{
+    if (sc == NULL)
+        return;
+    arena_release(&sc->arena);
+    free(sc);
+}
+
+/* The first scheduled time of cn strictly after `after`; 0 when there is none (or bad config). */
+static int64_t next_time(const connection_t *cn, int64_t after)
+{
+    cron_spec_t spec;
+    char err[160];
+    int64_t next = 0;
+    if (cron_parse(cn->schedule, &spec, err, sizeof(err)) != 0) {
+        log_warn("scheduler: connection %" PRId64 " has an invalid schedule: %s", cn->id, err);
+        return 0;
+    }
+    tz_t *tz = NULL;
+    if (cn->timezone != NULL && (tz = tz_load(cn->timezone, err, sizeof(err))) == NULL) {
+        log_warn("scheduler: connection %" PRId64 " has an unknown time zone: %s", cn->id, err);
+        return 0;
+    }
+    if (cron_next_after(&spec, tz, after, &next) != 0)
+        next = 0;
+    tz_free(tz);
+    return next;
+}
+
+static void set_next(scheduler_t *sc, const connection_t *cn, int64_t next)
+{
+    store_write_t w = {0};
+    w.op = OP_CONNECTION_UPDATE;
+    w.workspace_id = cn->workspace_id;
+    w.id = cn->id;
+    w.mask = CONN_F_NEXT_FIRE;
+    w.conn.next_fire_at = next;
+    store_exec(sc->store, &w);
+    store_write_release(&w);
+}
+
+/* Triggers one run of cn for scheduled time `due`, and records `next` in the same transaction. */
+static void fire(scheduler_t *sc, const connection_t *cn, int64_t due, int64_t next, const char *detail)
+{
+    store_write_t w = {0};
+    w.op = OP_RUN_TRIGGER;
+    w.workspace_id = cn->workspace_id;
+    w.id = cn->id;
+    w.trigger.tag = "Scheduled";
+    w.trigger.detail = detail;
+    w.trigger.scheduled_at = due;
+    w.trigger.initial_state = RUN_QUEUED;
+    w.trigger.next_fire_at = next;
+    store_err_t e = store_exec(sc->store, &w);
+    if (e != STORE_OK)
+        log_error("scheduler: could not trigger connection %" PRId64 ": %s", cn->id, store_strerror(e));
+    store_write_release(&w);
+}
+
+static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
+{
+    char iso[TIME_ISO_LEN], detail[400];
+    const char *zone = cn->timezone ? cn->timezone : "UTC";
+    if (cn->next_fire_at == 0) {
+        int64_t next = next_time(cn, now);
+        if (next != 0)
+            set_next(sc, cn, next);
+        return;
+    }
+    if (cn->next_fire_at > now)
+        return;
+    /* Due. Count the scheduled times up to now to tell an on-time fire from a catch-up. */
+    int64_t latest = cn->next_fire_at, t = latest, missed = 1;
+    while (missed < CATCHUP_SCAN_MAX) {
+        int64_t n = next_time(cn, t);
+        if (n == 0 || n > now)
+            break;
+        latest = t = n;
+        missed++;
+    }
+    int64_t next = next_time(cn, now);
+    time_format_iso(latest, iso);
+    if (missed == 1 && now - latest <= ON_TIME_MS) {
+        snprintf(detail, sizeof(detail), "Scheduled by '%s' (%s)", cn->schedule, zone);
+        fire(sc, cn, latest, next, detail);
+        return;
+    }
+    if (cn->catchup == CATCHUP_NONE || (cn->starting_deadline_s > 0 && now - latest > cn->starting_deadline_s * 1000)) {
+        log_info("scheduler: connection %" PRId64 " missed %" PRId64 " scheduled time(s) up to %s; not caught up",
+                 cn->id, missed, iso);
+        set_next(sc, cn, next);
+        return;
+    }
+    snprintf(detail, sizeof(detail),
+             "Catch-up run for %s by '%s' (%s): %" PRId64 " scheduled time(s) were missed while syncrun was not "
+             "running; one run stands for them",
+             iso, cn->schedule, zone, missed);
+    fire(sc, cn, latest, next, detail);
+}
+
+int64_t scheduler_tick(scheduler_t *sc, int64_t now_ms)
+{
+    if (sc->loaded_ms == 0 || now_ms - sc->loaded_ms >= RELOAD_MS || now_ms < sc->loaded_ms) {
+        arena_release(&sc->arena);
+        sc->n = 0;
+        if (store_connections_scheduled(sc->reader, &sc->arena, &sc->conns, &sc->n) != STORE_OK)
+            sc->n = 0;
+        sc->loaded_ms = now_ms;
+    }
+    int64_t wait = RELOAD_MS;
+    int acted = 0;
+    for (int i = 0; i < sc->n; i++) {
+        connection_t *cn = &sc->conns[i];
+        if (cn->next_fire_at == 0 || cn->next_fire_at <= now_ms) {
+            handle(sc, cn, now_ms);
+            acted = 1;
+        } else if (cn->next_fire_at - now_ms < wait) {
+            wait = cn->next_fire_at - now_ms;
+        }
+    }
+    if (acted)
+        sc->loaded_ms = 0; /* re-read next time: next_fire_at moved */
+    return wait;
+}
