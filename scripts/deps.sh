@@ -9,6 +9,7 @@ packages=(
     libjansson-dev
     libsqlite3-dev
     libssl-dev
+    libcurl4-openssl-dev
     libcmocka-dev
     python3
     python3-pytest

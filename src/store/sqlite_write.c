@@ -447,7 +447,8 @@ static store_err_t log_append(wctx_t *x)
     }
     size_t len = keep_old + keep_new;
     char *buf = arena_alloc(&w->arena, len + 1);
-    memcpy(buf, old + (oldlen - keep_old), keep_old);
+    if (keep_old > 0) /* old is NULL when there is no log yet */
+        memcpy(buf, old + (oldlen - keep_old), keep_old);
     memcpy(buf + keep_old, w->log_data + (w->log_len - keep_new), keep_new);
     size_t skip = 0;
     if (len == cap && oldlen + w->log_len > cap) {
