@@ -48,8 +48,8 @@ static void on_job_written(http_ctx_t *c, store_write_t *w, void *data)
     /* A job is shown with its tasks: read them (the write is committed, so this reader sees it). */
     job_t *jobs;
     int n;
-    if (w->op == OP_JOB_UPDATE && store_job_list(c->reader, c->key.workspace_id, w->run.id, &c->arena, &jobs, &n) ==
-                                      STORE_OK) {
+    if (w->op == OP_JOB_UPDATE &&
+        store_job_list(c->reader, c->key.workspace_id, w->run.id, &c->arena, &jobs, &n) == STORE_OK) {
         for (int i = 0; i < n; i++) {
             if (strcmp(jobs[i].uuid, w->job.uuid) == 0) {
                 http_send_json(c, status, render_job(&jobs[i]));
