@@ -7,9 +7,11 @@
 
 #include "api/api.h"
 #include "api/import.h"
+#include "api/rcache.h"
 #include "api/render.h"
 #include "model/paging.h"
 #include "util/ids.h"
+#include "util/jsonw.h"
 
 enum { CENSUS_PER_PAGE_DEFAULT = 25, CENSUS_PER_PAGE_MAX = 100 };
 
@@ -20,36 +22,104 @@ static void census_send_error(http_ctx_t *c, int status, const char *code, const
 
 const http_dialect_t census_dialect = {"census", census_send_error};
 
-/* One run in Census's shape, keys in the seed's order. */
-static json_t *census_run(const run_t *r)
+/* One run in Census's shape, keys in the seed's order, appended to b. */
+static void census_write_run(buf_t *b, const run_t *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "created_at", render_time(r->created_at));
-    json_object_set_new(o, "updated_at", render_time(r->updated_at));
-    json_object_set_new(o, "completed_at", render_time(r->completed_at));
-    json_object_set_new(o, "error_code", render_str(r->error_code));
-    json_object_set_new(o, "error_message", render_str(r->error_message));
-    json_object_set_new(o, "error_detail", render_str(r->error_detail));
-    json_object_set_new(o, "status", json_string(census_status(r->state, r->result)));
-    json_object_set_new(o, "sync_id", json_integer(r->connection_id));
-    json_object_set_new(o, "source_record_count", json_integer(r->counters[CTR_SOURCE_RECORD_COUNT]));
-    json_object_set_new(o, "records_failed", json_integer(r->counters[CTR_RECORDS_FAILED]));
-    json_object_set_new(o, "source_record_updates", json_integer(r->counters[CTR_SOURCE_RECORD_UPDATES]));
-    json_object_set_new(o, "source_record_deletes", json_integer(r->counters[CTR_SOURCE_RECORD_DELETES]));
-    json_object_set_new(o, "source_record_invalids", json_integer(r->counters[CTR_SOURCE_RECORD_INVALIDS]));
-    json_object_set_new(o, "records_invalid", json_integer(r->counters[CTR_RECORDS_INVALID]));
-    json_object_set_new(o, "records_processed", json_integer(r->counters[CTR_RECORDS_PROCESSED]));
-    json_object_set_new(o, "records_updated", json_integer(r->counters[CTR_RECORDS_UPDATED]));
-    json_object_set_new(o, "scheduled_execution_time", render_time(r->scheduled_at));
-    json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
-    json_object_set_new(
-        o, "sync_trigger_reason",
-        json_pack("{s:o, s:o}", "ui_tag", render_str(r->trigger_tag), "ui_detail", render_str(r->trigger_detail)));
-    json_object_set_new(o, "canceled", json_boolean(r->result == RESULT_CANCELED));
-    json_object_set_new(o, "current_step", render_str(r->current_step));
-    return o;
+    JW_LIT(b, "{");
+    JW_KEY(b, "id");
+    jw_int(b, r->id);
+    JW_LIT(b, ",");
+    JW_KEY(b, "created_at");
+    jw_time(b, r->created_at);
+    JW_LIT(b, ",");
+    JW_KEY(b, "updated_at");
+    jw_time(b, r->updated_at);
+    JW_LIT(b, ",");
+    JW_KEY(b, "completed_at");
+    jw_time(b, r->completed_at);
+    JW_LIT(b, ",");
+    JW_KEY(b, "error_code");
+    jw_str(b, r->error_code);
+    JW_LIT(b, ",");
+    JW_KEY(b, "error_message");
+    jw_str(b, r->error_message);
+    JW_LIT(b, ",");
+    JW_KEY(b, "error_detail");
+    jw_str(b, r->error_detail);
+    JW_LIT(b, ",");
+    JW_KEY(b, "status");
+    jw_str(b, census_status(r->state, r->result));
+    JW_LIT(b, ",");
+    JW_KEY(b, "sync_id");
+    jw_int(b, r->connection_id);
+    static const struct {
+        const char *key;
+        counter_t c;
+    } counters[] = {
+        {",\"source_record_count\":", CTR_SOURCE_RECORD_COUNT},
+        {",\"records_failed\":", CTR_RECORDS_FAILED},
+        {",\"source_record_updates\":", CTR_SOURCE_RECORD_UPDATES},
+        {",\"source_record_deletes\":", CTR_SOURCE_RECORD_DELETES},
+        {",\"source_record_invalids\":", CTR_SOURCE_RECORD_INVALIDS},
+        {",\"records_invalid\":", CTR_RECORDS_INVALID},
+        {",\"records_processed\":", CTR_RECORDS_PROCESSED},
+        {",\"records_updated\":", CTR_RECORDS_UPDATED},
+    };
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        buf_adds(b, counters[i].key);
+        jw_int(b, r->counters[counters[i].c]);
+    }
+    JW_LIT(b, ",");
+    JW_KEY(b, "scheduled_execution_time");
+    jw_time(b, r->scheduled_at);
+    JW_LIT(b, ",");
+    JW_KEY(b, "full_sync");
+    jw_bool(b, r->full_sync);
+    JW_LIT(b, ",");
+    JW_KEY(b, "sync_trigger_reason");
+    JW_LIT(b, "{");
+    JW_KEY(b, "ui_tag");
+    jw_str(b, r->trigger_tag);
+    JW_LIT(b, ",");
+    JW_KEY(b, "ui_detail");
+    jw_str(b, r->trigger_detail);
+    JW_LIT(b, "},");
+    JW_KEY(b, "canceled");
+    jw_bool(b, r->result == RESULT_CANCELED);
+    JW_LIT(b, ",");
+    JW_KEY(b, "current_step");
+    jw_str(b, r->current_step);
+    JW_LIT(b, "}");
 }
+
+/* Appends the rendering of r, from the cache when r is finished and was rendered before. */
+static void census_append_run(buf_t *b, const run_t *r)
+{
+    size_t len;
+    const char *hit = r->state == RUN_FINISHED ? rcache_get(RCACHE_CENSUS, r->id, r->version, &len) : NULL;
+    if (hit != NULL) {
+        buf_add(b, hit, len);
+        return;
+    }
+    size_t start = b->len;
+    census_write_run(b, r);
+    if (r->state == RUN_FINISHED && b->len > start)
+        rcache_put(RCACHE_CENSUS, r->id, r->version, b->data + start, b->len - start);
+}
+
+/* Sends b (a complete JSON document) as the answer. */
+static int census_send(http_ctx_t *c, buf_t *b)
+{
+    buf_add(b, "\n", 1);
+    char *body = arena_alloc(&c->arena, b->len);
+    memcpy(body, b->data, b->len);
+    http_send_raw(c, 200, "application/json", body, b->len);
+    buf_release(b);
+    return 0;
+}
+
+/* Answers are at most this large (100 runs of long error texts stay far below). */
+#define CENSUS_BODY_MAX (64 * 1024 * 1024)
 
 /* Census ids are positive integers; anything else names no sync or run. */
 static int census_id(http_ctx_t *c, int i, int64_t *id)
@@ -82,23 +152,64 @@ int census_sync_runs(http_ctx_t *c)
 
     page_window_t win;
     paging_window(cn.run_count, page, per_page, asc, &win);
-    run_t *runs = NULL;
-    int n = 0;
-    if ((e = store_run_range(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc, &c->arena, &runs, &n)) !=
+    /* The page's keys first: when every run of it is finished and rendered before, the answer is
+     * assembled from the cache without reading a row. */
+    run_key_t *keys = NULL;
+    int nkeys = 0, cached = 1;
+    if ((e = store_run_keys(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc, &c->arena, &keys, &nkeys)) !=
         STORE_OK)
         return api_store_error(c, e, NULL);
-    json_t *data = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(data, census_run(&runs[i]));
-    json_t *pagination = json_object();
-    json_object_set_new(pagination, "total_records", json_integer(cn.run_count));
-    json_object_set_new(pagination, "per_page", json_integer(per_page));
-    json_object_set_new(pagination, "prev_page", win.prev_page ? json_integer(win.prev_page) : json_null());
-    json_object_set_new(pagination, "page", json_integer(win.page));
-    json_object_set_new(pagination, "next_page", win.next_page ? json_integer(win.next_page) : json_null());
-    json_object_set_new(pagination, "last_page", json_integer(win.last_page));
-    return http_send_json(c, 200,
-                          json_pack("{s:s, s:o, s:o}", "status", "success", "pagination", pagination, "data", data));
+    size_t len;
+    for (int i = 0; i < nkeys && cached; i++)
+        cached = keys[i].state == RUN_FINISHED && rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len);
+    run_t *runs = NULL;
+    int n = 0;
+    if (!cached && (e = store_run_range(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc, &c->arena, &runs,
+                                        &n)) != STORE_OK)
+        return api_store_error(c, e, NULL);
+
+    buf_t b = BUF_INIT(CENSUS_BODY_MAX);
+    JW_LIT(&b, "{\"status\":\"success\",\"pagination\":{");
+    JW_KEY(&b, "total_records");
+    jw_int(&b, cn.run_count);
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "per_page");
+    jw_int(&b, per_page);
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "prev_page");
+    if (win.prev_page)
+        jw_int(&b, win.prev_page);
+    else
+        JW_LIT(&b, "null");
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "page");
+    jw_int(&b, win.page);
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "next_page");
+    if (win.next_page)
+        jw_int(&b, win.next_page);
+    else
+        JW_LIT(&b, "null");
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "last_page");
+    jw_int(&b, win.last_page);
+    JW_LIT(&b, "},\"data\":[");
+    if (cached) {
+        for (int i = 0; i < nkeys; i++) {
+            const char *hit = rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len);
+            if (i > 0)
+                JW_LIT(&b, ",");
+            buf_add(&b, hit, len);
+        }
+    } else {
+        for (int i = 0; i < n; i++) {
+            if (i > 0)
+                JW_LIT(&b, ",");
+            census_append_run(&b, &runs[i]);
+        }
+    }
+    JW_LIT(&b, "]}");
+    return census_send(c, &b);
 }
 
 int census_sync_run(http_ctx_t *c)
@@ -111,7 +222,11 @@ int census_sync_run(http_ctx_t *c)
         return http_error(c, 404, "not_found", "Sync run not found", NULL);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
-    return http_send_json(c, 200, json_pack("{s:s, s:o}", "status", "success", "data", census_run(&r)));
+    buf_t b = BUF_INIT(CENSUS_BODY_MAX);
+    JW_LIT(&b, "{\"status\":\"success\",\"data\":");
+    census_append_run(&b, &r);
+    JW_LIT(&b, "}");
+    return census_send(c, &b);
 }
 
 /* Census status (+ canceled, records_failed) → canonical state and result. */

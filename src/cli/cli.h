@@ -21,6 +21,19 @@ int cmd_key(int argc, char **argv);
 int cmd_connection(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* Client commands: they talk HTTP to a running server (client.h), not to the database. */
+int cmd_trigger(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_runs_watch(int argc, char **argv); /* `runs watch`, dispatched by cmd_runs */
+int cmd_runs_log(int argc, char **argv);   /* `runs log` */
+
+typedef struct client client_t;
+/* Follows run `run` (an id or UUID) to its end with the long-poll, printing a line (or, with json,
+ * the run's JSON) per change; first, when not NULL, is the run as already read (borrowed). Returns
+ * 0 when it finished with success or partial, 1 otherwise or when refused, 4 when unreachable. */
+int cli_watch_run(client_t *c, const char *cmd, const char *run, json_t *first, int json);
+/* The exit code of a finished run's result: 0 for success and partial, else 1. */
+int cli_watch_exit_code(const char *result);
 
 /* Names and other short texts the CLI accepts: at most this many bytes, as the API. */
 enum { CLI_NAME_MAX = IN_NAME_MAX };

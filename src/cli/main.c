@@ -14,7 +14,9 @@ static const struct command {
     {"workspace", cmd_workspace, "add a workspace to an existing database"},
     {"key", cmd_key, "create and list API keys"},
     {"connection", cmd_connection, "create and list connections"},
-    {"runs", cmd_runs, "list a connection's runs"},
+    {"runs", cmd_runs, "list a connection's runs; watch a run, print its log (over HTTP)"},
+    {"trigger", cmd_trigger, "trigger a run of a connection through the server (--wait follows it)"},
+    {"exec", cmd_exec, "run a command here and record it as a run of a connection"},
     {"import", cmd_import, "import a vendor's run history (census, braze, blueconic, itwin)"},
 };
 

@@ -34,7 +34,10 @@ static void usage(FILE *out)
                  "  --workspace ID    the workspace (default: the only one, when the database has one)\n"
                  "  --db PATH         database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
                  "  --json            print a JSON array of runs, as the native API shows them\n"
-                 "  -h, --help        show this help\n");
+                 "  -h, --help        show this help\n"
+                 "\n"
+                 "Also: 'syncrun runs watch RUN' follows a run to its end and 'syncrun runs log RUN'\n"
+                 "prints its log, through a running server (see their --help).\n");
 }
 
 /* ms as a short human duration: 45s, 1m12s, 2h5m3s, 3d4h10m. */
@@ -248,10 +251,15 @@ int cmd_runs(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "list") == 0)
         return runs_list(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "watch") == 0)
+        return cmd_runs_watch(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "log") == 0)
+        return cmd_runs_log(argc - 1, argv + 1);
     if (argc < 2)
         fprintf(stderr, "syncrun runs: a subcommand is missing.\n");
     else
         fprintf(stderr, "syncrun runs: '%s' is not a runs subcommand.\n", argv[1]);
-    fprintf(stderr, "Run 'syncrun runs list CONNECTION', or 'syncrun runs --help' for usage.\n");
+    fprintf(stderr, "Run 'syncrun runs list CONNECTION', 'syncrun runs watch RUN', 'syncrun runs log RUN',\n"
+                    "or 'syncrun runs --help' for usage.\n");
     return 2;
 }

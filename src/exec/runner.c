@@ -153,6 +153,7 @@ static void finish_run(runner_t *R, child_t *c, run_result_t result, const char 
                        const char *detail)
 {
     flush_log(R, c);
+    revoke_key(R, c); /* applied before the finish: no one sees the run finished with its token valid */
     store_write_t w = {0};
     w.op = OP_RUN_FINISH;
     w.workspace_id = c->workspace_id;
@@ -358,6 +359,8 @@ static int drain_fd(runner_t *R, child_t *c, int *fd, int progress)
                 line_ctx_t lc = {R, c};
                 line_splitter_feed(&c->lines, buf, (size_t)n, on_progress_line, &lc);
             } else {
+                if (c->npending + (size_t)n > PENDING_MAX)
+                    flush_log(R, c); /* dropping unflushed bytes would lose them from the log's total */
                 on_output(c, buf, (size_t)n);
             }
             continue;
@@ -492,7 +495,8 @@ static void attempt_over(runner_t *R, child_t *c)
     char what[128];
     proc_describe_status(status, what, sizeof(what));
     log_info("runner: run %" PRId64 " attempt %d %s", c->run_id, c->attempt, what);
-    if (c->canceled) {
+    /* canceled: the run is finished already; stopping: the run finishes as interrupted (runner_main) */
+    if (c->canceled || (atomic_load(&R->stopping) && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))) {
         child_release(R, c);
         return;
     }

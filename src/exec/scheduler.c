@@ -110,6 +110,9 @@ static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
     }
     if (cn->next_fire_at > now)
         return;
+    int64_t next = next_time(cn, now);
+    if (next == 0)
+        return; /* the schedule or its zone cannot be evaluated (logged): fire nothing, else every tick would */
     /* Due. Count the scheduled times up to now to tell an on-time fire from a catch-up. */
     int64_t latest = cn->next_fire_at, t = latest, missed = 1;
     while (missed < CATCHUP_SCAN_MAX) {
@@ -119,7 +122,6 @@ static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
         latest = t = n;
         missed++;
     }
-    int64_t next = next_time(cn, now);
     time_format_iso(latest, iso);
     if (missed == 1 && now - latest <= ON_TIME_MS) {
         snprintf(detail, sizeof(detail), "Scheduled by '%s' (%s)", cn->schedule, zone);

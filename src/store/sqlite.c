@@ -113,6 +113,17 @@ static const char *const stmt_sql[ST_COUNT] = {
         "ORDER BY r.id LIMIT ?1",
     [ST_CONNS_SCHEDULED] = "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL ORDER BY id",
     [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL ORDER BY r.id",
+    /* the writer's transaction control, prepared once: it runs a few times per write */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT w",
+    [ST_RELEASE] = "RELEASE w",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO w",
+    [ST_RUN_KEYS_ASC] = "SELECT id, version, state FROM runs WHERE connection_id = ?1 AND workspace_id = ?2 "
+                        "AND run_count BETWEEN ?3 AND ?4 ORDER BY run_count ASC",
+    [ST_RUN_KEYS_DESC] = "SELECT id, version, state FROM runs WHERE connection_id = ?1 AND workspace_id = ?2 "
+                         "AND run_count BETWEEN ?3 AND ?4 ORDER BY run_count DESC",
     [ST_RUN_GET_EXTERNAL] =
         "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.external_id = ?2 AND r.workspace_id = ?3",
 };
@@ -427,11 +438,16 @@ static void note_run(void *ctx, int64_t run_id)
     ch->ids[ch->n++] = run_id;
 }
 
-static int exec_sql(dbconn_t *c, const char *sql)
+/* Runs one of the writer's transaction-control statements; logs a failure. */
+static int exec_stmt(dbconn_t *c, stmt_id_t id)
 {
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        log_error("sqlite exec failed sql=\"%s\" err=\"%s\"", sql, sqlite3_errmsg(c->db));
+    sqlite3_stmt *st = db_stmt(c, id);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    if (st != NULL)
+        sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return SQLITE_OK;
+    log_error("sqlite statement %d failed err=\"%s\"", (int)id, sqlite3_errmsg(c->db));
     return rc;
 }
 
@@ -441,22 +457,22 @@ static void writer_apply_batch(store_t *s, store_write_t *batch, changed_t *ch)
 {
     dbconn_t *c = &s->writer;
     ch->n = 0;
-    int ok = exec_sql(c, "BEGIN IMMEDIATE") == SQLITE_OK;
+    int ok = exec_stmt(c, ST_BEGIN) == SQLITE_OK;
     for (store_write_t *w = batch; w != NULL; w = w->next_) {
         if (!ok) {
             w->err = STORE_ERROR;
             continue;
         }
         size_t mark = ch->n;
-        exec_sql(c, "SAVEPOINT w");
+        exec_stmt(c, ST_SAVEPOINT);
         if (db_apply_write(c, w, note_run, ch) != STORE_OK) {
-            exec_sql(c, "ROLLBACK TO w");
+            exec_stmt(c, ST_ROLLBACK_TO);
             ch->n = mark;
         }
-        exec_sql(c, "RELEASE w");
+        exec_stmt(c, ST_RELEASE);
     }
-    if (ok && exec_sql(c, "COMMIT") != SQLITE_OK) {
-        exec_sql(c, "ROLLBACK");
+    if (ok && exec_stmt(c, ST_COMMIT) != SQLITE_OK) {
+        exec_stmt(c, ST_ROLLBACK);
         ok = 0;
     }
     if (!ok) {

@@ -52,6 +52,14 @@ typedef enum stmt_id {
     ST_RUNS_STARTABLE,
     ST_CONNS_SCHEDULED,
     ST_RUNS_ACTIVE_MANAGED,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_RUN_KEYS_ASC,
+    ST_RUN_KEYS_DESC,
     ST_COUNT
 } stmt_id_t;
 

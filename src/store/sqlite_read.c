@@ -96,7 +96,7 @@ store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_
     return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
 }
 
-static void row_key(sqlite3_stmt *st, arena_t *a, void *p)
+static void row_api_key(sqlite3_stmt *st, arena_t *a, void *p)
 {
     api_key_row_t *k = p;
     k->id = sqlite3_column_int64(st, 0);
@@ -112,7 +112,7 @@ store_err_t store_key_list(store_reader_t *r, int64_t ws, arena_t *a, api_key_ro
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, ws);
-    return collect(&r->c, st, a, sizeof(api_key_row_t), 10000, row_key, (void **)out, n);
+    return collect(&r->c, st, a, sizeof(api_key_row_t), 10000, row_api_key, (void **)out, n);
 }
 
 store_err_t store_connection_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, connection_t *out)
@@ -313,4 +313,30 @@ store_err_t store_runs_active_managed(store_reader_t *r, arena_t *a, run_t **out
     if (st == NULL)
         return STORE_ERROR;
     return collect(&r->c, st, a, sizeof(run_t), 100000, row_run, (void **)out, n);
+}
+
+static void row_key(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    run_key_t *k = p;
+    k->id = sqlite3_column_int64(st, 0);
+    k->version = sqlite3_column_int64(st, 1);
+    k->state = (run_state_t)sqlite3_column_int(st, 2);
+}
+
+store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
+                           run_key_t **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (lo > hi)
+        return STORE_OK;
+    sqlite3_stmt *st = db_stmt(&r->c, asc ? ST_RUN_KEYS_ASC : ST_RUN_KEYS_DESC);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, conn_id);
+    sqlite3_bind_int64(st, 2, ws);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+    int64_t cap = hi - lo + 1;
+    return collect(&r->c, st, a, sizeof(run_key_t), cap > 1000 ? 1000 : (int)cap, row_key, (void **)out, n);
 }

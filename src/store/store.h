@@ -234,6 +234,16 @@ store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_i
 store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
                             run_t **out, int *n);
 
+/* What identifies a run's current rendering: enough to look it up in a cache of renderings. */
+typedef struct run_key {
+    int64_t id, version;
+    run_state_t state;
+} run_key_t;
+
+/* The keys of the runs store_run_range would return, in the same order, without reading the rows. */
+store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
+                           run_key_t **out, int *n);
+
 typedef struct run_filter {
     int state;            /* -1 = any */
     int result;           /* -1 = any */

@@ -20,6 +20,27 @@ int64_t time_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01): Howard Hinnant's
+ * civil_from_days, so formatting needs neither gmtime_r nor printf (it is on every answer's path). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
 void time_format_iso(int64_t ms, char out[TIME_ISO_LEN])
 {
     /* The form holds years 0000..9999: clamp to 0000-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z. */
@@ -29,20 +50,27 @@ void time_format_iso(int64_t ms, char out[TIME_ISO_LEN])
         ms = INT64_C(253402300799999);
     int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     int msec = (int)(ms - sec * 1000);
-    time_t t = (time_t)sec;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    /* Years outside 0..9999 cannot be written in this form; clamp rather than overflow. */
-    int year = tm.tm_year + 1900;
-    if (year < 0)
-        year = 0;
-    if (year > 9999)
-        year = 9999;
-    char tmp[64]; /* room for any int the compiler imagines; the real text is always 24 characters */
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, msec);
-    memcpy(out, tmp, TIME_ISO_LEN - 1);
-    out[TIME_ISO_LEN - 1] = '\0';
+    int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+    int sod = (int)(sec - days * 86400);
+    int y, mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    put2(out, y / 100);
+    put2(out + 2, y % 100);
+    out[4] = '-';
+    put2(out + 5, mo);
+    out[7] = '-';
+    put2(out + 8, d);
+    out[10] = 'T';
+    put2(out + 11, sod / 3600);
+    out[13] = ':';
+    put2(out + 14, sod / 60 % 60);
+    out[16] = ':';
+    put2(out + 17, sod % 60);
+    out[19] = '.';
+    out[20] = (char)('0' + msec / 100);
+    put2(out + 21, msec % 100);
+    out[23] = 'Z';
+    out[24] = '\0';
 }
 
 static int digits(const char *s, int n, int *out)
