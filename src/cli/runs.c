@@ -19,8 +19,8 @@ enum {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: syncrun runs list CONNECTION [--status STATUS] [--limit N] [--workspace ID]\n"
-                 "                 [--db PATH] [--json]\n"
+    fprintf(out, "usage: syncrun runs list CONNECTION [--status STATUS] [--since WHEN] [--limit N]\n"
+                 "                 [--workspace ID] [--db PATH] [--json [--fields F1,F2,...]]\n"
                  "\n"
                  "Lists the runs of a connection, newest first. CONNECTION is its id or its UUID\n"
                  "(see 'syncrun connection list'). STATE shows the result of a finished run; DURATION\n"
@@ -30,10 +30,13 @@ static void usage(FILE *out)
                  "  --status STATUS   only runs in this state (queued, working, retrying, finished)\n"
                  "                    or with this result (success, partial, error, config_error,\n"
                  "                    timed_out, canceled, skipped)\n"
+                 "  --since WHEN      only runs created since WHEN: an ISO 8601 time\n"
+                 "                    (2026-11-20T00:00:00Z) or an age such as 30m, 24h, 7d, 2w\n"
                  "  --limit N         at most N runs, 1-1000 (default 20)\n"
                  "  --workspace ID    the workspace (default: the only one, when the database has one)\n"
                  "  --db PATH         database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
                  "  --json            print a JSON array of runs, as the native API shows them\n"
+                 "  --fields LIST     with --json: only these fields of each run (e.g. id,state,result)\n"
                  "  -h, --help        show this help\n"
                  "\n"
                  "Also: 'syncrun runs watch RUN' follows a run to its end and 'syncrun runs log RUN'\n"
@@ -89,6 +92,80 @@ static int add_run_row(table_t *t, const run_t *r, int64_t now)
     return table_add_row(t, cells);
 }
 
+/* --since: an ISO 8601 time, or an age (N followed by m, h, d or w) before now. */
+static int parse_since(const char *s, int64_t now, int64_t *out)
+{
+    if (time_parse_iso(s, out) == 0)
+        return 0;
+    size_t n = strlen(s);
+    int64_t v, unit;
+    if (n < 2 || ids_parse_i64(s, n - 1, 1, 100000, &v) != 0)
+        return -1;
+    switch (s[n - 1]) {
+    case 'm':
+        unit = 60000;
+        break;
+    case 'h':
+        unit = 3600000;
+        break;
+    case 'd':
+        unit = 86400000;
+        break;
+    case 'w':
+        unit = 7 * 86400000LL;
+        break;
+    default:
+        return -1;
+    }
+    *out = now - v * unit;
+    return 0;
+}
+
+/* Checks a --fields list against the fields a run has; returns 0 or -1 naming the bad one. */
+static int check_fields(const char *cmd, const char *list, json_t **fields)
+{
+    run_t zero;
+    memset(&zero, 0, sizeof(zero));
+    json_t *all = render_run(&zero);
+    *fields = json_array();
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", list);
+    int rc = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        if (json_object_get(all, tok) == NULL) {
+            const char *k;
+            json_t *v;
+            fprintf(stderr, "syncrun %s: --fields: a run has no field '%s'; fields:", cmd, tok);
+            json_object_foreach(all, k, v) fprintf(stderr, " %s", k);
+            fprintf(stderr, "\n");
+            rc = -1;
+            break;
+        }
+        json_array_append_new(*fields, json_string(tok));
+    }
+    if (rc == 0 && json_array_size(*fields) == 0) {
+        fprintf(stderr, "syncrun %s: --fields needs at least one field name\n", cmd);
+        rc = -1;
+    }
+    json_decref(all);
+    return rc;
+}
+
+/* The run as JSON, with only `fields` when given. */
+static json_t *run_json(const run_t *r, json_t *fields)
+{
+    json_t *full = render_run(r);
+    if (fields == NULL)
+        return full;
+    json_t *o = json_object();
+    size_t i;
+    json_t *f;
+    json_array_foreach(fields, i, f)
+        json_object_set(o, json_string_value(f), json_object_get(full, json_string_value(f)));
+    json_decref(full);
+    return o;
+}
+
 static int runs_list(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -97,12 +174,15 @@ static int runs_list(int argc, char **argv)
         {"limit", required_argument, NULL, 'l'},
         {"db", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
+        {"since", required_argument, NULL, 'S'},
+        {"fields", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char *const headers[] = {"ID",        "#",      "STATE",   "TRIGGER", "STEP",
                                           "PROCESSED", "FAILED", "STARTED", "DURATION"};
-    const char *cmd = "runs list", *db = cli_default_db(), *status = NULL;
+    const char *cmd = "runs list", *db = cli_default_db(), *status = NULL, *fields_arg = NULL;
+    json_t *fields = NULL;
     int64_t ws = 0, limit = LIST_DEFAULT_LIMIT, conn_id = 0;
     int json = 0, c;
     run_filter_t f;
@@ -139,6 +219,14 @@ static int runs_list(int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'S':
+            if (parse_since(optarg, time_now_ms(), &f.since) != 0)
+                return cli_usage_error(cmd, "--since must be an ISO 8601 time or an age such as 24h or 7d, not '%s'",
+                                       optarg);
+            break;
+        case 'F':
+            fields_arg = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -148,6 +236,8 @@ static int runs_list(int argc, char **argv)
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (fields_arg != NULL && !json)
+        return cli_usage_error(cmd, "--fields selects fields of the --json output; add --json");
     if (optind >= argc)
         return cli_usage_error(cmd,
                                "CONNECTION is missing: give a connection id or UUID (see 'syncrun connection list')");
@@ -160,9 +250,15 @@ static int runs_list(int argc, char **argv)
                                conn_arg);
     if (*db == '\0')
         return cli_usage_error(cmd, "--db must not be empty");
+    if (fields_arg != NULL && check_fields(cmd, fields_arg, &fields) != 0) {
+        json_decref(fields);
+        return 2;
+    }
     store_t *s = cli_open_existing_store(cmd, db);
-    if (s == NULL)
+    if (s == NULL) {
+        json_decref(fields);
         return 1;
+    }
     int rc = 1;
     arena_t a = ARENA_INIT;
     store_reader_t *r = NULL;
@@ -207,7 +303,7 @@ static int runs_list(int argc, char **argv)
         }
         for (int i = 0; i < n; i++) {
             if (arr != NULL) {
-                json_array_append_new(arr, render_run(&runs[i]));
+                json_array_append_new(arr, run_json(&runs[i], fields));
             } else if (add_run_row(t, &runs[i], now) != 0) {
                 fprintf(stderr, "syncrun runs list: too many runs to show; lower --limit\n");
                 goto out;
@@ -234,6 +330,7 @@ static int runs_list(int argc, char **argv)
     rc = cli_flush_stdout(cmd);
 
 out:
+    json_decref(fields);
     json_decref(arr);
     table_free(t);
     if (r != NULL)
