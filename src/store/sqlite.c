@@ -375,7 +375,16 @@ static int db_open(const char *path, int flags, dbconn_t *c, char *err, size_t e
      * write survives kill -9 and power loss. */
     const char *pragmas = (flags & SQLITE_OPEN_READONLY) ? "PRAGMA foreign_keys = ON;"
                                                          : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                                           "PRAGMA foreign_keys = ON;";
+                                                           "PRAGMA foreign_keys = ON;"
+                                                           /* a batch dirties many pages (random UUID
+                                                            * index inserts): a cache that holds them
+                                                            * avoids spilling to the WAL mid-batch.
+                                                            * Pages are allocated as used. */
+                                                           "PRAGMA cache_size = -65536;"
+                                                           /* statement journals of the per-write
+                                                            * savepoints stay in memory, not in temp
+                                                            * files */
+                                                           "PRAGMA temp_store = MEMORY;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(c->db));

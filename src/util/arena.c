@@ -11,7 +11,8 @@ struct arena_chunk {
     max_align_t data[];
 };
 
-enum { ARENA_CHUNK_MIN = 16 * 1024 };
+/* Chunks start small (most arenas hold one row or one answer's strings) and double up to 64 KiB. */
+enum { ARENA_CHUNK_FIRST = 1024, ARENA_CHUNK_MAX = 64 * 1024 };
 
 void *arena_alloc(arena_t *a, size_t n)
 {
@@ -20,7 +21,8 @@ void *arena_alloc(arena_t *a, size_t n)
     n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     arena_chunk_t *c = a->head;
     if (c == NULL || c->size - c->used < n) {
-        size_t size = n > ARENA_CHUNK_MIN ? n : ARENA_CHUNK_MIN;
+        size_t grow = c == NULL ? ARENA_CHUNK_FIRST : (c->size < ARENA_CHUNK_MAX ? c->size * 2 : ARENA_CHUNK_MAX);
+        size_t size = n > grow ? n : grow;
         c = malloc(sizeof(*c) + size);
         if (c == NULL)
             abort();
