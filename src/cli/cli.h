@@ -59,6 +59,16 @@ int cli_parse_workspace(const char *cmd, const char *arg, int64_t *ws);
 
 /* Prints "syncrun <cmd>: <message>" and where to find help on stderr; returns 2 (bad usage). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A subcommand of a command group ("key create", "runs list"). */
+typedef struct cli_subcommand {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} cli_subcommand_t;
+
+/* Runs the subcommand argv[1] of `group` (argv[0]), or prints usage (for --help: to stdout, exit 0)
+ * or a message naming the subcommands (exit 2). subs ends with {NULL, NULL}. */
+int cli_dispatch(const char *group, const cli_subcommand_t *subs, void (*usage)(FILE *out), int argc, char **argv);
+
 /* 1 when arg asks for help: --help, -h or help. */
 int cli_is_help(const char *arg);
 /* 1 when s is valid UTF-8, as every string the APIs render must be. */

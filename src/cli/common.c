@@ -177,3 +177,23 @@ int cli_find_connection(store_reader_t *r, const char *cmd, int64_t ws, const ch
     }
     return 0;
 }
+
+int cli_dispatch(const char *group, const cli_subcommand_t *subs, void (*usage)(FILE *out), int argc, char **argv)
+{
+    if (argc >= 2 && cli_is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    for (const cli_subcommand_t *s = subs; argc >= 2 && s->name != NULL; s++)
+        if (strcmp(argv[1], s->name) == 0)
+            return s->fn(argc - 1, argv + 1);
+    if (argc < 2)
+        fprintf(stderr, "syncrun %s: a subcommand is missing.\n", group);
+    else
+        fprintf(stderr, "syncrun %s: '%s' is not a %s subcommand.\n", group, argv[1], group);
+    fprintf(stderr, "Subcommands:");
+    for (const cli_subcommand_t *s = subs; s->name != NULL; s++)
+        fprintf(stderr, " %s", s->name);
+    fprintf(stderr, ". Run 'syncrun %s --help' for usage.\n", group);
+    return 2;
+}

@@ -17,7 +17,7 @@ enum {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: syncrun connection create --name NAME [--source S] [--destination D]\n"
-                 "                 [--connector-type T] [--overlap skip|queue|attach]\n"
+                 "                 [--connector-type T] [--overlap skip|queue|attach|replace]\n"
                  "                 [--workspace ID] [--db PATH] [--json]\n"
                  "       syncrun connection list [--limit N] [--workspace ID] [--db PATH] [--json]\n"
                  "\n"
@@ -29,7 +29,7 @@ static void usage(FILE *out)
                  "  --destination D       where it goes, up to 200 bytes\n"
                  "  --connector-type T    the connector, up to 200 bytes\n"
                  "  --overlap POLICY      when a run is triggered while another is in progress:\n"
-                 "                        skip (default: record it as skipped), queue, or attach\n"
+                 "                        skip (default: record it as skipped), queue, attach or replace\n"
                  "                        (answer with the run in progress)\n"
                  "  --limit N             list at most N connections, 1-10000 (default 100)\n"
                  "  --workspace ID        the workspace (default: the only one, when the database has one)\n"
@@ -108,7 +108,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
             opt = "overlap";
             v = overlap_parse(optarg);
             if (v < 0)
-                return cli_usage_error(cmd, "--overlap must be skip, queue or attach, not '%s'", optarg);
+                return cli_usage_error(cmd, "--overlap must be skip, queue, attach or replace, not '%s'", optarg);
             ca->overlap = (overlap_policy_t)v;
             break;
         case 'l':
@@ -309,19 +309,10 @@ out:
 
 int cmd_connection(int argc, char **argv)
 {
-    if (argc >= 2 && cli_is_help(argv[1])) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc >= 2 && strcmp(argv[1], "create") == 0)
-        return connection_create(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "list") == 0)
-        return connection_list(argc - 1, argv + 1);
-    if (argc < 2)
-        fprintf(stderr, "syncrun connection: a subcommand is missing.\n");
-    else
-        fprintf(stderr, "syncrun connection: '%s' is not a connection subcommand.\n", argv[1]);
-    fprintf(stderr, "Run 'syncrun connection create' or 'syncrun connection list', or 'syncrun connection --help' "
-                    "for usage.\n");
-    return 2;
+    static const cli_subcommand_t subs[] = {
+        {"create", connection_create},
+        {"list", connection_list},
+        {NULL, NULL},
+    };
+    return cli_dispatch("connection", subs, usage, argc, argv);
 }

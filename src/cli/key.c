@@ -241,18 +241,10 @@ out:
 
 int cmd_key(int argc, char **argv)
 {
-    if (argc >= 2 && cli_is_help(argv[1])) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc >= 2 && strcmp(argv[1], "create") == 0)
-        return key_create(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "list") == 0)
-        return key_list(argc - 1, argv + 1);
-    if (argc < 2)
-        fprintf(stderr, "syncrun key: a subcommand is missing.\n");
-    else
-        fprintf(stderr, "syncrun key: '%s' is not a key subcommand.\n", argv[1]);
-    fprintf(stderr, "Run 'syncrun key create' or 'syncrun key list', or 'syncrun key --help' for usage.\n");
-    return 2;
+    static const cli_subcommand_t subs[] = {
+        {"create", key_create},
+        {"list", key_list},
+        {NULL, NULL},
+    };
+    return cli_dispatch("key", subs, usage, argc, argv);
 }

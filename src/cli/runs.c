@@ -342,21 +342,11 @@ out:
 
 int cmd_runs(int argc, char **argv)
 {
-    if (argc >= 2 && cli_is_help(argv[1])) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc >= 2 && strcmp(argv[1], "list") == 0)
-        return runs_list(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "watch") == 0)
-        return cmd_runs_watch(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "log") == 0)
-        return cmd_runs_log(argc - 1, argv + 1);
-    if (argc < 2)
-        fprintf(stderr, "syncrun runs: a subcommand is missing.\n");
-    else
-        fprintf(stderr, "syncrun runs: '%s' is not a runs subcommand.\n", argv[1]);
-    fprintf(stderr, "Run 'syncrun runs list CONNECTION', 'syncrun runs watch RUN', 'syncrun runs log RUN',\n"
-                    "or 'syncrun runs --help' for usage.\n");
-    return 2;
+    static const cli_subcommand_t subs[] = {
+        {"list", runs_list},
+        {"watch", cmd_runs_watch},
+        {"log", cmd_runs_log},
+        {NULL, NULL},
+    };
+    return cli_dispatch("runs", subs, usage, argc, argv);
 }

@@ -84,16 +84,9 @@ out:
 
 int cmd_workspace(int argc, char **argv)
 {
-    if (argc >= 2 && cli_is_help(argv[1])) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc >= 2 && strcmp(argv[1], "create") == 0)
-        return workspace_create(argc - 1, argv + 1);
-    if (argc < 2)
-        fprintf(stderr, "syncrun workspace: a subcommand is missing.\n");
-    else
-        fprintf(stderr, "syncrun workspace: '%s' is not a workspace subcommand.\n", argv[1]);
-    fprintf(stderr, "Run 'syncrun workspace create NAME', or 'syncrun workspace --help' for usage.\n");
-    return 2;
+    static const cli_subcommand_t subs[] = {
+        {"create", workspace_create},
+        {NULL, NULL},
+    };
+    return cli_dispatch("workspace", subs, usage, argc, argv);
 }
