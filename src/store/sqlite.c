@@ -325,6 +325,31 @@ void db_row_task(sqlite3_stmt *st, arena_t *a, task_t *t)
     t->report_other = sqlite3_column_int64(st, 15);
 }
 
+store_err_t db_one_row(dbconn_t *c, sqlite3_stmt *st, arena_t *a, void (*fn)(sqlite3_stmt *, arena_t *, void *),
+                       void *out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        fn(st, a, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    log_error("sqlite read failed err=\"%s\"", sqlite3_errmsg(c->db));
+    return STORE_ERROR;
+}
+
+void db_row_run_v(sqlite3_stmt *st, arena_t *a, void *r)
+{
+    db_row_run(st, a, r);
+}
+
+void db_row_connection_v(sqlite3_stmt *st, arena_t *a, void *c)
+{
+    db_row_connection(st, a, c);
+}
+
 store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, connection_t *out)
 {
     sqlite3_stmt *st = db_stmt(c, ST_CONN_GET);
@@ -332,14 +357,7 @@ store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, c
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ws);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        db_row_connection(st, a, out);
-        sqlite3_reset(st);
-        return STORE_OK;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    return db_one_row(c, st, a, db_row_connection_v, out);
 }
 
 store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *out)
@@ -349,14 +367,7 @@ store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *o
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ws);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        db_row_run(st, a, out);
-        sqlite3_reset(st);
-        return STORE_OK;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    return db_one_row(c, st, a, db_row_run_v, out);
 }
 
 /* Opens one connection with the settings every connection needs. */

@@ -88,6 +88,13 @@ void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c);
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j);
 void db_row_task(sqlite3_stmt *st, arena_t *a, task_t *t);
 
+/* Steps the bound statement st once: fills out with fn on a row (STORE_OK), STORE_NOT_FOUND when
+ * there is none; resets st. */
+store_err_t db_one_row(dbconn_t *c, sqlite3_stmt *st, arena_t *a, void (*fn)(sqlite3_stmt *, arena_t *, void *),
+                       void *out);
+void db_row_run_v(sqlite3_stmt *st, arena_t *a, void *r);
+void db_row_connection_v(sqlite3_stmt *st, arena_t *a, void *c);
+
 /* Single-row lookups shared by the writer and the readers. */
 store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, connection_t *out);
 store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *out);

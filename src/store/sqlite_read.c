@@ -65,17 +65,18 @@ static void row_event(sqlite3_stmt *st, arena_t *a, void *p)
     e->data = db_col_text(st, 4, a);
 }
 
+static void row_workspace_v(sqlite3_stmt *st, arena_t *a, void *w)
+{
+    db_row_workspace(st, a, w);
+}
+
 store_err_t store_workspace_get(store_reader_t *r, int64_t id, arena_t *a, workspace_t *out)
 {
     sqlite3_stmt *st = db_stmt(&r->c, ST_WORKSPACE_GET);
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        db_row_workspace(st, a, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    return db_one_row(&r->c, st, a, row_workspace_v, out);
 }
 
 store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_t *out)
@@ -127,11 +128,7 @@ store_err_t store_connection_get_uuid(store_reader_t *r, int64_t ws, const char 
         return STORE_ERROR;
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ws);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        db_row_connection(st, a, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    return db_one_row(&r->c, st, a, db_row_connection_v, out);
 }
 
 store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a,
@@ -158,11 +155,7 @@ store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, 
         return STORE_ERROR;
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ws);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        db_row_run(st, a, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    return db_one_row(&r->c, st, a, db_row_run_v, out);
 }
 
 store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_id, const char *external_id, arena_t *a,
@@ -174,11 +167,7 @@ store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_i
     sqlite3_bind_int64(st, 1, conn_id);
     sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, ws);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        db_row_run(st, a, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    return db_one_row(&r->c, st, a, db_row_run_v, out);
 }
 
 store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
