@@ -228,6 +228,10 @@ int cmd_serve(int argc, char **argv)
         if (limits[i].requests > 0)
             active[cfg.nrate_limits++] = limits[i];
     cfg.rate_limits = active;
+    if (runner_recover(s) != 0) {
+        store_close(s);
+        return 1;
+    }
     serve_state_t state = {s, host, NULL, ""};
     cfg.on_listening = on_listening;
     cfg.on_listening_ctx = &state;

@@ -735,6 +735,19 @@ static void *runner_main(void *arg)
     return NULL;
 }
 
+int runner_recover(store_t *s)
+{
+    store_write_t w = {0};
+    w.op = OP_RUNS_INTERRUPT;
+    store_err_t e = store_exec(s, &w);
+    if (e == STORE_OK && w.affected > 0)
+        log_warn("runner: %d run(s) left working by an earlier server finished as interrupted", w.affected);
+    if (e != STORE_OK)
+        log_error("runner: could not finish the runs of an earlier server: %s", store_strerror(e));
+    store_write_release(&w);
+    return e == STORE_OK ? 0 : -1;
+}
+
 runner_t *runner_start(const runner_config_t *cfg)
 {
     runner_t *R = calloc(1, sizeof(*R));
@@ -751,13 +764,6 @@ runner_t *runner_start(const runner_config_t *cfg)
     if (R->children == NULL || R->reader == NULL || pipe2(R->wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         goto fail;
     pthread_mutex_init(&R->mu, NULL);
-
-    /* No process of an earlier server runs any more: its runs are over. */
-    store_write_t w = {0};
-    w.op = OP_RUNS_INTERRUPT;
-    if (store_exec(cfg->store, &w) == STORE_OK && w.affected > 0)
-        log_warn("runner: %d run(s) left working by an earlier server finished as interrupted", w.affected);
-    store_write_release(&w);
 
     R->sched = scheduler_new(cfg->store, R->reader);
     if (R->sched == NULL || store_add_change_hook(cfg->store, on_runs_changed, R) != 0)

@@ -18,8 +18,11 @@ typedef struct runner_config {
 
 typedef struct runner runner_t;
 
-/* Finishes runs an earlier server left working (error "interrupted by restart"), then starts the
- * thread. NULL on failure (logged). */
+/* Finishes the runs an earlier server left working (error "interrupted by restart"): no process of
+ * it runs any more. Call before serving requests, so no request sees such a run as working.
+ * Returns 0, or -1 when the store failed (logged). */
+int runner_recover(store_t *s);
+/* Starts the thread. NULL on failure (logged). */
 runner_t *runner_start(const runner_config_t *cfg);
 /* Stops the thread: running commands get SIGTERM (SIGKILL after the grace) and their runs finish as
  * interrupted. */

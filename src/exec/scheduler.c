@@ -20,7 +20,13 @@ enum {
     CATCHUP_SCAN_MAX = 100000,
 };
 
+enum { BAD_MAX = 256 };
+
 struct scheduler {
+    struct {
+        int64_t id, updated_at;
+    } bad[BAD_MAX]; /* connections whose schedule was reported unusable */
+    int nbad;
     store_t *store;
     store_reader_t *reader;
     int64_t loaded_ms;
@@ -47,25 +53,47 @@ void scheduler_free(scheduler_t *sc)
     free(sc);
 }
 
-/* The first scheduled time of cn strictly after `after`; 0 when there is none (or bad config). */
-static int64_t next_time(const connection_t *cn, int64_t after)
-{
+/* A connection's schedule, parsed and with its zone loaded, for several evaluations. */
+typedef struct schedule {
     cron_spec_t spec;
+    tz_t *tz;
+} schedule_t;
+
+/* 1 when (id, updated_at) was already reported as unusable: report it once, not every tick. */
+static int reported(scheduler_t *sc, const connection_t *cn)
+{
+    for (int i = 0; i < sc->nbad; i++)
+        if (sc->bad[i].id == cn->id && sc->bad[i].updated_at == cn->updated_at)
+            return 1;
+    int k = sc->nbad < BAD_MAX ? sc->nbad++ : (int)(cn->id % BAD_MAX);
+    sc->bad[k].id = cn->id;
+    sc->bad[k].updated_at = cn->updated_at;
+    return 0;
+}
+
+/* Loads cn's schedule; -1 (logged once) when it cannot be evaluated. */
+static int schedule_load(scheduler_t *sc, const connection_t *cn, schedule_t *out)
+{
     char err[160];
+    out->tz = NULL;
+    if (cron_parse(cn->schedule, &out->spec, err, sizeof(err)) != 0) {
+        if (!reported(sc, cn))
+            log_warn("scheduler: connection %" PRId64 " has an invalid schedule: %s", cn->id, err);
+        return -1;
+    }
+    if (cn->timezone != NULL && (out->tz = tz_load(cn->timezone, err, sizeof(err))) == NULL) {
+        if (!reported(sc, cn))
+            log_warn("scheduler: connection %" PRId64 " has an unknown time zone: %s", cn->id, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The first scheduled time strictly after `after`; 0 when there is none. */
+static int64_t schedule_next(const schedule_t *sch, int64_t after)
+{
     int64_t next = 0;
-    if (cron_parse(cn->schedule, &spec, err, sizeof(err)) != 0) {
-        log_warn("scheduler: connection %" PRId64 " has an invalid schedule: %s", cn->id, err);
-        return 0;
-    }
-    tz_t *tz = NULL;
-    if (cn->timezone != NULL && (tz = tz_load(cn->timezone, err, sizeof(err))) == NULL) {
-        log_warn("scheduler: connection %" PRId64 " has an unknown time zone: %s", cn->id, err);
-        return 0;
-    }
-    if (cron_next_after(&spec, tz, after, &next) != 0)
-        next = 0;
-    tz_free(tz);
-    return next;
+    return cron_next_after(&sch->spec, sch->tz, after, &next) == 0 ? next : 0;
 }
 
 static void set_next(scheduler_t *sc, const connection_t *cn, int64_t next)
@@ -98,25 +126,23 @@ static void fire(scheduler_t *sc, const connection_t *cn, int64_t due, int64_t n
     store_write_release(&w);
 }
 
-static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
+static void handle_due(scheduler_t *sc, const connection_t *cn, const schedule_t *sch, int64_t now)
 {
     char iso[TIME_ISO_LEN], detail[400];
     const char *zone = cn->timezone ? cn->timezone : "UTC";
     if (cn->next_fire_at == 0) {
-        int64_t next = next_time(cn, now);
+        int64_t next = schedule_next(sch, now);
         if (next != 0)
             set_next(sc, cn, next);
         return;
     }
-    if (cn->next_fire_at > now)
-        return;
-    int64_t next = next_time(cn, now);
+    int64_t next = schedule_next(sch, now);
     if (next == 0)
-        return; /* the schedule or its zone cannot be evaluated (logged): fire nothing, else every tick would */
+        return; /* no time within the horizon: fire nothing, else every tick would */
     /* Due. Count the scheduled times up to now to tell an on-time fire from a catch-up. */
     int64_t latest = cn->next_fire_at, t = latest, missed = 1;
     while (missed < CATCHUP_SCAN_MAX) {
-        int64_t n = next_time(cn, t);
+        int64_t n = schedule_next(sch, t);
         if (n == 0 || n > now)
             break;
         latest = t = n;
@@ -139,6 +165,17 @@ static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
              "running; one run stands for them",
              iso, cn->schedule, zone, missed);
     fire(sc, cn, latest, next, detail);
+}
+
+static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
+{
+    if (cn->next_fire_at > now)
+        return;
+    schedule_t sch;
+    if (schedule_load(sc, cn, &sch) != 0)
+        return;
+    handle_due(sc, cn, &sch, now);
+    tz_free(sch.tz);
 }
 
 int64_t scheduler_tick(scheduler_t *sc, int64_t now_ms)

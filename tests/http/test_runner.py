@@ -10,9 +10,12 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import time
 
 import pytest
+
+from conftest import free_port
 
 SH = "/bin/sh"
 
@@ -545,8 +548,7 @@ def test_restart_after_kill_finishes_interrupted_runs(server_factory, tmp_path, 
     srv.kill()
     assert pid_alive(pid), "a SIGKILLed server leaves its child (its own process group) running"
     srv.start()
-    got = srv.get_run(run["id"])
-    assert got["state"] == "finished", "never left working after a restart:\n%s" % got
+    got = wait_finished(srv, run["id"], timeout=5)
     assert got["result"] == "error", got
     assert got["error"]["code"] == "INTERRUPTED", got
     assert "interrupted by restart" in got["error"]["message"], got
@@ -557,6 +559,45 @@ def test_restart_after_kill_finishes_interrupted_runs(server_factory, tmp_path, 
     srv.ok("PATCH", "/v1/connections/%s" % c["id"], {"command": [SH, sc2]}, expect=200)
     run2 = wait_finished(srv, srv.trigger(c["id"], expect=201)["id"])
     assert run2["result"] == "success", run2
+
+
+def start_and_first_answer(srv, path):
+    """Starts srv (as Server.start does) and returns the first 200 answer to GET path: what a
+    client polling the restarted server sees first."""
+    assert srv.proc is None
+    srv.port = free_port()
+    with open(srv.stderr_path, "ab") as log:
+        log.write(("\n==== serve on port %d ====\n" % srv.port).encode())
+        log.flush()
+        srv.proc = subprocess.Popen([srv.bin, "serve", "--db", srv.db, "--listen", "127.0.0.1:%d" % srv.port]
+                                    + srv.extra_args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        assert srv.proc.poll() is None, srv.log_tail()
+        try:
+            r = srv.request("GET", path, timeout=2)
+            if r.status == 200:
+                return r.json
+        except OSError:
+            pass
+        time.sleep(0.001)
+    raise AssertionError("the server did not answer %s\n%s" % (path, srv.log_tail()))
+
+
+def test_restart_no_run_working_once_serving(server_factory, tmp_path, reaper):
+    """The restart rule is applied before the server answers: a client that reads (or triggers)
+    as soon as the restarted server answers never sees the dead run as working."""
+    srv = server_factory("early")
+    pidf = tmp_path / "pid"
+    sc = script(tmp_path, "long.sh", 'echo $$ > "%s"\nexec sleep 60\n' % pidf)
+    c = make_conn(srv, [SH, sc], overlap="attach")
+    run = srv.trigger(c["id"], expect=201)
+    wait_working(srv, run["id"])
+    reaper.append(read_pid(str(pidf)))
+    srv.kill()
+    first = start_and_first_answer(srv, "/v1/runs/%s" % run["id"])
+    assert first["state"] == "finished", \
+        "the first answer of the restarted server shows the dead run as %s:\n%s" % (first["state"], first)
 
 
 def test_clean_stop_finishes_runs_and_stops_children(server_factory, tmp_path, reaper):
