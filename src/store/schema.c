@@ -135,6 +135,11 @@ const char *const schema_migrations[] = {
     "  run_id INTEGER PRIMARY KEY REFERENCES runs(id),"
     "  data BLOB NOT NULL,"       /* the last log_max_bytes bytes of the run's output */
     "  total INTEGER NOT NULL);", /* bytes written in all, kept or not */
+
+    /* 4: indexes the runner's queries need on a large history (without them, start-up scanned
+     * every run: 0.5 s on a million runs) */
+    "CREATE INDEX runs_inflight ON runs(connection_id) WHERE state IN (1, 2);"
+    "CREATE INDEX runs_queued_connection ON runs(connection_id, run_count) WHERE state = 0;",
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -112,7 +112,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         "AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.connection_id = r.connection_id AND b.state IN (1, 2)) "
         "ORDER BY r.id LIMIT ?1",
     [ST_CONNS_SCHEDULED] = "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL ORDER BY id",
-    [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL ORDER BY r.id",
+    [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL",
     /* the writer's transaction control, prepared once: it runs a few times per write */
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
