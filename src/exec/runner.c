@@ -26,6 +26,7 @@ enum {
     LOG_FLUSH_MS = 1000,
     PENDING_MAX = 4 * 1024 * 1024, /* log bytes held between flushes, at most */
     START_POLL_MS = 1000,          /* look for queued runs at least this often */
+    START_MIN_MS = 20,             /* and after a change at most this often */
     ERROR_TAIL_LINES = 20,         /* log lines put into a failed run's error detail */
     UNITS_MAX = 1000,              /* jobs, and tasks, a command may create per run */
 };
@@ -68,6 +69,7 @@ struct runner {
     int64_t *notified;
     size_t nnotified, capnotified;
     int64_t last_start_poll_ms;
+    int start_pending; /* a change was notified since the last look for queued runs */
 };
 
 /* ---- store writes ---- */
@@ -677,6 +679,8 @@ static void *runner_main(void *arg)
             wait = 200; /* reap and check timers of running commands often */
         if (wait > START_POLL_MS)
             wait = START_POLL_MS;
+        if (R->start_pending && wait > START_MIN_MS)
+            wait = START_MIN_MS;
         poll(pfds, (nfds_t)np, (int)(wait < 0 ? 0 : wait));
 
         int changed = handle_notifications(R);
@@ -718,8 +722,13 @@ static void *runner_main(void *arg)
                 attempt_over(R, c);
             }
         }
-        if (!stopping && (changed || now - R->last_start_poll_ms >= START_POLL_MS)) {
+        /* A commit may have queued a run: look, but at most every START_MIN_MS, so a stream of
+         * commits (ingestion) does not turn into a stream of queries. */
+        R->start_pending |= changed;
+        if (!stopping && ((R->start_pending && now - R->last_start_poll_ms >= START_MIN_MS) ||
+                          now - R->last_start_poll_ms >= START_POLL_MS)) {
             R->last_start_poll_ms = now;
+            R->start_pending = 0;
             start_queued(R);
         }
     }

@@ -139,7 +139,8 @@ const char *const schema_migrations[] = {
     /* 4: indexes the runner's queries need on a large history (without them, start-up scanned
      * every run: 0.5 s on a million runs) */
     "CREATE INDEX runs_inflight ON runs(connection_id) WHERE state IN (1, 2);"
-    "CREATE INDEX runs_queued_connection ON runs(connection_id, run_count) WHERE state = 0;",
+    "CREATE INDEX runs_queued_connection ON runs(connection_id, run_count) WHERE state = 0;"
+    "CREATE INDEX connections_managed ON connections(id) WHERE command IS NOT NULL AND deleted_at IS NULL;",
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -105,12 +105,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                    "WHERE l.run_id = ?1 AND r.workspace_id = ?2",
     [ST_LOG_PUT] = "INSERT INTO run_logs (run_id, data, total) VALUES (?1, ?2, ?3) "
                    "ON CONFLICT (run_id) DO UPDATE SET data = excluded.data, total = excluded.total",
+    /* Driven from the connections that have a command (few), each looked up through the partial
+     * indexes of queued and in-flight runs: the cost does not grow with the history. */
     [ST_RUNS_STARTABLE] =
-        "SELECT " RUN_COLS "WHERE r.state = 0 AND c.command IS NOT NULL "
-        "AND r.run_count = (SELECT min(q.run_count) FROM runs q WHERE q.connection_id = r.connection_id "
-        "AND q.state = 0) "
-        "AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.connection_id = r.connection_id AND b.state IN (1, 2)) "
-        "ORDER BY r.id LIMIT ?1",
+        "SELECT " RUN_COLS "WHERE r.id IN (SELECT (SELECT q.id FROM runs q WHERE q.connection_id = m.id "
+        "AND q.state = 0 ORDER BY q.run_count LIMIT 1) FROM connections m "
+        "WHERE m.command IS NOT NULL AND m.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM runs b "
+        "WHERE b.connection_id = m.id AND b.state IN (1, 2))) ORDER BY r.id LIMIT ?1",
     [ST_CONNS_SCHEDULED] = "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL ORDER BY id",
     [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL",
     /* the writer's transaction control, prepared once: it runs a few times per write */
