@@ -16,6 +16,8 @@ packages=(
     python3-jsonschema
     python3-yaml
     clang-format
+    clang
+    libclang-rt-14-dev
     curl
     tzdata
 )

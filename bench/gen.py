@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""Deterministic benchmark data for syncrun and its peers (stdlib only).
+
+    gen.py --syncrun build/syncrun --db OUT.db [--quick] [--seed N]
+
+Creates the database with `syncrun init` (so the schema is the real one, through the
+migrations), then bulk-inserts connections and runs with sqlite3:
+
+  full:  1,000 connections sharing 1,000,000 runs, plus one connection with 200,000 runs
+  quick:   100 connections sharing    20,000 runs, plus one connection with   5,000 runs
+
+Runs are created in time order across all connections (ids increase with created_at);
+each connection's run_count is the gapless sequence 1..n and connections.run_count = n,
+which is what syncrun's Census pages rely on. Writes OUT.db.json with what the benchmark
+needs (token, ids, counts). Run events are not generated (no read path here uses them).
+"""
+import argparse
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+
+T0 = 1704067200000  # 2024-01-01T00:00:00Z in ms
+
+RESULTS = [  # (result, weight): model/run.h values
+    (1, 850),  # success
+    (2, 50),  # partial
+    (3, 50),  # error
+    (5, 15),  # timed_out
+    (4, 5),  # config_error
+    (6, 10),  # canceled
+    (7, 20),  # skipped
+]
+ERRORS = {
+    3: [
+        ("JSON_ARRAY_ERROR", "The array field being used does not appear to be valid JSON...",
+         'Please make sure the field "custom_field:Users" with value "jim" is formatted as a JSON Array...'),
+        ("DESTINATION_RATE_LIMITED", "The destination rejected requests: rate limit exceeded",
+         "HTTP 429 from the destination API after 5 retries; lower the batch size or sync less often."),
+        ("DESTINATION_AUTH_FAILED", "The destination refused the credentials",
+         "HTTP 401 from https://api.example.com/v2/users: token expired"),
+    ],
+    5: [("WAREHOUSE_QUERY_TIMEOUT", "The source query did not finish within 15 minutes",
+         "Query 01b2c3d4 on warehouse ANALYTICS_WH was canceled by statement_timeout.")],
+    4: [("MISSING_REQUIRED_SETTING", "Missing required setting: importMatching",
+         "Set the matching rule of the connection before running it.")],
+}
+STEPS = ["Checking source and destination configuration", "Unloading data from warehouse",
+         "Loading data into destination service", "Committing data to destination service"]
+SOURCES = ["snowflake.analytics.users", "bigquery.sales.orders", "postgres.public.accounts",
+           "s3://cdp-exports/profiles/", "redshift.marketing.events", "databricks.main.customers"]
+DESTS = ["braze", "salesforce", "hubspot", "blueconic", "segment", "marketo", "zendesk"]
+
+
+def weighted(rng, table):
+    total = sum(w for _, w in table)
+    x = rng.randrange(total)
+    for v, w in table:
+        if x < w:
+            return v
+        x -= w
+    return table[-1][0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--syncrun", required=True)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seed", type=int, default=20241123)
+    a = ap.parse_args()
+    nconn, nruns, nbig = (100, 20000, 5000) if a.quick else (1000, 1000000, 200000)
+    rng = random.Random(a.seed)
+
+    out = subprocess.run([a.syncrun, "init", "--db", a.db, "--name", "bench", "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    init = json.loads(out)
+    ws = init["workspace_id"]
+
+    db = sqlite3.connect(a.db, isolation_level=None)
+    db.execute("PRAGMA journal_mode = OFF")  # bulk load; WAL is switched back on at the end
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA cache_size = -1000000")
+    db.execute("BEGIN")
+
+    def uid():
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    # Run counts per connection: uneven (weights 0.2..1.8), summing exactly to nruns.
+    weights = [rng.uniform(0.2, 1.8) for _ in range(nconn)]
+    scale = nruns / sum(weights)
+    counts = [max(1, int(w * scale)) for w in weights]
+    diff = nruns - sum(counts)
+    i = 0
+    while diff != 0:
+        step = 1 if diff > 0 else -1
+        if counts[i % nconn] + step >= 1:
+            counts[i % nconn] += step
+            diff -= step
+        i += 1
+    big_id = nconn + 1
+    counts.append(nbig)
+
+    conns = []
+    for cid in range(1, nconn + 2):
+        created = T0 - rng.randrange(1, 90) * 86400000
+        name = ("High-frequency events -> Segment" if cid == big_id else
+                f"{rng.choice(SOURCES)} -> {rng.choice(DESTS)} #{cid}")
+        conns.append((cid, uid(), ws, name, rng.choice(SOURCES), rng.choice(DESTS), None, 0,
+                      counts[cid - 1], created, created))
+    db.executemany("INSERT INTO connections (id, uuid, workspace_id, name, source, destination, "
+                   "connector_type, overlap, run_count, created_at, updated_at) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?)", conns)
+
+    # Global creation order: every connection's runs interleaved at random.
+    order = []
+    for cid, n in enumerate(counts, start=1):
+        order.extend([cid] * n)
+    rng.shuffle(order)
+    seen = [0] * (nconn + 2)
+
+    def rows():
+        t = T0
+        for cid in order:
+            seen[cid] += 1
+            rc = seen[cid]
+            t += rng.randrange(5000, 45000)  # ~25 s apart on average, strictly increasing
+            created = t
+            last = rc == counts[cid - 1]
+            x = rng.random()
+            if last and x < 0.10:
+                state, result = 1, 0  # working
+            elif last and x < 0.13:
+                state, result = 0, 0  # queued
+            else:
+                state, result = 3, weighted(rng, RESULTS)
+            manual = rng.random() < 0.15
+            api = not manual and rng.random() < 0.05
+            tag = "Manual" if manual else ("API" if api else "Scheduled")
+            detail = ("Manually triggered by data-team@example.com" if manual else
+                      "Triggered through the API by key sr_live_4f2a" if api else
+                      "Triggered by the connection's schedule")
+            scheduled = created - rng.randrange(0, 2000) if tag == "Scheduled" else None
+            full_sync = 1 if rng.random() < 0.1 else 0
+            src = rng.randrange(1000, 2000000)
+            upd = rng.randrange(0, src // 10 + 1)
+            dele = rng.randrange(0, src // 200 + 1)
+            inv = rng.randrange(0, 20) if rng.random() < 0.2 else 0
+            started = created + rng.randrange(50, 3000) if state != 0 else None
+            step = None
+            completed = None
+            updated = created
+            err = (None, None, None)
+            message = None
+            proc = upd + dele
+            if state == 3:
+                completed = created + rng.randrange(2000, 900000)
+                updated = completed
+                if result == 7:  # skipped
+                    src = upd = dele = inv = proc = 0
+                    started = None
+                    message = "An earlier run of this sync was still in progress"
+                elif result in ERRORS:
+                    err = rng.choice(ERRORS[result])
+                    proc = rng.randrange(0, proc + 1)
+                elif result == 6:
+                    message = "Canceled by data-team@example.com"
+                    proc = rng.randrange(0, proc + 1)
+            elif state == 1:
+                step = rng.choice(STEPS)
+                updated = started + rng.randrange(100, 60000)
+                proc = rng.randrange(0, proc + 1)
+            failed = rng.randrange(1, 50) if result == 2 else 0
+            if result == 2:
+                message = "Some records were rejected by the destination"
+            updated_ok = max(0, proc - failed)
+            version = 1 if state == 0 else (2 if state == 1 else 3)
+            yield (uid(), ws, cid, rc, state, result, created, updated, scheduled, started, completed, tag,
+                   detail, full_sync, step, src, upd, dele, inv, proc, updated_ok, failed, inv,
+                   created - 60000 if state == 3 and result in (1, 2) else None, message, err[0], err[1],
+                   err[2], 1, version)
+
+    t_start = time.time()
+    db.executemany("INSERT INTO runs (uuid, workspace_id, connection_id, run_count, state, result, created_at, "
+                   "updated_at, scheduled_at, started_at, completed_at, trigger_tag, trigger_detail, full_sync, "
+                   "current_step, source_record_count, source_record_updates, source_record_deletes, "
+                   "source_record_invalids, records_processed, records_updated, records_failed, records_invalid, "
+                   "watermark, message, error_code, error_message, error_detail, attempt, version) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())
+    db.execute("COMMIT")
+    # The invariants syncrun's pages rely on.
+    bad = db.execute("SELECT count(*) FROM connections c WHERE c.run_count <> "
+                     "(SELECT count(*) FROM runs r WHERE r.connection_id = c.id) OR c.run_count <> "
+                     "(SELECT coalesce(max(run_count), 0) FROM runs r WHERE r.connection_id = c.id)").fetchone()[0]
+    if bad:
+        sys.exit(f"gen.py: {bad} connections break the run_count invariants")
+    db.execute("PRAGMA journal_mode = WAL")
+    maxid = db.execute("SELECT max(id) FROM runs").fetchone()[0]
+    db.close()
+    meta = {"token": init["token"], "workspace_id": ws, "connections": nconn, "big_id": big_id,
+            "big_runs": nbig, "runs": nruns + nbig, "max_run_id": maxid, "seed": a.seed}
+    with open(a.db + ".json", "w") as f:
+        json.dump(meta, f)
+    print(f"gen.py: {nconn + 1} connections, {nruns + nbig} runs in {time.time() - t_start:.1f}s -> {a.db}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
