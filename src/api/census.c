@@ -152,22 +152,13 @@ int census_sync_runs(http_ctx_t *c)
 
     page_window_t win;
     paging_window(cn.run_count, page, per_page, asc, &win);
-    /* The page's keys first: when every run of it is finished and rendered before, the answer is
-     * assembled from the cache without reading a row. */
+    /* The page's keys first: a finished run rendered before comes from the cache, and only the
+     * other runs of the page (live ones, or not rendered yet) are read and rendered. */
     run_key_t *keys = NULL;
-    int nkeys = 0, cached = 1;
+    int nkeys = 0;
     if ((e = store_run_keys(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc, &c->arena, &keys, &nkeys)) !=
         STORE_OK)
         return api_store_error(c, e, NULL);
-    size_t len;
-    for (int i = 0; i < nkeys && cached; i++)
-        cached = keys[i].state == RUN_FINISHED && rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len);
-    run_t *runs = NULL;
-    int n = 0;
-    if (!cached && (e = store_run_range(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc, &c->arena, &runs,
-                                        &n)) != STORE_OK)
-        return api_store_error(c, e, NULL);
-
     buf_t b = BUF_INIT(CENSUS_BODY_MAX);
     JW_LIT(&b, "{\"status\":\"success\",\"pagination\":{");
     JW_KEY(&b, "total_records");
@@ -194,19 +185,22 @@ int census_sync_runs(http_ctx_t *c)
     JW_KEY(&b, "last_page");
     jw_int(&b, win.last_page);
     JW_LIT(&b, "},\"data\":[");
-    if (cached) {
-        for (int i = 0; i < nkeys; i++) {
-            const char *hit = rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len);
-            if (i > 0)
-                JW_LIT(&b, ",");
+    for (int i = 0; i < nkeys; i++) {
+        if (i > 0)
+            JW_LIT(&b, ",");
+        size_t len;
+        const char *hit =
+            keys[i].state == RUN_FINISHED ? rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len) : NULL;
+        if (hit != NULL) {
             buf_add(&b, hit, len);
+            continue;
         }
-    } else {
-        for (int i = 0; i < n; i++) {
-            if (i > 0)
-                JW_LIT(&b, ",");
-            census_append_run(&b, &runs[i]);
+        run_t r;
+        if ((e = store_run_get(c->reader, c->key.workspace_id, keys[i].id, &c->arena, &r)) != STORE_OK) {
+            buf_release(&b);
+            return api_store_error(c, e, NULL);
         }
+        census_append_run(&b, &r);
     }
     JW_LIT(&b, "]}");
     return census_send(c, &b);
