@@ -9,6 +9,13 @@
 
 enum { HTTP_WAIT_MAX_SECONDS = 60 };
 
+/* Counts the loops that finished setting up, for the thread that started them. */
+typedef struct http_ready {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int count;
+} http_ready_t;
+
 struct http_thread {
     int index;
     const http_config_t *cfg;
@@ -30,6 +37,7 @@ struct http_thread {
     h2o_timeout_t wait_timeouts[HTTP_WAIT_MAX_SECONDS];
     int wait_timeout_ready[HTTP_WAIT_MAX_SECONDS];
     pthread_t tid;
+    http_ready_t *ready; /* counted once the loop, context and queue exist */
 };
 
 /* Matches method+path against the route table. Returns the route, or NULL with *status set to

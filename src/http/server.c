@@ -171,9 +171,11 @@ static void on_write_messages(h2o_multithread_receiver_t *receiver, h2o_linklist
         h2o_linklist_unlink(&m->link);
         struct http_write *hw = (struct http_write *)m;
         t->pending_writes--;
+        /* hw lives in the request's pool, which answering may free at once (the response is written
+         * and the request disposed before h2o_send returns): take what is needed first. */
+        json_t *hold = hw->hold;
         hw->done(hw->c, &hw->w, hw->data);
-        if (hw->hold != NULL)
-            json_decref(hw->hold);
+        json_decref(hold);
     }
 }
 
@@ -335,6 +337,22 @@ static int open_listener(const char *host, int port, int *bound_port)
 static void *thread_main(void *arg)
 {
     http_thread_t *t = arg;
+    /* Everything of h2o a loop uses is made on its own thread: h2o 2.2 keeps socket buffers'
+     * free lists in thread-local storage and a socket's buffer refers to the free list of the
+     * thread that created it, so a queue made on the main thread and read here raced with the
+     * other loop (and aborted in h2o_mem_alloc_recycle under load). */
+    t->loop = h2o_evloop_create();
+    h2o_context_init(&t->ctx, t->loop, &globalconf);
+    t->accept_ctx.ctx = &t->ctx;
+    t->accept_ctx.hosts = globalconf.hosts;
+    t->queue = h2o_multithread_create_queue(t->loop);
+    h2o_multithread_register_receiver(t->queue, &t->write_receiver, on_write_messages);
+    h2o_multithread_register_receiver(t->queue, &t->change_receiver, on_change_messages);
+    h2o_linklist_init_anchor(&t->watchers);
+    pthread_mutex_lock(&t->ready->mu);
+    t->ready->count++;
+    pthread_cond_signal(&t->ready->cv);
+    pthread_mutex_unlock(&t->ready->mu);
     t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
@@ -398,6 +416,7 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
     if (threads == NULL)
         return -1;
     int port = cfg.listen_port, rc = -1, started = 0;
+    http_ready_t ready = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     for (int i = 0; i < cfg.threads; i++) {
         http_thread_t *t = &threads[i];
         t->index = i;
@@ -409,16 +428,8 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
             goto out;
         if ((t->reader = store_reader_open(store)) == NULL)
             goto out;
-        t->loop = h2o_evloop_create();
-        h2o_context_init(&t->ctx, t->loop, &globalconf);
-        t->accept_ctx.ctx = &t->ctx;
-        t->accept_ctx.hosts = globalconf.hosts;
-        t->queue = h2o_multithread_create_queue(t->loop);
-        h2o_multithread_register_receiver(t->queue, &t->write_receiver, on_write_messages);
-        h2o_multithread_register_receiver(t->queue, &t->change_receiver, on_change_messages);
-        h2o_linklist_init_anchor(&t->watchers);
+        t->ready = &ready;
     }
-    store_add_change_hook(store, on_runs_changed, threads);
     for (; started < cfg.threads; started++) {
         if (pthread_create(&threads[started].tid, NULL, thread_main, &threads[started]) != 0) {
             log_error("cannot start thread %d", started);
@@ -426,6 +437,12 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
             goto out;
         }
     }
+    /* Every loop has its queue before the writer may post to it. */
+    pthread_mutex_lock(&ready.mu);
+    while (ready.count < started)
+        pthread_cond_wait(&ready.cv, &ready.mu);
+    pthread_mutex_unlock(&ready.mu);
+    store_add_change_hook(store, on_runs_changed, threads);
     log_info("listening on http://%s:%d threads=%d max_connections=%d", cfg.listen_host, port, cfg.threads,
              cfg.max_connections);
     if (cfg.on_listening != NULL)
