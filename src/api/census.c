@@ -107,17 +107,6 @@ static void census_append_run(buf_t *b, const run_t *r)
         rcache_put(RCACHE_CENSUS, r->id, r->version, b->data + start, b->len - start);
 }
 
-/* Sends b (a complete JSON document) as the answer. */
-static int census_send(http_ctx_t *c, buf_t *b)
-{
-    buf_add(b, "\n", 1);
-    char *body = arena_alloc(&c->arena, b->len);
-    memcpy(body, b->data, b->len);
-    http_send_raw(c, 200, "application/json", body, b->len);
-    buf_release(b);
-    return 0;
-}
-
 /* Answers are at most this large (100 runs of long error texts stay far below). */
 #define CENSUS_BODY_MAX (64 * 1024 * 1024)
 
@@ -203,7 +192,7 @@ int census_sync_runs(http_ctx_t *c)
         census_append_run(&b, &r);
     }
     JW_LIT(&b, "]}");
-    return census_send(c, &b);
+    return render_send_buf(c, 200, &b);
 }
 
 int census_sync_run(http_ctx_t *c)
@@ -220,7 +209,7 @@ int census_sync_run(http_ctx_t *c)
     JW_LIT(&b, "{\"status\":\"success\",\"data\":");
     census_append_run(&b, &r);
     JW_LIT(&b, "}");
-    return census_send(c, &b);
+    return render_send_buf(c, 200, &b);
 }
 
 /* Census status (+ canceled, records_failed) → canonical state and result. */

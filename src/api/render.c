@@ -6,6 +6,7 @@
 
 #include "api/runconfig.h"
 #include "util/ids.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 json_t *render_time(int64_t ms)
@@ -41,41 +42,79 @@ json_t *render_connection(const connection_t *cn)
     return o;
 }
 
+void render_run_buf(buf_t *b, const run_t *r)
+{
+    JW_LIT(b, "{\"id\":");
+    jw_int(b, r->id);
+    JW_LIT(b, ",\"uuid\":");
+    jw_str(b, r->uuid);
+    JW_LIT(b, ",\"connection_id\":");
+    jw_int(b, r->connection_id);
+    JW_LIT(b, ",\"connection_uuid\":");
+    jw_str(b, r->connection_uuid);
+    JW_LIT(b, ",\"run_count\":");
+    jw_int(b, r->run_count);
+    JW_LIT(b, ",\"state\":");
+    jw_str(b, run_state_name(r->state));
+    JW_LIT(b, ",\"result\":");
+    jw_str(b, run_result_name(r->result));
+    JW_LIT(b, ",\"attempt\":");
+    jw_int(b, r->attempt);
+    JW_LIT(b, ",\"created_at\":");
+    jw_time(b, r->created_at);
+    JW_LIT(b, ",\"updated_at\":");
+    jw_time(b, r->updated_at);
+    JW_LIT(b, ",\"scheduled_at\":");
+    jw_time(b, r->scheduled_at);
+    JW_LIT(b, ",\"started_at\":");
+    jw_time(b, r->started_at);
+    JW_LIT(b, ",\"completed_at\":");
+    jw_time(b, r->completed_at);
+    JW_LIT(b, ",\"trigger\":{\"tag\":");
+    jw_str(b, r->trigger_tag);
+    JW_LIT(b, ",\"detail\":");
+    jw_str(b, r->trigger_detail);
+    JW_LIT(b, "},\"full_sync\":");
+    jw_bool(b, r->full_sync);
+    JW_LIT(b, ",\"current_step\":");
+    jw_str(b, r->current_step);
+    JW_LIT(b, ",\"counters\":{");
+    for (int i = 0; i < CTR_COUNT; i++) {
+        if (i > 0)
+            JW_LIT(b, ",");
+        jw_str(b, counter_name((counter_t)i));
+        JW_LIT(b, ":");
+        jw_int(b, r->counters[i]);
+    }
+    JW_LIT(b, "},\"last_timestamp_synced\":");
+    jw_time(b, r->watermark);
+    JW_LIT(b, ",\"message\":");
+    jw_str(b, r->message);
+    JW_LIT(b, ",\"error\":");
+    if (r->error_code != NULL || r->error_message != NULL || r->error_detail != NULL) {
+        JW_LIT(b, "{\"code\":");
+        jw_str(b, r->error_code);
+        JW_LIT(b, ",\"message\":");
+        jw_str(b, r->error_message);
+        JW_LIT(b, ",\"detail\":");
+        jw_str(b, r->error_detail);
+        JW_LIT(b, "}");
+    } else {
+        JW_LIT(b, "null");
+    }
+    JW_LIT(b, ",\"version\":");
+    jw_int(b, r->version);
+    JW_LIT(b, "}");
+}
+
 json_t *render_run(const run_t *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "uuid", json_string(r->uuid));
-    json_object_set_new(o, "connection_id", json_integer(r->connection_id));
-    json_object_set_new(o, "connection_uuid", json_string(r->connection_uuid));
-    json_object_set_new(o, "run_count", json_integer(r->run_count));
-    json_object_set_new(o, "state", json_string(run_state_name(r->state)));
-    json_object_set_new(o, "result", render_str(run_result_name(r->result)));
-    json_object_set_new(o, "attempt", json_integer(r->attempt));
-    json_object_set_new(o, "created_at", render_time(r->created_at));
-    json_object_set_new(o, "updated_at", render_time(r->updated_at));
-    json_object_set_new(o, "scheduled_at", render_time(r->scheduled_at));
-    json_object_set_new(o, "started_at", render_time(r->started_at));
-    json_object_set_new(o, "completed_at", render_time(r->completed_at));
-    json_object_set_new(
-        o, "trigger",
-        json_pack("{s:o, s:o}", "tag", render_str(r->trigger_tag), "detail", render_str(r->trigger_detail)));
-    json_object_set_new(o, "full_sync", json_boolean(r->full_sync));
-    json_object_set_new(o, "current_step", render_str(r->current_step));
-    json_t *ctrs = json_object();
-    for (int i = 0; i < CTR_COUNT; i++)
-        json_object_set_new(ctrs, counter_name((counter_t)i), json_integer(r->counters[i]));
-    json_object_set_new(o, "counters", ctrs);
-    json_object_set_new(o, "last_timestamp_synced", render_time(r->watermark));
-    json_object_set_new(o, "message", render_str(r->message));
-    if (r->error_code != NULL || r->error_message != NULL || r->error_detail != NULL)
-        json_object_set_new(o, "error",
-                            json_pack("{s:o, s:o, s:o}", "code", render_str(r->error_code), "message",
-                                      render_str(r->error_message), "detail", render_str(r->error_detail)));
-    else
-        json_object_set_new(o, "error", json_null());
-    json_object_set_new(o, "version", json_integer(r->version));
-    return o;
+    /* One renderer: the tree is parsed from the bytes the API sends. */
+    buf_t b = BUF_INIT(RENDER_RUN_MAX);
+    render_run_buf(&b, r);
+    json_t *o = json_loadb(b.data, b.len, 0, NULL);
+    buf_release(&b);
+    return o != NULL ? o : json_object();
 }
 
 static json_t *render_task(const task_t *t)
@@ -224,4 +263,14 @@ int api_load_run(http_ctx_t *c, int i, run_t *out)
     else
         api_store_error(c, e, NULL);
     return -1;
+}
+
+int render_send_buf(http_ctx_t *c, int status, buf_t *b)
+{
+    buf_add(b, "\n", 1);
+    char *body = arena_alloc(&c->arena, b->len);
+    memcpy(body, b->data, b->len);
+    http_send_raw(c, status, "application/json", body, b->len);
+    buf_release(b);
+    return 0;
 }

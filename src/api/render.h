@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "api/input.h"
+#include "util/buf.h"
 #include "http/http.h"
 #include "model/run.h"
 #include "store/store.h"
@@ -14,6 +15,12 @@ json_t *render_time(int64_t ms);   /* ISO 8601 string, or null for 0 */
 json_t *render_str(const char *s); /* string, or null */
 json_t *render_connection(const connection_t *cn);
 json_t *render_run(const run_t *r);
+/* The same JSON as render_run, appended to b (the fast path the API answers with). */
+void render_run_buf(buf_t *b, const run_t *r);
+/* Answers status with b (a JSON document), then releases b. Returns 0. */
+int render_send_buf(http_ctx_t *c, int status, buf_t *b);
+/* A run's JSON is at most this long (its texts are bounded). */
+#define RENDER_RUN_MAX (1024 * 1024)
 json_t *render_job(const job_t *j);
 json_t *render_event(const run_event_t *e);
 

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/render.h"
 #include "util/ids.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 enum { RUN_LIST_DEFAULT = 25, RUN_LIST_MAX = 100, EVENT_LIST_DEFAULT = 100, EVENT_LIST_MAX = 100 };
@@ -21,7 +22,9 @@ static void send_run(http_ctx_t *c, int status, const run_t *r)
         snprintf(loc, sizeof(loc), "/v1/runs/%lld", (long long)r->id);
         http_add_header(c, "location", loc);
     }
-    http_send_json(c, status, render_run(r));
+    buf_t b = BUF_INIT(RENDER_RUN_MAX);
+    render_run_buf(&b, r);
+    render_send_buf(c, status, &b);
 }
 
 /* ---- trigger ---- */
@@ -413,17 +416,23 @@ int native_run_list(http_ctx_t *c)
     store_err_t e = store_run_list(c->reader, c->key.workspace_id, cn.id, &f, &c->arena, &runs, &n);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
-    json_t *data = json_array();
-    for (int i = 0; i < n && i < limit; i++)
-        json_array_append_new(data, render_run(&runs[i]));
-    json_t *next = json_null();
+    buf_t b = BUF_INIT((size_t)RENDER_RUN_MAX * RUN_LIST_MAX);
+    JW_LIT(&b, "{\"data\":[");
+    for (int i = 0; i < n && i < limit; i++) {
+        if (i > 0)
+            JW_LIT(&b, ",");
+        render_run_buf(&b, &runs[i]);
+    }
+    JW_LIT(&b, "],\"next_cursor\":");
     if (n > limit) {
         char cur[32];
         render_cursor(cur, runs[limit - 1].run_count);
-        json_decref(next);
-        next = json_string(cur);
+        jw_str(&b, cur);
+    } else {
+        JW_LIT(&b, "null");
     }
-    return http_send_json(c, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next));
+    JW_LIT(&b, "}");
+    return render_send_buf(c, 200, &b);
 }
 
 int native_run_events(http_ctx_t *c)
