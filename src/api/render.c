@@ -274,3 +274,15 @@ int render_send_buf(http_ctx_t *c, int status, buf_t *b)
     buf_release(b);
     return 0;
 }
+
+int api_run_id(http_ctx_t *c, int i, int64_t *id)
+{
+    const char *p = c->params[i];
+    if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, id) == 0)
+        return 0;
+    run_t r;
+    if (api_load_run(c, i, &r) != 0)
+        return -1;
+    *id = r.id;
+    return 0;
+}

@@ -33,6 +33,10 @@ int parse_cursor(const char *s, int64_t *position);
 int api_load_connection(http_ctx_t *c, int i, connection_t *out);
 /* Same for a run. */
 int api_load_run(http_ctx_t *c, int i, run_t *out);
+/* The integer id of the run named by path parameter i, without reading it when the parameter is
+ * the integer id (a write checks the run anyway: it answers 404 itself); a UUID is looked up. On
+ * failure answers 404 and returns -1. */
+int api_run_id(http_ctx_t *c, int i, int64_t *id);
 /* Answers the error a failed store write (or read) means, in the route's dialect. */
 int api_store_error(http_ctx_t *c, store_err_t e, const char *field);
 /* Answers the 400 an input error describes. */

@@ -196,6 +196,10 @@ int native_run_get(http_ctx_t *c)
 
 static void on_run_written(http_ctx_t *c, store_write_t *w, void *data)
 {
+    if (w->err == STORE_NOT_FOUND) {
+        http_error(c, 404, "not_found", "no such run", NULL);
+        return;
+    }
     if (w->err != STORE_OK) {
         api_store_error(c, w->err, w->err_field);
         return;
@@ -224,8 +228,8 @@ static int read_progress(input_t *in, store_write_t *w)
 
 int native_run_update(http_ctx_t *c)
 {
-    run_t r;
-    if (api_load_run(c, 0, &r) != 0)
+    int64_t run_id;
+    if (api_run_id(c, 0, &run_id) != 0)
         return 0;
     json_t *body = http_body_json(c, 0);
     if (body == NULL)
@@ -236,14 +240,14 @@ int native_run_update(http_ctx_t *c)
     store_write_t *w = http_write_new(c);
     w->op = OP_RUN_UPDATE;
     w->workspace_id = c->key.workspace_id;
-    w->id = r.id;
+    w->id = run_id;
     int state, rc;
     if (input_known(&in, fields) < 0)
         goto bad;
     json_t *sv = json_object_get(body, "state");
     if (json_is_string(sv) && strcmp(json_string_value(sv), "finished") == 0) {
         input_fail(&in, "invalid_field", "state", "to finish a run, POST /v1/runs/%lld/finish with its result",
-                   (long long)r.id);
+                   (long long)run_id);
         goto bad;
     }
     if ((rc = input_enum(&in, "state", parse_update_state, "queued, working, retrying", &state)) < 0)
@@ -277,8 +281,8 @@ static int parse_finish_result(const char *s)
 
 int native_run_finish(http_ctx_t *c)
 {
-    run_t r;
-    if (api_load_run(c, 0, &r) != 0)
+    int64_t run_id;
+    if (api_run_id(c, 0, &run_id) != 0)
         return 0;
     json_t *body = http_body_json(c, 0);
     if (body == NULL)
@@ -290,7 +294,7 @@ int native_run_finish(http_ctx_t *c)
     store_write_t *w = http_write_new(c);
     w->op = OP_RUN_FINISH;
     w->workspace_id = c->key.workspace_id;
-    w->id = r.id;
+    w->id = run_id;
     int result;
     json_t *err = NULL;
     if (input_known(&in, fields) < 0)
@@ -324,8 +328,8 @@ bad:
 
 int native_run_cancel(http_ctx_t *c)
 {
-    run_t r;
-    if (api_load_run(c, 0, &r) != 0)
+    int64_t run_id;
+    if (api_run_id(c, 0, &run_id) != 0)
         return 0;
     json_t *body = http_body_json(c, 1);
     if (body == NULL)
@@ -336,7 +340,7 @@ int native_run_cancel(http_ctx_t *c)
     store_write_t *w = http_write_new(c);
     w->op = OP_RUN_CANCEL;
     w->workspace_id = c->key.workspace_id;
-    w->id = r.id;
+    w->id = run_id;
     if (input_known(&in, fields) < 0 || read_progress(&in, w) < 0) {
         api_input_error(c, &in);
         json_decref(body);
