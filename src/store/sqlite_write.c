@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -37,39 +38,54 @@ static store_err_t step_done(dbconn_t *c, sqlite3_stmt *st)
     return rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_ERROR;
 }
 
-/* Appends an event to the run's trail; takes ownership of data. */
+/* Appends an event with data (a JSON object's text) to the run's trail. */
+static store_err_t event_add_text(wctx_t *x, int64_t run_id, const char *kind, const char *text, size_t len)
+{
+    sqlite3_stmt *st = db_stmt(x->c, ST_EVENT_INSERT);
+    if (st == NULL || text == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, x->now);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_TRANSIENT);
+    store_err_t e = step_done(x->c, st);
+    if (e == STORE_OK)
+        x->note_run(x->note_ctx, run_id);
+    return e;
+}
+
+/* Same, from a jansson object (the rarer events); takes ownership of data. */
 static store_err_t event_add(wctx_t *x, int64_t run_id, const char *kind, json_t *data)
 {
     char *text = json_dumps(data, JSON_COMPACT);
     json_decref(data);
-    sqlite3_stmt *st = db_stmt(x->c, ST_EVENT_INSERT);
-    if (st == NULL || text == NULL) {
-        free(text);
-        return STORE_ERROR;
-    }
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, x->now);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
-    store_err_t e = step_done(x->c, st);
+    store_err_t e = text != NULL ? event_add_text(x, run_id, kind, text, strlen(text)) : STORE_ERROR;
     free(text);
-    if (e == STORE_OK)
-        x->note_run(x->note_ctx, run_id);
+    return e;
+}
+
+/* Event data of the frequent events (created, updated, finished) is written straight to a
+ * buffer: it is on the path of every write. ev_key opens a member of the object being built. */
+enum { EVENT_MAX = 256 * 1024 };
+
+static void ev_key(buf_t *b, const char *key)
+{
+    buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+    buf_adds(b, key);
+    buf_add(b, "\":", 2);
+}
+
+static store_err_t event_add_buf(wctx_t *x, int64_t run_id, const char *kind, buf_t *b)
+{
+    buf_add(b, "}", 1);
+    store_err_t e = b->len > 0 && b->data[0] == '{' ? event_add_text(x, run_id, kind, b->data, b->len) : STORE_ERROR;
+    buf_release(b);
     return e;
 }
 
 static json_t *json_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
-}
-
-static json_t *json_time_or_null(int64_t ms)
-{
-    if (ms == 0)
-        return json_null();
-    char iso[TIME_ISO_LEN];
-    time_format_iso(ms, iso);
-    return json_string(iso);
 }
 
 static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *name)
@@ -263,11 +279,22 @@ static store_err_t run_save(wctx_t *x, run_t *r)
     return run_save_as_is(x, r);
 }
 
-static json_t *trigger_json(const run_t *r)
+/* The data of a run's first event: how it was triggered. */
+static store_err_t event_add_trigger(wctx_t *x, const run_t *r, const char *kind)
 {
-    return json_pack("{s:s, s:o, s:o, s:o, s:b}", "state", run_state_name(r->state), "result",
-                     json_str_or_null(run_result_name(r->result)), "trigger_tag", json_str_or_null(r->trigger_tag),
-                     "trigger_detail", json_str_or_null(r->trigger_detail), "full_sync", r->full_sync);
+    buf_t ev = BUF_INIT(EVENT_MAX);
+    buf_add(&ev, "{", 1);
+    ev_key(&ev, "state");
+    jw_str(&ev, run_state_name(r->state));
+    ev_key(&ev, "result");
+    jw_str(&ev, run_result_name(r->result));
+    ev_key(&ev, "trigger_tag");
+    jw_str(&ev, r->trigger_tag);
+    ev_key(&ev, "trigger_detail");
+    jw_str(&ev, r->trigger_detail);
+    ev_key(&ev, "full_sync");
+    jw_bool(&ev, r->full_sync);
+    return event_add_buf(x, r->id, kind, &ev);
 }
 
 /* Inserts the connection's next run (created at `created`), and its first event `kind`. */
@@ -309,10 +336,27 @@ static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t sta
     store_err_t e = step_done(x->c, st);
     if (e != STORE_OK)
         return e;
-    int64_t id = sqlite3_last_insert_rowid(x->c->db);
-    if ((e = db_run_get(x->c, w->workspace_id, id, &w->arena, &w->run)) != STORE_OK)
-        return e;
-    return event_add(x, id, kind, trigger_json(&w->run));
+    /* The new run, as the row just written holds it (no read back: this is on every trigger's path). */
+    run_t *r = &w->run;
+    memset(r, 0, sizeof(*r));
+    r->id = sqlite3_last_insert_rowid(x->c->db);
+    memcpy(r->uuid, uuid, IDS_UUID_LEN);
+    memcpy(r->connection_uuid, cn->uuid, IDS_UUID_LEN);
+    r->workspace_id = w->workspace_id;
+    r->connection_id = cn->id;
+    r->run_count = run_count;
+    r->state = state;
+    r->result = result;
+    r->created_at = r->updated_at = created;
+    r->scheduled_at = t->scheduled_at ? t->scheduled_at : created;
+    r->started_at = state == RUN_WORKING ? created : 0;
+    r->completed_at = state == RUN_FINISHED ? created : 0;
+    r->trigger_tag = arena_strdup(&w->arena, t->tag);
+    r->trigger_detail = arena_strdup(&w->arena, t->detail);
+    r->full_sync = t->full_sync ? 1 : 0;
+    r->attempt = 1;
+    r->version = 1;
+    return event_add_trigger(x, r, kind);
 }
 
 static store_err_t run_trigger(wctx_t *x)
@@ -669,40 +713,54 @@ static store_err_t load_live_run(wctx_t *x, run_t *r)
     return STORE_OK;
 }
 
-/* Copies the counters, message and error selected by mask from src into r, recording them in ev. */
-static void merge_fields(run_t *r, const run_t *src, unsigned mask, json_t *ev)
+/* Copies the counters, message and error selected by mask from src into r, recording them in the
+ * event object ev (open: "{" and members so far). */
+static void merge_fields(run_t *r, const run_t *src, unsigned mask, buf_t *ev)
 {
-    json_t *ctrs = NULL;
+    int ctrs = 0;
     for (int i = 0; i < CTR_COUNT; i++) {
         if (mask & (RUN_F_COUNTER0 << i)) {
             r->counters[i] = src->counters[i];
-            if (ctrs == NULL)
-                ctrs = json_object();
-            json_object_set_new(ctrs, counter_name((counter_t)i), json_integer(src->counters[i]));
+            if (ctrs++ == 0) {
+                ev_key(ev, "counters");
+                buf_add(ev, "{", 1);
+            } else {
+                buf_add(ev, ",", 1);
+            }
+            jw_str(ev, counter_name((counter_t)i));
+            buf_add(ev, ":", 1);
+            jw_int(ev, src->counters[i]);
         }
     }
-    if (ctrs != NULL)
-        json_object_set_new(ev, "counters", ctrs);
+    if (ctrs > 0)
+        buf_add(ev, "}", 1);
     if (mask & RUN_F_STEP) {
         r->current_step = src->current_step;
-        json_object_set_new(ev, "current_step", json_str_or_null(src->current_step));
+        ev_key(ev, "current_step");
+        jw_str(ev, src->current_step);
     }
     if (mask & RUN_F_WATERMARK) {
         r->watermark = src->watermark;
-        json_object_set_new(ev, "last_timestamp_synced", json_time_or_null(src->watermark));
+        ev_key(ev, "last_timestamp_synced");
+        jw_time(ev, src->watermark);
     }
     if (mask & RUN_F_MESSAGE) {
         r->message = src->message;
-        json_object_set_new(ev, "message", json_str_or_null(src->message));
+        ev_key(ev, "message");
+        jw_str(ev, src->message);
     }
     if (mask & RUN_F_ERROR) {
         r->error_code = src->error_code;
         r->error_message = src->error_message;
         r->error_detail = src->error_detail;
-        json_object_set_new(ev, "error",
-                            json_pack("{s:o, s:o, s:o}", "code", json_str_or_null(src->error_code), "message",
-                                      json_str_or_null(src->error_message), "detail",
-                                      json_str_or_null(src->error_detail)));
+        ev_key(ev, "error");
+        buf_adds(ev, "{\"code\":");
+        jw_str(ev, src->error_code);
+        buf_adds(ev, ",\"message\":");
+        jw_str(ev, src->error_message);
+        buf_adds(ev, ",\"detail\":");
+        jw_str(ev, src->error_detail);
+        buf_add(ev, "}", 1);
     }
 }
 
@@ -713,23 +771,30 @@ static store_err_t run_update(wctx_t *x)
     store_err_t e = load_live_run(x, &r);
     if (e != STORE_OK)
         return e;
-    json_t *ev = json_object();
+    buf_t ev = BUF_INIT(EVENT_MAX);
+    buf_add(&ev, "{", 1);
     if (w->mask & RUN_F_STATE) {
         run_state_t to = w->run.state;
         if (run_transition_allowed(r.state, to) != 0) {
-            json_decref(ev);
+            buf_release(&ev);
             return fail(w, STORE_BAD_STATE, "state");
         }
         if (to == RUN_WORKING && r.state == RUN_RETRYING)
             r.attempt++; /* the next attempt begins */
         if (to != RUN_QUEUED && r.started_at == 0)
             r.started_at = x->now;
-        if (to != r.state)
-            json_object_set_new(ev, "state", json_string(run_state_name(to)));
+        if (to != r.state) {
+            ev_key(&ev, "state");
+            jw_str(&ev, run_state_name(to));
+        }
         r.state = to;
     }
-    merge_fields(&r, &w->run, w->mask & ~(unsigned)RUN_F_ERROR, ev);
-    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, "updated", ev)) != STORE_OK)
+    merge_fields(&r, &w->run, w->mask & ~(unsigned)RUN_F_ERROR, &ev);
+    if ((e = run_save(x, &r)) != STORE_OK) {
+        buf_release(&ev);
+        return fail(w, e, NULL);
+    }
+    if ((e = event_add_buf(x, r.id, "updated", &ev)) != STORE_OK)
         return fail(w, e, NULL);
     w->run = r;
     return STORE_OK;
@@ -744,14 +809,20 @@ static store_err_t run_finish(wctx_t *x, run_result_t result, const char *kind)
         return e;
     if (run_finish_allowed(&r, result) != 0)
         return fail(w, STORE_BAD_STATE, "result");
-    json_t *ev = json_object();
-    json_object_set_new(ev, "result", json_string(run_result_name(result)));
-    merge_fields(&r, &w->run, w->mask, ev);
+    buf_t ev = BUF_INIT(EVENT_MAX);
+    buf_add(&ev, "{", 1);
+    ev_key(&ev, "result");
+    jw_str(&ev, run_result_name(result));
+    merge_fields(&r, &w->run, w->mask, &ev);
     r.state = RUN_FINISHED;
     r.result = result;
     r.completed_at = x->now;
     r.current_step = NULL; /* Census: the step is only available while the run is not completed */
-    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, kind, ev)) != STORE_OK)
+    if ((e = run_save(x, &r)) != STORE_OK) {
+        buf_release(&ev);
+        return fail(w, e, NULL);
+    }
+    if ((e = event_add_buf(x, r.id, kind, &ev)) != STORE_OK)
         return fail(w, e, NULL);
     w->run = r;
     return STORE_OK;
