@@ -3,7 +3,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "http/internal.h"
+#include "util/timeutil.h"
 
 enum { TOKEN_MAX = 256 };
 
@@ -25,11 +28,35 @@ static long b64std_decode(arena_t *a, const char *s, char *out, size_t outcap)
     return ids_b64url_decode(t, n, out, outcap);
 }
 
+/* Finds the key of token. A key found valid is remembered by this loop until a key is revoked
+ * through this server's store (the generation changes before the revoking write is answered) or
+ * AUTH_CACHE_TTL_MS pass (revocations by another process). Unknown tokens are never remembered. */
 static int lookup(http_ctx_t *c, const char *token)
 {
-    if (token == NULL || *token == '\0' || strlen(token) > TOKEN_MAX)
+    size_t n = token != NULL ? strlen(token) : 0;
+    if (n == 0 || n > TOKEN_MAX)
         return -1;
-    return store_key_lookup(c->reader, token, &c->key) == STORE_OK ? 0 : -1;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a, to pick a slot */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)token[i]) * 1099511628211ULL;
+    auth_entry_t *e = &c->thread->auth_cache[h % AUTH_CACHE_SLOTS];
+    uint64_t generation = store_keys_generation(c->store);
+    int64_t now = time_mono_ms();
+    if (e->len == n && e->generation == generation && now - e->at_ms < AUTH_CACHE_TTL_MS &&
+        CRYPTO_memcmp(e->token, token, n) == 0) {
+        c->key = e->info;
+        return 0;
+    }
+    if (store_key_lookup(c->reader, token, &c->key) != STORE_OK)
+        return -1;
+    if (n < sizeof(e->token)) {
+        memcpy(e->token, token, n);
+        e->len = n;
+        e->info = c->key;
+        e->generation = generation;
+        e->at_ms = now;
+    }
+    return 0;
 }
 
 int http_authenticate(http_ctx_t *c, const http_route_t *route)

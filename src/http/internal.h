@@ -16,6 +16,16 @@ typedef struct http_ready {
     int count;
 } http_ready_t;
 
+/* A key recently found valid, remembered by one loop (http/auth.c). */
+enum { AUTH_CACHE_SLOTS = 256, AUTH_CACHE_TOKEN_MAX = 80, AUTH_CACHE_TTL_MS = 5000 };
+typedef struct auth_entry {
+    char token[AUTH_CACHE_TOKEN_MAX];
+    size_t len; /* 0 = empty */
+    api_key_info_t info;
+    uint64_t generation; /* store_keys_generation when it was looked up */
+    int64_t at_ms;       /* monotonic time of the lookup */
+} auth_entry_t;
+
 struct http_thread {
     int index;
     const http_config_t *cfg;
@@ -38,6 +48,7 @@ struct http_thread {
     int wait_timeout_ready[HTTP_WAIT_MAX_SECONDS];
     pthread_t tid;
     http_ready_t *ready; /* counted once the loop, context and queue exist */
+    auth_entry_t auth_cache[AUTH_CACHE_SLOTS];
 };
 
 /* Matches method+path against the route table. Returns the route, or NULL with *status set to

@@ -120,11 +120,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return http_error(c, 404, "not_found", "no such route", NULL);
     }
     c->route = route;
-    if (route->auth && http_authenticate(c, route) != 0)
-        return 0;
-    if (route->auth && apply_rate_limit(c, t->cfg) != 0)
-        return 0;
-    return route->handler(c);
+    /* The request's reads (key, connection, page) share one read transaction. */
+    store_reader_t *reader = t->reader; /* not c->reader: answering may free c */
+    store_reader_begin(reader);
+    int rc = 0;
+    if ((!route->auth || http_authenticate(c, route) == 0) && (!route->auth || apply_rate_limit(c, t->cfg) == 0))
+        rc = route->handler(c);
+    store_reader_end(reader);
+    return rc;
 }
 
 /* ---- asynchronous writes ---- */

@@ -1,5 +1,6 @@
 /* SQLite store: opening and migrating the database, the statement table, and the
  * group-commit writer thread. Writes are in sqlite_write.c, reads in sqlite_read.c. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONNS_SCHEDULED] = "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL ORDER BY id",
     [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL",
     /* the writer's transaction control, prepared once: it runs a few times per write */
+    [ST_READ_BEGIN] = "BEGIN",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -144,6 +146,7 @@ struct store {
     } hooks[STORE_HOOKS_MAX];
     pthread_mutex_t hooks_mu; /* held while hooks run, so removal waits for a running hook */
     unsigned char secret[32];
+    _Atomic uint64_t keys_generation;
 };
 
 const char *store_strerror(store_err_t e)
@@ -527,6 +530,12 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         writer_apply_batch(s, batch, &ch);
+        for (store_write_t *w = batch; w != NULL; w = w->next_) {
+            if (w->op == OP_KEY_REVOKE && w->err == STORE_OK) {
+                atomic_fetch_add(&s->keys_generation, 1);
+                break;
+            }
+        }
         if (ch.n > 0) {
             pthread_mutex_lock(&s->hooks_mu);
             for (int i = 0; i < STORE_HOOKS_MAX; i++)
@@ -602,6 +611,11 @@ void store_close(store_t *s)
     pthread_cond_destroy(&s->done_cv);
     free(s->path);
     free(s);
+}
+
+uint64_t store_keys_generation(store_t *s)
+{
+    return atomic_load(&s->keys_generation);
 }
 
 void store_secret(store_t *s, unsigned char out[32])

@@ -52,6 +52,7 @@ typedef enum stmt_id {
     ST_RUNS_STARTABLE,
     ST_CONNS_SCHEDULED,
     ST_RUNS_ACTIVE_MANAGED,
+    ST_READ_BEGIN,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,

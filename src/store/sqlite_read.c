@@ -329,3 +329,23 @@ store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64
     int64_t cap = hi - lo + 1;
     return collect(&r->c, st, a, sizeof(run_key_t), cap > 1000 ? 1000 : (int)cap, row_key, (void **)out, n);
 }
+
+void store_reader_begin(store_reader_t *r)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_READ_BEGIN);
+    if (st != NULL) {
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+}
+
+void store_reader_end(store_reader_t *r)
+{
+    if (sqlite3_get_autocommit(r->c.db))
+        return;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_COMMIT);
+    if (st != NULL) {
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+}

@@ -38,6 +38,10 @@ void store_close(store_t *s);
 /* Number of workspaces (0 on a fresh database). */
 int64_t store_workspace_count(store_t *s);
 
+/* Changes whenever this store has revoked an API key, before that write is reported done: a
+ * cache of keys (http/auth.c) that sees the same value has seen every revocation made here. */
+uint64_t store_keys_generation(store_t *s);
+
 /* A secret of this database (random, made at creation), for signing cursors. */
 void store_secret(store_t *s, unsigned char out[32]);
 
@@ -191,6 +195,10 @@ void store_write_release(store_write_t *w);
 
 store_reader_t *store_reader_open(store_t *s);
 void store_reader_close(store_reader_t *r);
+/* Groups the reads between begin and end into one read transaction (one snapshot, and one WAL
+ * read lock instead of one per statement). Reads work without them too. */
+void store_reader_begin(store_reader_t *r);
+void store_reader_end(store_reader_t *r);
 
 typedef struct workspace {
     int64_t id;
