@@ -388,7 +388,12 @@ static int db_open(const char *path, int flags, dbconn_t *c, char *err, size_t e
     sqlite3_busy_timeout(c->db, 10000);
     /* Durability: WAL with synchronous=FULL fsyncs the WAL at every commit, so an acknowledged
      * write survives kill -9 and power loss. */
+    /* Readers map the file (reads of cached pages are memory reads, not pread calls: a third of a
+     * list request's time on a large history) and keep a larger page cache. Pages are touched
+     * only as they are read, so an idle server stays small. */
     const char *pragmas = (flags & SQLITE_OPEN_READONLY) ? "PRAGMA foreign_keys = ON;"
+                                                           "PRAGMA mmap_size = 4294967296;"
+                                                           "PRAGMA cache_size = -16384;"
                                                          : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                                                            "PRAGMA foreign_keys = ON;"
                                                            /* a batch dirties many pages (random UUID
