@@ -315,7 +315,7 @@ static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t sta
     sqlite3_reset(st);
 
     char uuid[IDS_UUID_LEN];
-    ids_uuid_v4(uuid);
+    ids_uuid_v7(uuid);
     if ((st = db_stmt(x->c, ST_RUN_INSERT)) == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
@@ -631,7 +631,7 @@ static int import_cmp(const void *a, const void *b)
 static store_err_t import_job(wctx_t *x, int64_t run_id, const job_t *j)
 {
     char uuid[IDS_UUID_LEN];
-    ids_uuid_v4(uuid);
+    ids_uuid_v7(uuid);
     sqlite3_stmt *st = db_stmt(x->c, ST_JOB_INSERT);
     if (st == NULL)
         return STORE_ERROR;
@@ -650,7 +650,7 @@ static store_err_t import_job(wctx_t *x, int64_t run_id, const job_t *j)
     int64_t job_id = sqlite3_last_insert_rowid(x->c->db);
     for (int i = 0; i < j->ntasks; i++) {
         const task_t *t = &j->tasks[i];
-        ids_uuid_v4(uuid);
+        ids_uuid_v7(uuid);
         if ((st = db_stmt(x->c, ST_TASK_INSERT)) == NULL)
             return STORE_ERROR;
         sqlite3_bind_text(st, 1, t->uuid[0] ? t->uuid : uuid, -1, SQLITE_TRANSIENT);
@@ -905,7 +905,7 @@ static store_err_t job_write(wctx_t *x, int create)
         if ((e = load_live_run(x, &r)) != STORE_OK)
             return e;
         memset(&j, 0, sizeof(j));
-        ids_uuid_v4(j.uuid);
+        ids_uuid_v7(j.uuid);
         j.run_id = r.id;
         j.name = w->job.name;
         j.connector_type = w->job.connector_type;
@@ -1000,7 +1000,7 @@ static store_err_t task_write(wctx_t *x, int create)
     sqlite3_stmt *st;
     if (create) {
         memset(&t, 0, sizeof(t));
-        ids_uuid_v4(t.uuid);
+        ids_uuid_v7(t.uuid);
         t.job_id = j.id;
         t.state = RUN_QUEUED;
         task_apply_fields(&t, &w->task, w->mask | TASK_F_SOURCE_FILE | TASK_F_RETRIES);

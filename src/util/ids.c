@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 void ids_random(void *buf, size_t n)
 {
@@ -23,13 +24,9 @@ void ids_random(void *buf, size_t n)
     }
 }
 
-void ids_uuid_v4(char out[IDS_UUID_LEN])
+static void uuid_format(const unsigned char b[16], char out[IDS_UUID_LEN])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
-    ids_random(b, sizeof(b));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
     char *o = out;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
@@ -38,6 +35,29 @@ void ids_uuid_v4(char out[IDS_UUID_LEN])
         *o++ = hex[b[i] & 15];
     }
     *o = '\0';
+}
+
+void ids_uuid_v4(char out[IDS_UUID_LEN])
+{
+    unsigned char b[16];
+    ids_random(b, sizeof(b));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_format(b, out);
+}
+
+void ids_uuid_v7(char out[IDS_UUID_LEN])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    unsigned char b[16];
+    ids_random(b + 6, sizeof(b) - 6);
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (b[6] & 0x0f) | 0x70;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_format(b, out);
 }
 
 int ids_is_uuid(const char *s)

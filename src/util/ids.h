@@ -11,6 +11,10 @@ enum { IDS_UUID_LEN = 37, IDS_SHA256_HEX_LEN = 65, IDS_TOKEN_LEN = 44 };
 void ids_random(void *buf, size_t n);
 /* A random (version 4) UUID in lower-case canonical form. */
 void ids_uuid_v4(char out[IDS_UUID_LEN]);
+/* A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds, then random bits.
+ * Ids made one after another sort together, so inserting them touches the end of an index
+ * instead of a random page of it. */
+void ids_uuid_v7(char out[IDS_UUID_LEN]);
 /* 1 when s is a canonical 36-character UUID (any case), else 0. */
 int ids_is_uuid(const char *s);
 /* A new API token: "sr_" followed by 40 base62 characters (about 238 bits). */

@@ -375,9 +375,25 @@ static void test_parse_i64_table(void **state)
     assert_int_equal(failures, 0);
 }
 
+static void test_uuid_v7(void **state)
+{
+    (void)state;
+    char a[IDS_UUID_LEN], b[IDS_UUID_LEN];
+    ids_uuid_v7(a);
+    for (int i = 0; i < 1000; i++) {
+        ids_uuid_v7(b);
+        assert_true(ids_is_uuid(b));
+        assert_int_equal(b[14], '7');           /* version 7 */
+        assert_non_null(strchr("89ab", b[19])); /* RFC 9562 variant */
+        assert_true(memcmp(a, b, 13) <= 0);     /* the millisecond prefix never goes back */
+        memcpy(a, b, IDS_UUID_LEN);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uuid_v7),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_uuid_v4_format),
         cmocka_unit_test(test_is_uuid_table),
