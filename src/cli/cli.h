@@ -54,6 +54,9 @@ int cli_resolve_workspace(store_t *s, const char *cmd, const char *path, int64_t
 /* Finds connection `arg` (an integer id or a UUID) of workspace ws. Returns 0, or 1 after printing
  * why not (no such connection, or a read failed). */
 int cli_find_connection(store_reader_t *r, const char *cmd, int64_t ws, const char *arg, arena_t *a, connection_t *out);
+/* The one positional argument left at argv[optind]: an id or UUID of a `what` ("RUN",
+ * "CONNECTION"). Sets *out and returns 0, or returns 2 after a usage error. */
+int cli_id_argument(const char *cmd, int argc, char **argv, int optind, const char *what, const char **out);
 /* Parses a --workspace value into *ws; 0, or 2 after a usage error. */
 int cli_parse_workspace(const char *cmd, const char *arg, int64_t *ws);
 

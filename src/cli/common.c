@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 
 const char *cli_default_db(void)
 {
@@ -196,4 +197,16 @@ int cli_dispatch(const char *group, const cli_subcommand_t *subs, void (*usage)(
         fprintf(stderr, " %s", s->name);
     fprintf(stderr, ". Run 'syncrun %s --help' for usage.\n", group);
     return 2;
+}
+
+int cli_id_argument(const char *cmd, int argc, char **argv, int optind, const char *what, const char **out)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "%s is missing: give its id or UUID", what);
+    if (optind + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    if (!client_valid_id(argv[optind]))
+        return cli_usage_error(cmd, "%s must be an id (a positive integer) or a UUID, not '%s'", what, argv[optind]);
+    *out = argv[optind];
+    return 0;
 }

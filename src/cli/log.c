@@ -51,17 +51,14 @@ int cmd_runs_log(int argc, char **argv)
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "RUN is missing: give a run id or UUID");
-    if (optind + 1 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (!client_valid_id(argv[optind]))
-        return cli_usage_error(cmd, "RUN must be a run id (a positive integer) or UUID, not '%s'", argv[optind]);
+    const char *run_arg;
+    if (cli_id_argument(cmd, argc, argv, optind, "RUN", &run_arg) != 0)
+        return 2;
     client_t *cl = client_new(cmd, url, token);
     if (cl == NULL)
         return 2;
     char path[128];
-    snprintf(path, sizeof(path), "/v1/runs/%s/log", argv[optind]);
+    snprintf(path, sizeof(path), "/v1/runs/%s/log", run_arg);
     client_set_limits(cl, 120, CLIENT_LOG_MAX);
     client_resp_t r;
     client_err_t e = client_request(cl, "GET", path, NULL, 0, NULL, NULL, &r);

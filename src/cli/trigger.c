@@ -72,13 +72,9 @@ int cmd_trigger(int argc, char **argv)
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "CONNECTION is missing: give a connection id or UUID");
-    if (optind + 1 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    const char *conn = argv[optind];
-    if (!client_valid_id(conn))
-        return cli_usage_error(cmd, "CONNECTION must be a connection id (a positive integer) or UUID, not '%s'", conn);
+    const char *conn;
+    if (cli_id_argument(cmd, argc, argv, optind, "CONNECTION", &conn) != 0)
+        return 2;
     client_t *cl = client_new(cmd, url, token);
     if (cl == NULL)
         return 2;

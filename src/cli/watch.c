@@ -209,16 +209,13 @@ int cmd_runs_watch(int argc, char **argv)
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "RUN is missing: give a run id or UUID");
-    if (optind + 1 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (!client_valid_id(argv[optind]))
-        return cli_usage_error(cmd, "RUN must be a run id (a positive integer) or UUID, not '%s'", argv[optind]);
+    const char *run_arg;
+    if (cli_id_argument(cmd, argc, argv, optind, "RUN", &run_arg) != 0)
+        return 2;
     client_t *cl = client_new(cmd, url, token);
     if (cl == NULL)
         return 2;
-    int rc = cli_watch_run(cl, cmd, argv[optind], NULL, json);
+    int rc = cli_watch_run(cl, cmd, run_arg, NULL, json);
     client_free(cl);
     return rc;
 }
