@@ -71,6 +71,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "records_updated = ?13, records_failed = ?14, records_invalid = ?15, watermark = ?16, "
                     "message = ?17, error_code = ?18, error_message = ?19, error_detail = ?20, attempt = ?21, "
                     "version = ?22 WHERE id = ?1",
+    /* The same without the columns of the state: the partial indexes on state are not touched by
+     * progress updates (same parameter numbers; the others are bound and unused). */
+    [ST_RUN_SAVE_PROGRESS] = "UPDATE runs SET updated_at = ?4, current_step = ?7, source_record_count = ?8, "
+                             "source_record_updates = ?9, source_record_deletes = ?10, source_record_invalids = ?11, "
+                             "records_processed = ?12, records_updated = ?13, records_failed = ?14, "
+                             "records_invalid = ?15, watermark = ?16, message = ?17, error_code = ?18, "
+                             "error_message = ?19, error_detail = ?20, version = ?22 WHERE id = ?1",
     [ST_RUN_RANGE_ASC] = "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.workspace_id = ?2 "
                          "AND r.run_count BETWEEN ?3 AND ?4 ORDER BY r.run_count ASC",
     [ST_RUN_RANGE_DESC] = "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.workspace_id = ?2 "

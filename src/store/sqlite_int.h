@@ -28,6 +28,7 @@ typedef enum stmt_id {
     ST_RUN_BY_IDEM,
     ST_RUN_INSERT,
     ST_RUN_SAVE,
+    ST_RUN_SAVE_PROGRESS,
     ST_RUN_RANGE_ASC,
     ST_RUN_RANGE_DESC,
     ST_RUN_LIST_ASC,

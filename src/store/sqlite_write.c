@@ -247,9 +247,9 @@ static store_err_t connection_delete(wctx_t *x)
 }
 
 /* Writes every mutable column of r back exactly as given. */
-static store_err_t run_save_as_is(wctx_t *x, const run_t *r)
+static store_err_t run_save_stmt(wctx_t *x, const run_t *r, stmt_id_t id)
 {
-    sqlite3_stmt *st = db_stmt(x->c, ST_RUN_SAVE);
+    sqlite3_stmt *st = db_stmt(x->c, id);
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, r->id);
@@ -271,12 +271,25 @@ static store_err_t run_save_as_is(wctx_t *x, const run_t *r)
     return step_done(x->c, st);
 }
 
+static store_err_t run_save_as_is(wctx_t *x, const run_t *r)
+{
+    return run_save_stmt(x, r, ST_RUN_SAVE);
+}
+
 /* Writes every mutable column of r (already merged) back, with a new version. */
 static store_err_t run_save(wctx_t *x, run_t *r)
 {
     r->version++;
     r->updated_at = x->now;
     return run_save_as_is(x, r);
+}
+
+/* Same, for a change that leaves state, result, times of start and end, and attempt as they are. */
+static store_err_t run_save_progress(wctx_t *x, run_t *r)
+{
+    r->version++;
+    r->updated_at = x->now;
+    return run_save_stmt(x, r, ST_RUN_SAVE_PROGRESS);
 }
 
 /* The data of a run's first event: how it was triggered. */
@@ -773,6 +786,7 @@ static store_err_t run_update(wctx_t *x)
         return e;
     buf_t ev = BUF_INIT(EVENT_MAX);
     buf_add(&ev, "{", 1);
+    run_t before = r;
     if (w->mask & RUN_F_STATE) {
         run_state_t to = w->run.state;
         if (run_transition_allowed(r.state, to) != 0) {
@@ -790,7 +804,8 @@ static store_err_t run_update(wctx_t *x)
         r.state = to;
     }
     merge_fields(&r, &w->run, w->mask & ~(unsigned)RUN_F_ERROR, &ev);
-    if ((e = run_save(x, &r)) != STORE_OK) {
+    int state_kept = r.state == before.state && r.started_at == before.started_at && r.attempt == before.attempt;
+    if ((e = state_kept ? run_save_progress(x, &r) : run_save(x, &r)) != STORE_OK) {
         buf_release(&ev);
         return fail(w, e, NULL);
     }
@@ -945,8 +960,8 @@ static store_err_t job_write(wctx_t *x, int create)
             return fail(w, e, NULL);
     }
     /* A job changes its run: bump the run's version so watchers and caches see it. */
-    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, create ? "job_created" : "job_updated",
-                                                            unit_json(j.uuid, j.state, j.result))) != STORE_OK)
+    if ((e = run_save_progress(x, &r)) != STORE_OK || (e = event_add(x, r.id, create ? "job_created" : "job_updated",
+                                                                     unit_json(j.uuid, j.state, j.result))) != STORE_OK)
         return fail(w, e, NULL);
     w->job = j;
     w->run = r;
@@ -1038,7 +1053,8 @@ static store_err_t task_write(wctx_t *x, int create)
     }
     json_t *ev = unit_json(t.uuid, t.state, t.result);
     json_object_set_new(ev, "job", json_string(j.uuid));
-    if ((e = run_save(x, &r)) != STORE_OK || (e = event_add(x, r.id, create ? "task_created" : "task_updated", ev)))
+    if ((e = run_save_progress(x, &r)) != STORE_OK ||
+        (e = event_add(x, r.id, create ? "task_created" : "task_updated", ev)))
         return fail(w, e, NULL);
     w->task = t;
     w->job = j;
