@@ -2,6 +2,8 @@
  * parsing the five fields into bitsets, and finding the next time a schedule is due in a zone. */
 #include "model/cron.h"
 
+#include "util/timeutil.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -238,35 +240,6 @@ int cron_parse(const char *expr, cron_spec_t *out, char *err, size_t errlen)
 
 /* ---- next run ---- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t days, int64_t *y, int *m, int *d)
-{
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static int day_matches(const cron_spec_t *spec, int mday, int wday)
 {
     int dom = (spec->mdays >> mday) & 1, dow = (spec->wdays >> wday) & 1;
@@ -278,17 +251,17 @@ static int day_matches(const cron_spec_t *spec, int mday, int wday)
  * match, so a search over years takes a few thousand steps. */
 static int wall_search(const cron_spec_t *spec, int64_t w, int64_t wend, int64_t *found)
 {
-    w = floor_div(w + 59, 60) * 60;
+    w = time_floor_div(w + 59, 60) * 60;
     while (w < wend) {
-        int64_t days = floor_div(w, 86400), y;
+        int64_t days = time_floor_div(w, 86400), y;
         int64_t sod = w - days * 86400;
         int m, d, hour = (int)(sod / 3600), min = (int)(sod % 3600 / 60);
-        civil_from_days(days, &y, &m, &d);
+        time_civil_from_days(days, &y, &m, &d);
         if (!((spec->months >> m) & 1)) {
-            w = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) * 86400;
+            w = (m == 12 ? time_days_from_civil(y + 1, 1, 1) : time_days_from_civil(y, m + 1, 1)) * 86400;
             continue;
         }
-        if (!day_matches(spec, d, (int)(days + 4 - floor_div(days + 4, 7) * 7))) { /* 1970-01-01: Thursday */
+        if (!day_matches(spec, d, (int)(days + 4 - time_floor_div(days + 4, 7) * 7))) { /* 1970-01-01: Thursday */
             w = (days + 1) * 86400;
             continue;
         }
@@ -321,7 +294,7 @@ int cron_next_after(const cron_spec_t *spec, const tz_t *tz, int64_t after_ms, i
     if (after_ms > INT64_MAX - INT64_C(2) * CRON_SEARCH_DAYS * 86400000 || after_ms < INT64_MIN / 2)
         return -1; /* no representable answer; keeps the arithmetic below in range */
     int fixed = !(spec->minute_star || spec->hour_star);
-    int64_t t = floor_div(after_ms, 60000) * 60 + 60; /* first candidate minute, seconds */
+    int64_t t = time_floor_div(after_ms, 60000) * 60 + 60; /* first candidate minute, seconds */
     int64_t limit = t + (int64_t)CRON_SEARCH_DAYS * 86400;
     int64_t wall_min = INT64_MIN, at, w;
     int32_t ob, oa;
@@ -333,7 +306,7 @@ int cron_next_after(const cron_spec_t *spec, const tz_t *tz, int64_t after_ms, i
             continue;
         if (oa < ob)
             wall_min = at + ob;
-        else if (floor_div(at + 59, 60) * 60 == t && wall_search(spec, at + ob, at + oa, &w) == 0)
+        else if (time_floor_div(at + 59, 60) * 60 == t && wall_search(spec, at + ob, at + oa, &w) == 0)
             goto found;
     }
     for (;;) {
@@ -342,12 +315,12 @@ int cron_next_after(const cron_spec_t *spec, const tz_t *tz, int64_t after_ms, i
         int64_t span_end = more ? at : limit;
         int64_t from = t + off > wall_min ? t + off : wall_min;
         if (wall_search(spec, from, span_end + off, &w) == 0) {
-            t = floor_div(w - off + 59, 60) * 60; /* whole minutes even where the offset is not */
+            t = time_floor_div(w - off + 59, 60) * 60; /* whole minutes even where the offset is not */
             goto found;
         }
         if (!more)
             return -1;
-        t = floor_div(at + 59, 60) * 60;
+        t = time_floor_div(at + 59, 60) * 60;
         wall_min = INT64_MIN;
         if (fixed && (oa > ob ? oa - ob : ob - oa) < CRON_DST_MAX) {
             if (oa < ob)

@@ -20,19 +20,33 @@ int64_t time_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The proleptic Gregorian date of a day number (days since 1970-01-01): Howard Hinnant's
- * civil_from_days, so formatting needs neither gmtime_r nor printf (it is on every answer's path). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
+int64_t time_floor_div(int64_t a, int64_t b)
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int64_t time_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = time_floor_div(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void time_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+    int64_t z = days + 719468;
+    int64_t era = time_floor_div(z, 146097);
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153;
     *d = (int)(doy - (153 * mp + 2) / 5 + 1);
     *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
+    *y = yoe + era * 400 + (*m <= 2);
 }
 
 static void put2(char *p, int v)
@@ -52,8 +66,9 @@ void time_format_iso(int64_t ms, char out[TIME_ISO_LEN])
     int msec = (int)(ms - sec * 1000);
     int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
     int sod = (int)(sec - days * 86400);
-    int y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    int64_t y;
+    int mo, d;
+    time_civil_from_days(days, &y, &mo, &d);
     put2(out, y / 100);
     put2(out + 2, y % 100);
     out[4] = '-';
@@ -83,17 +98,6 @@ static int digits(const char *s, int n, int *out)
     }
     *out = v;
     return 0;
-}
-
-static int64_t days_from_civil(int y, int m, int d)
-{
-    /* Howard Hinnant's algorithm: days since 1970-01-01 of a proleptic Gregorian date. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 int time_parse_iso(const char *s, int64_t *ms)
@@ -141,7 +145,7 @@ int time_parse_iso(const char *s, int64_t *ms)
     }
     if (*p != '\0')
         return -1;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = time_days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se) - (int64_t)offset_min * 60;
     *ms = secs * 1000 + frac;
     return 0;

@@ -13,6 +13,12 @@ int64_t time_now_ms(void);
 int64_t time_mono_ms(void);
 /* Writes the ISO 8601 form of ms into out (TIME_ISO_LEN bytes). */
 void time_format_iso(int64_t ms, char out[TIME_ISO_LEN]);
+/* Calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms), shared by the time
+ * formats, the time zones and cron. Days count from 1970-01-01; months are 1-12. */
+int64_t time_floor_div(int64_t a, int64_t b);
+int64_t time_days_from_civil(int64_t y, int m, int d);
+void time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
 /* Parses "YYYY-MM-DDTHH:MM:SS[.fff...](Z|±HH:MM)"; returns 0 and sets *ms, or -1. */
 int time_parse_iso(const char *s, int64_t *ms);
 

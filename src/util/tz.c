@@ -3,6 +3,8 @@
  * immutable and every function is safe to call from any thread. */
 #include "util/tz.h"
 
+#include "util/timeutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,32 +55,12 @@ static void set_err(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* Days since 1970-01-01 of the civil date y-m-d (proleptic Gregorian; H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int64_t year_of_days(int64_t days)
 {
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10);
+    int64_t y;
+    int m, d;
+    time_civil_from_days(days, &y, &m, &d);
+    return y;
 }
 
 static int is_leap(int64_t y)
@@ -218,14 +200,14 @@ static int posix_parse(const char *s, tz_posix_t *p)
 /* The day (days since the epoch) on which rule r falls in year y. */
 static int64_t rule_day(const tz_rule_date_t *r, int64_t y)
 {
-    int64_t jan1 = days_from_civil(y, 1, 1);
+    int64_t jan1 = time_days_from_civil(y, 1, 1);
     switch (r->kind) {
     case 'J':
         return jan1 + r->n - 1 + (is_leap(y) && r->n >= 60);
     case 'D':
         return jan1 + r->n;
     default: {
-        int64_t first = days_from_civil(y, r->m, 1);
+        int64_t first = time_days_from_civil(y, r->m, 1);
         int wday_first = (int)((first % 7 + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
         int64_t day = (r->d - wday_first + 7) % 7 + (int64_t)(r->w - 1) * 7;
         while (day >= month_days(y, r->m))
@@ -249,7 +231,7 @@ static int32_t posix_offset_at(const tz_posix_t *p, int64_t t)
     const int64_t far = INT64_C(1) << 53; /* some 285 million years: keeps the calendar math in range */
     t = t < -far ? -far : t > far ? far : t;
     int64_t start, end;
-    posix_year(p, year_of_days(floor_div(t + p->std_off, 86400)), &start, &end);
+    posix_year(p, year_of_days(time_floor_div(t + p->std_off, 86400)), &start, &end);
     int dst = start < end ? (t >= start && t < end) : !(t >= end && t < start);
     return dst ? p->dst_off : p->std_off;
 }
@@ -499,7 +481,7 @@ static int footer_next(const tz_t *tz, int64_t t, int64_t *at)
     if (t < -far || t > far)
         return -1;
     int64_t floor_t = tz->ntrans && tz->trans[tz->ntrans - 1] > t ? tz->trans[tz->ntrans - 1] : t;
-    int64_t y = year_of_days(floor_div(floor_t, 86400));
+    int64_t y = year_of_days(time_floor_div(floor_t, 86400));
     int64_t best = INT64_MAX;
     for (int64_t yy = y - 1; yy <= y + 1; yy++) {
         int64_t s, e;
