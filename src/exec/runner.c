@@ -433,6 +433,22 @@ static int spawn_attempt(runner_t *R, child_t *c)
     return 0;
 }
 
+/* Moves the run to working (the store counts the attempt) and starts the command. -1 when the run
+ * was finished meanwhile (canceled) or the command could not start (the run is then finished). */
+static int begin_attempt(runner_t *R, child_t *c)
+{
+    store_write_t w = {0};
+    w.op = OP_RUN_UPDATE;
+    w.workspace_id = c->workspace_id;
+    w.id = c->run_id;
+    w.mask = RUN_F_STATE;
+    w.run.state = RUN_WORKING;
+    store_err_t e = exec_write(R, &w);
+    c->attempt = w.run.attempt;
+    store_write_release(&w);
+    return e == STORE_OK ? spawn_attempt(R, c) : -1;
+}
+
 static void start_run(runner_t *R, const run_t *run)
 {
     child_t *c = NULL;
@@ -469,20 +485,7 @@ static void start_run(runner_t *R, const run_t *run)
     }
     store_write_release(&kw);
 
-    store_write_t w = {0};
-    w.op = OP_RUN_UPDATE;
-    w.workspace_id = run->workspace_id;
-    w.id = run->id;
-    w.mask = RUN_F_STATE;
-    w.run.state = RUN_WORKING;
-    store_err_t e = exec_write(R, &w);
-    c->attempt = w.run.attempt;
-    store_write_release(&w);
-    if (e != STORE_OK) { /* canceled in the meantime */
-        child_release(R, c);
-        return;
-    }
-    if (spawn_attempt(R, c) != 0)
+    if (begin_attempt(R, c) != 0)
         child_release(R, c);
 }
 
@@ -551,16 +554,7 @@ static void attempt_over(runner_t *R, child_t *c)
 static void retry_now(runner_t *R, child_t *c)
 {
     c->waiting_retry = 0;
-    store_write_t w = {0};
-    w.op = OP_RUN_UPDATE;
-    w.workspace_id = c->workspace_id;
-    w.id = c->run_id;
-    w.mask = RUN_F_STATE;
-    w.run.state = RUN_WORKING;
-    store_err_t e = exec_write(R, &w);
-    c->attempt = w.run.attempt;
-    store_write_release(&w);
-    if (e != STORE_OK || spawn_attempt(R, c) != 0)
+    if (begin_attempt(R, c) != 0)
         child_release(R, c);
 }
 
