@@ -108,14 +108,7 @@ int native_connection_list(http_ctx_t *c)
     json_t *data = json_array();
     for (int i = 0; i < n && i < limit; i++)
         json_array_append_new(data, render_connection(&rows[i]));
-    json_t *next = json_null();
-    if (n > limit) {
-        char cur[32];
-        render_cursor(cur, rows[limit - 1].id);
-        json_decref(next);
-        next = json_string(cur);
-    }
-    return http_send_json(c, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next));
+    return http_send_json(c, 200, render_page(data, n > limit, n > limit ? rows[limit - 1].id : 0));
 }
 
 int native_connection_get(http_ctx_t *c)

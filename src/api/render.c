@@ -286,3 +286,15 @@ int api_run_id(http_ctx_t *c, int i, int64_t *id)
     *id = r.id;
     return 0;
 }
+
+json_t *render_page(json_t *data, int more, int64_t last)
+{
+    json_t *next = json_null();
+    if (more) {
+        char cur[32];
+        render_cursor(cur, last);
+        json_decref(next);
+        next = json_string(cur);
+    }
+    return json_pack("{s:o, s:o}", "data", data, "next_cursor", next);
+}

@@ -24,6 +24,10 @@ int render_send_buf(http_ctx_t *c, int status, buf_t *b);
 json_t *render_job(const job_t *j);
 json_t *render_event(const run_event_t *e);
 
+/* A keyset page: {"data": data, "next_cursor": the cursor of `last` when there is more, else
+ * null}. Takes data. */
+json_t *render_page(json_t *data, int more, int64_t last);
+
 /* Opaque keyset cursors: encode a position, decode one (0 on success, -1 if malformed). */
 void render_cursor(char out[32], int64_t position);
 int parse_cursor(const char *s, int64_t *position);

@@ -456,14 +456,7 @@ int native_run_events(http_ctx_t *c)
     json_t *data = json_array();
     for (int i = 0; i < n && i < limit; i++)
         json_array_append_new(data, render_event(&ev[i]));
-    json_t *next = json_null();
-    if (n > limit) {
-        char cur[32];
-        render_cursor(cur, ev[limit - 1].id);
-        json_decref(next);
-        next = json_string(cur);
-    }
-    return http_send_json(c, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next));
+    return http_send_json(c, 200, render_page(data, n > limit, n > limit ? ev[limit - 1].id : 0));
 }
 
 /* ---- log ---- */
