@@ -99,7 +99,6 @@ static const char *const itwin_phases[] = {"Preprocessor", "MasterFile", "Refere
 static const char *const itwin_connectors[] = {
     "AUTOPLANT", "CIVIL", "CIVIL3D", "DWG",       "GEOSPATIAL",    "IFC", "MSTN",    "NWD",       "OBD",
     "OPENTOWER", "REVIT", "SPPID",   "SPXREVIEW", "PROSTRUCTURES", "RVM", "PSEXCEL", "INTELLIPID"};
-static const char *const itwin_actions[] = {"Error", "Warning", "Info"};
 
 #define ITWIN_ENUM_FIND(list, s) itwin_enum_find(list, sizeof(list) / sizeof(list[0]), s)
 
@@ -238,7 +237,7 @@ static json_t *itwin_task(const task_t *t, json_t *ext)
     if (t->has_report) {
         json_t *rep = json_object();
         itwin_set_str(rep, "message", t->report_message);
-        if (ITWIN_ENUM_FIND(itwin_actions, t->report_suggested_action) >= 0)
+        if (report_action_parse(t->report_suggested_action) >= 0)
             json_object_set_new(rep, "suggestedAction", json_string(t->report_suggested_action));
         json_object_set_new(rep, "totalErrorsCount", json_integer(t->report_errors));
         json_object_set_new(rep, "totalWarningsCount", json_integer(t->report_warnings));
@@ -558,8 +557,6 @@ static void itwin_import_unit_id(const char *vendor_id, char uuid[IDS_UUID_LEN],
 /* The task-error object, validated against the seed's schema and kept as compact JSON text. */
 static int itwin_import_task_error(input_t *err, json_t *task, const char *prefix, arena_t *a, const char **out)
 {
-    static const char *const strs[] = {"phase",     "system",      "details",       "message",        "category",
-                                       "errorCode", "description", "kbArticleLink", "descriptionKey", NULL};
     char path[128];
     json_t *e = json_object_get(task, "error");
     if (e == NULL || json_is_null(e))
@@ -572,7 +569,7 @@ static int itwin_import_task_error(input_t *err, json_t *task, const char *prefi
     json_object_foreach(e, key, v)
     {
         int ok = 0;
-        for (const char *const *k = strs; *k != NULL; k++)
+        for (const char *const *k = task_error_text_fields; *k != NULL; k++)
             if (strcmp(*k, key) == 0)
                 ok = json_is_string(v) && json_string_length(v) <= IN_TEXT_MAX;
         if (strcmp(key, "canUserFix") == 0)
@@ -613,10 +610,10 @@ static int itwin_import_report(input_t *err, json_t *task, const char *prefix, t
         t->report_message = json_string_value(msg);
     }
     if (act != NULL && !json_is_null(act)) {
-        int k = json_is_string(act) ? ITWIN_ENUM_FIND(itwin_actions, json_string_value(act)) : -1;
+        int k = json_is_string(act) ? report_action_parse(json_string_value(act)) : -1;
         if (k < 0)
             return itwin_fail(err, path, "suggestedAction must be one of Error, Warning, Info");
-        t->report_suggested_action = itwin_actions[k];
+        t->report_suggested_action = report_suggested_actions[k];
     }
     static const char *const counts[] = {"totalErrorsCount", "totalWarningsCount", "totalOtherIssuesCount"};
     int64_t *dst[] = {&t->report_errors, &t->report_warnings, &t->report_other};

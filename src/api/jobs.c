@@ -179,19 +179,14 @@ static int read_task_error(input_t *in, store_write_t *w, arena_t *a)
         }
         return 0;
     }
-    static const char *const strs[] = {"phase",     "system",      "details",       "message",        "category",
-                                       "errorCode", "description", "kbArticleLink", "descriptionKey", NULL};
-    static const char *const all[] = {"phase",          "system",     "details",        "message",
-                                      "category",       "errorCode",  "description",    "kbArticleLink",
-                                      "descriptionKey", "canUserFix", "bridgeExitCode", NULL};
     input_t ein;
     input_init(&ein, err);
     const char *s;
     int b;
     int64_t code;
-    if (input_known(&ein, all) < 0)
+    if (input_known(&ein, task_error_fields) < 0)
         goto bad;
-    for (const char *const *k = strs; *k != NULL; k++)
+    for (const char *const *k = task_error_text_fields; *k != NULL; k++)
         if (input_string(&ein, *k, IN_TEXT_MAX, 0, 0, &s) < 0)
             goto bad;
     if (input_bool(&ein, "canUserFix", &b) < 0 || input_int(&ein, "bridgeExitCode", INT32_MIN, INT32_MAX, &code) < 0)
@@ -205,17 +200,11 @@ bad:
     return input_adopt(in, &ein, "error");
 }
 
-static int parse_suggested_action(const char *s)
-{
-    return strcmp(s, "Error") == 0 ? 0 : strcmp(s, "Warning") == 0 ? 1 : strcmp(s, "Info") == 0 ? 2 : -1;
-}
-
 static int read_task(input_t *in, store_write_t *w, arena_t *a, int create)
 {
     static const char *const fields[] = {"source_file_id", "state",  "result", "retry_attempts",
                                          "error",          "report", NULL};
     static const char *const report_fields[] = {"message", "suggested_action", "errors", "warnings", "other", NULL};
-    static const char *const actions[] = {"Error", "Warning", "Info"};
     int rc;
     int64_t n;
     json_t *rep;
@@ -240,14 +229,14 @@ static int read_task(input_t *in, store_write_t *w, arena_t *a, int create)
         input_init(&rin, rep);
         if (input_known(&rin, report_fields) < 0 ||
             input_string(&rin, "message", IN_TEXT_MAX, 0, 1, &w->task.report_message) < 0 ||
-            input_enum(&rin, "suggested_action", parse_suggested_action, "Error, Warning, Info", &act) < 0 ||
+            input_enum(&rin, "suggested_action", report_action_parse, "Error, Warning, Info", &act) < 0 ||
             input_int(&rin, "errors", 0, INT64_MAX, &cnt[0]) < 0 ||
             input_int(&rin, "warnings", 0, INT64_MAX, &cnt[1]) < 0 ||
             input_int(&rin, "other", 0, INT64_MAX, &cnt[2]) < 0) {
             return input_adopt(in, &rin, "report");
         }
         w->task.has_report = 1;
-        w->task.report_suggested_action = act >= 0 ? actions[act] : NULL;
+        w->task.report_suggested_action = act >= 0 ? report_suggested_actions[act] : NULL;
         w->task.report_errors = cnt[0];
         w->task.report_warnings = cnt[1];
         w->task.report_other = cnt[2];

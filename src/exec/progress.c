@@ -123,17 +123,12 @@ static int check_job(json_t *job, char *err, size_t errlen)
 /* The iTwin task-error object, as the native API accepts it. */
 static int check_task_error(json_t *e, char *err, size_t errlen)
 {
-    static const char *const strs[] = {"phase",     "system",      "details",       "message",        "category",
-                                       "errorCode", "description", "kbArticleLink", "descriptionKey", NULL};
-    static const char *const all[] = {"phase",          "system",     "details",        "message",
-                                      "category",       "errorCode",  "description",    "kbArticleLink",
-                                      "descriptionKey", "canUserFix", "bridgeExitCode", NULL};
     char where[48];
     if (!json_is_object(e))
         return fail(err, errlen, "task.error: expected an object");
-    if (check_known(e, "task.error", all, err, errlen) < 0)
+    if (check_known(e, "task.error", task_error_fields, err, errlen) < 0)
         return -1;
-    for (const char *const *k = strs; *k != NULL; k++) {
+    for (const char *const *k = task_error_text_fields; *k != NULL; k++) {
         json_t *v = json_object_get(e, *k);
         snprintf(where, sizeof(where), "task.error.%s", *k);
         if (v != NULL && check_string(v, where, PG_TEXT_MAX, 0, err, errlen) < 0)
@@ -151,7 +146,6 @@ static int check_task_error(json_t *e, char *err, size_t errlen)
 static int check_task_report(json_t *r, char *err, size_t errlen)
 {
     static const char *const keys[] = {"message", "suggested_action", "errors", "warnings", "other", NULL};
-    static const char *const actions[] = {"Error", "Warning", "Info", NULL};
     static const char *const counts[] = {"errors", "warnings", "other", NULL};
     char where[48];
     if (!json_is_object(r))
@@ -162,7 +156,7 @@ static int check_task_report(json_t *r, char *err, size_t errlen)
     if (v != NULL && check_string(v, "task.report.message", PG_TEXT_MAX, 0, err, errlen) < 0)
         return -1;
     v = json_object_get(r, "suggested_action");
-    if (v != NULL && (!json_is_string(v) || !in_list(json_string_value(v), actions)))
+    if (v != NULL && (!json_is_string(v) || !in_list(json_string_value(v), report_suggested_actions)))
         return fail(err, errlen, "task.report.suggested_action: expected Error, Warning or Info");
     for (const char *const *k = counts; *k != NULL; k++) {
         snprintf(where, sizeof(where), "task.report.%s", *k);

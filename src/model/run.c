@@ -13,6 +13,12 @@ static const char *const counter_names[CTR_COUNT] = {
     "source_record_count", "source_record_updates", "source_record_deletes", "source_record_invalids",
     "records_processed",   "records_updated",       "records_failed",        "records_invalid"};
 
+#define TASK_ERROR_TEXT                                                                                                \
+    "phase", "system", "details", "message", "category", "errorCode", "description", "kbArticleLink", "descriptionKey"
+const char *const task_error_text_fields[] = {TASK_ERROR_TEXT, NULL};
+const char *const task_error_fields[] = {TASK_ERROR_TEXT, "canUserFix", "bridgeExitCode", NULL};
+const char *const report_suggested_actions[] = {"Error", "Warning", "Info", NULL};
+
 static int parse_name(const char *const *names, int n, const char *s)
 {
     if (s == NULL)
@@ -81,6 +87,11 @@ int scope_parse(const char *s)
 int counter_parse(const char *s)
 {
     return parse_name(counter_names, CTR_COUNT, s);
+}
+
+int report_action_parse(const char *s)
+{
+    return parse_name(report_suggested_actions, 3, s);
 }
 
 int scope_allows(scope_t have, scope_t need)

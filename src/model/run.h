@@ -117,6 +117,15 @@ typedef struct job {
     int ntasks;
 } job_t;
 
+/* The iTwin task-error object (seed 004): its text fields, and all its fields (the text ones plus
+ * canUserFix, a boolean, and bridgeExitCode, an integer). NULL-terminated. */
+extern const char *const task_error_text_fields[];
+extern const char *const task_error_fields[];
+/* A synchronization report's suggested actions (seed 004's enum), NULL-terminated; the parse
+ * returns the index or -1. */
+extern const char *const report_suggested_actions[];
+int report_action_parse(const char *s);
+
 /* Names as they appear in the native API; *_parse returns -1 for an unknown name. */
 const char *run_state_name(run_state_t s);
 const char *run_result_name(run_result_t r);
