@@ -12,12 +12,12 @@ enum { CONN_LIST_DEFAULT = 25, CONN_LIST_MAX = 100 };
 
 static const char *const connection_fields[] = {"name", "source", "destination", "connector_type", "overlap", NULL};
 
-/* Reads the connection fields of body into w->conn and w->mask, over cur (NULL when creating).
- * Returns 0, or -1 with in set. */
-static int read_connection(input_t *in, store_write_t *w, const connection_t *cur, arena_t *a)
+/* Reads the connection fields of body into w->conn, with a bit in w->mask for each field sent (an
+ * update changes only those, merged into the row by the writer). Returns 0, or -1 with in set. */
+static int read_connection(input_t *in, store_write_t *w, int create, arena_t *a)
 {
     const char *s;
-    int rc, overlap, create = cur == NULL;
+    int rc, overlap;
     if (input_known2(in, connection_fields, runconfig_fields) != 0)
         return -1;
     if ((rc = input_string(in, "name", IN_NAME_MAX, create, 0, &s)) < 0)
@@ -51,7 +51,7 @@ static int read_connection(input_t *in, store_write_t *w, const connection_t *cu
     w->conn.overlap = rc == 1 ? (overlap_policy_t)overlap : OVERLAP_SKIP;
     if (rc == 1)
         w->mask |= CONN_F_OVERLAP;
-    return runconfig_read(in, cur, &w->conn, &w->mask, a);
+    return runconfig_read(in, create, &w->conn, &w->mask, a);
 }
 
 static void on_connection_written(http_ctx_t *c, store_write_t *w, void *data)
@@ -83,7 +83,7 @@ int native_connection_create(http_ctx_t *c)
     store_write_t *w = http_write_new(c);
     w->op = OP_CONNECTION_CREATE;
     w->workspace_id = c->key.workspace_id;
-    if (read_connection(&in, w, NULL, &c->arena) != 0) {
+    if (read_connection(&in, w, 1, &c->arena) != 0) {
         api_input_error(c, &in);
         json_decref(body);
         return 0;
@@ -133,7 +133,7 @@ int native_connection_update(http_ctx_t *c)
     w->op = OP_CONNECTION_UPDATE;
     w->workspace_id = c->key.workspace_id;
     w->id = cn.id;
-    if (read_connection(&in, w, &cn, &c->arena) != 0) {
+    if (read_connection(&in, w, 0, &c->arena) != 0) {
         api_input_error(c, &in);
         json_decref(body);
         return 0;

@@ -97,7 +97,7 @@ static int read_env(input_t *in, connection_t *out, arena_t *a)
     return 0;
 }
 
-static int read_schedule(input_t *in, connection_t *out)
+static int read_schedule(input_t *in, connection_t *out, unsigned *mask)
 {
     const char *s = NULL;
     int rc, catchup;
@@ -113,6 +113,8 @@ static int read_schedule(input_t *in, connection_t *out)
     } else if (has(in, "schedule")) {
         out->schedule = NULL;
     }
+    if (has(in, "schedule"))
+        *mask |= CONN_F_SCHEDULE;
     if ((rc = input_string(in, "timezone", IN_NAME_MAX, 0, 1, &s)) < 0)
         return -1;
     if (rc == 1) {
@@ -125,30 +127,40 @@ static int read_schedule(input_t *in, connection_t *out)
     } else if (has(in, "timezone")) {
         out->timezone = NULL;
     }
+    if (has(in, "timezone"))
+        *mask |= CONN_F_TIMEZONE;
     if ((rc = input_enum(in, "catchup", catchup_parse, "latest, none", &catchup)) < 0)
         return -1;
-    if (rc == 1)
+    if (rc == 1) {
         out->catchup = (catchup_policy_t)catchup;
+        *mask |= CONN_F_CATCHUP;
+    }
     if ((rc = input_int(in, "starting_deadline_seconds", 0, 366LL * 86400, &n)) < 0)
         return -1;
-    if (rc == 1)
+    if (rc == 1) {
         out->starting_deadline_s = n;
+        *mask |= CONN_F_DEADLINE;
+    }
     return 0;
 }
 
-static int read_limits(input_t *in, connection_t *out)
+static int read_limits(input_t *in, connection_t *out, unsigned *mask)
 {
     int64_t n;
     int rc;
     json_t *retry;
     if ((rc = input_int(in, "timeout_seconds", 0, TIMEOUT_MAX_S, &n)) < 0)
         return -1;
-    if (rc == 1)
+    if (rc == 1) {
         out->timeout_s = n;
+        *mask |= CONN_F_TIMEOUT;
+    }
     if ((rc = input_int(in, "log_max_bytes", LOG_MIN_BYTES, LOG_MAX_BYTES, &n)) < 0)
         return -1;
-    if (rc == 1)
+    if (rc == 1) {
         out->log_max_bytes = n;
+        *mask |= CONN_F_LOG_MAX;
+    }
     if (input_object(in, "retry", &retry) < 0)
         return -1;
     if (retry != NULL) {
@@ -157,56 +169,47 @@ static int read_limits(input_t *in, connection_t *out)
         input_init(&rin, retry);
         if (input_known(&rin, fields) < 0 || (rc = input_int(&rin, "max_attempts", 1, RETRY_MAX_ATTEMPTS, &n)) < 0)
             return input_adopt(in, &rin, "retry");
-        if (rc == 1)
+        if (rc == 1) {
             out->retry_max = n - 1;
+            *mask |= CONN_F_RETRY_MAX;
+        }
         if ((rc = input_int(&rin, "backoff_seconds", 1, BACKOFF_MAX_S, &n)) < 0)
             return input_adopt(in, &rin, "retry");
-        if (rc == 1)
+        if (rc == 1) {
             out->retry_backoff_s = n;
+            *mask |= CONN_F_RETRY_BACKOFF;
+        }
     }
     return 0;
 }
 
-int runconfig_read(input_t *in, const connection_t *cur, connection_t *out, unsigned *mask, arena_t *a)
+int runconfig_read(input_t *in, int create, connection_t *out, unsigned *mask, arena_t *a)
 {
-    if (cur != NULL) {
-        out->command_json = cur->command_json;
-        out->workdir = cur->workdir;
-        out->env_json = cur->env_json;
-        out->schedule = cur->schedule;
-        out->timezone = cur->timezone;
-        out->catchup = cur->catchup;
-        out->starting_deadline_s = cur->starting_deadline_s;
-        out->timeout_s = cur->timeout_s;
-        out->retry_max = cur->retry_max;
-        out->retry_backoff_s = cur->retry_backoff_s;
-        out->log_max_bytes = cur->log_max_bytes;
-    } else {
+    if (create) {
         out->retry_backoff_s = 30;
         out->log_max_bytes = STORE_LOG_DEFAULT_BYTES;
         out->catchup = CATCHUP_LATEST;
     }
-    if (has(in, "command") || has(in, "workdir") || has(in, "env")) {
-        int rc;
-        if ((has(in, "command") && read_command(in, out, a) < 0) || (has(in, "env") && read_env(in, out, a) < 0) ||
-            (rc = input_string(in, "workdir", ARG_MAX_CHARS, 0, 1, &out->workdir)) < 0)
+    if (has(in, "command") && read_command(in, out, a) < 0)
+        return -1;
+    if (has(in, "command"))
+        *mask |= CONN_F_COMMAND;
+    if (has(in, "env") && read_env(in, out, a) < 0)
+        return -1;
+    if (has(in, "env"))
+        *mask |= CONN_F_ENV;
+    if (has(in, "workdir")) {
+        int rc = input_string(in, "workdir", ARG_MAX_CHARS, 0, 1, &out->workdir);
+        if (rc < 0)
             return -1;
-        if (rc == 0 && has(in, "workdir"))
+        if (rc == 0)
             out->workdir = NULL;
         if (out->workdir != NULL && out->workdir[0] != '/')
             return input_fail(in, "invalid_field", "workdir", "workdir must be an absolute path");
-        *mask |= CONN_F_COMMAND;
+        *mask |= CONN_F_WORKDIR;
     }
-    if (has(in, "schedule") || has(in, "timezone") || has(in, "catchup") || has(in, "starting_deadline_seconds")) {
-        if (read_schedule(in, out) < 0)
-            return -1;
-        *mask |= CONN_F_SCHEDULE;
-    }
-    if (has(in, "timeout_seconds") || has(in, "retry") || has(in, "log_max_bytes")) {
-        if (read_limits(in, out) < 0)
-            return -1;
-        *mask |= CONN_F_LIMITS;
-    }
+    if (read_schedule(in, out, mask) < 0 || read_limits(in, out, mask) < 0)
+        return -1;
     return 0;
 }
 

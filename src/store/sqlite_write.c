@@ -186,6 +186,8 @@ static store_err_t connection_create(wctx_t *x)
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
 
+/* Merges the fields w->mask names into the row as it is now (read inside this transaction), so
+ * concurrent updates of different fields do not undo each other. */
 static store_err_t connection_update(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -203,24 +205,30 @@ static store_err_t connection_update(wctx_t *x)
         cur.connector_type = w->conn.connector_type;
     if (w->mask & CONN_F_OVERLAP)
         cur.overlap = w->conn.overlap;
-    if (w->mask & CONN_F_COMMAND) {
+    if (w->mask & CONN_F_COMMAND)
         cur.command_json = w->conn.command_json;
+    if (w->mask & CONN_F_WORKDIR)
         cur.workdir = w->conn.workdir;
+    if (w->mask & CONN_F_ENV)
         cur.env_json = w->conn.env_json;
-    }
-    if (w->mask & CONN_F_SCHEDULE) {
+    if (w->mask & CONN_F_SCHEDULE)
         cur.schedule = w->conn.schedule;
+    if (w->mask & CONN_F_TIMEZONE)
         cur.timezone = w->conn.timezone;
+    if (w->mask & CONN_F_CATCHUP)
         cur.catchup = w->conn.catchup;
+    if (w->mask & CONN_F_DEADLINE)
         cur.starting_deadline_s = w->conn.starting_deadline_s;
+    if (w->mask & (CONN_F_SCHEDULE | CONN_F_TIMEZONE | CONN_F_CATCHUP | CONN_F_DEADLINE))
         cur.next_fire_at = 0; /* a new schedule starts from now */
-    }
-    if (w->mask & CONN_F_LIMITS) {
+    if (w->mask & CONN_F_TIMEOUT)
         cur.timeout_s = w->conn.timeout_s;
+    if (w->mask & CONN_F_RETRY_MAX)
         cur.retry_max = w->conn.retry_max;
+    if (w->mask & CONN_F_RETRY_BACKOFF)
         cur.retry_backoff_s = w->conn.retry_backoff_s;
+    if (w->mask & CONN_F_LOG_MAX)
         cur.log_max_bytes = w->conn.log_max_bytes;
-    }
     if (w->mask & CONN_F_NEXT_FIRE)
         cur.next_fire_at = w->conn.next_fire_at;
     cur.updated_at = x->now;

@@ -81,16 +81,27 @@ typedef enum store_op {
                              All or nothing; runs whose external_id the connection has are left as they are. */
 } store_op_t;
 
+/* One bit per field a client can send: an update changes exactly the fields its mask names, merged
+ * into the row as it is inside the writer's transaction (two concurrent updates of different
+ * fields both stick). */
 enum {
     CONN_F_NAME = 1 << 0,
     CONN_F_SOURCE = 1 << 1,
     CONN_F_DESTINATION = 1 << 2,
     CONN_F_CONNECTOR_TYPE = 1 << 3,
     CONN_F_OVERLAP = 1 << 4,
-    CONN_F_COMMAND = 1 << 5,   /* command_json, workdir, env_json (all three, as given) */
-    CONN_F_SCHEDULE = 1 << 6,  /* schedule, timezone, catchup, starting_deadline_s (resets next_fire_at) */
-    CONN_F_LIMITS = 1 << 7,    /* timeout_s, retry_max, retry_backoff_s, log_max_bytes (all four) */
+    CONN_F_COMMAND = 1 << 5,   /* command_json */
+    CONN_F_SCHEDULE = 1 << 6,  /* schedule; this and the next three reset next_fire_at */
+    CONN_F_TIMEOUT = 1 << 7,   /* timeout_s */
     CONN_F_NEXT_FIRE = 1 << 8, /* next_fire_at (the scheduler's own bookkeeping) */
+    CONN_F_TIMEZONE = 1 << 9,
+    CONN_F_CATCHUP = 1 << 10,
+    CONN_F_DEADLINE = 1 << 11, /* starting_deadline_s */
+    CONN_F_WORKDIR = 1 << 12,
+    CONN_F_ENV = 1 << 13, /* env_json */
+    CONN_F_RETRY_MAX = 1 << 14,
+    CONN_F_RETRY_BACKOFF = 1 << 15, /* retry_backoff_s */
+    CONN_F_LOG_MAX = 1 << 16,       /* log_max_bytes */
 };
 
 /* The run log keeps the last this many bytes unless the connection says otherwise. */
