@@ -103,7 +103,7 @@ static void census_append_run(buf_t *b, const run_t *r)
     }
     size_t start = b->len;
     census_write_run(b, r);
-    if (r->state == RUN_FINISHED && b->len > start)
+    if (r->state == RUN_FINISHED && !buf_failed(b) && b->len > start)
         rcache_put(RCACHE_CENSUS, r->id, r->version, b->data + start, b->len - start);
 }
 

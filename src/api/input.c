@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 void input_init(input_t *in, json_t *obj)
 {
@@ -96,10 +97,7 @@ int input_string(input_t *in, const char *key, size_t max, int required, int nul
         return input_fail(in, "invalid_field", key, "%s must not be empty", key);
     /* Limits count characters (UTF-8 code points), as a user counts them; jansson has checked
      * that the string is valid UTF-8. */
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++)
-        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    if (chars > max)
+    if (utf8_chars(s) > max)
         return input_fail(in, "invalid_field", key, "%s is longer than %zu characters", key, max);
     *out = s;
     return 1;

@@ -18,7 +18,7 @@ typedef struct input {
 } input_t;
 
 /* Limits of string fields, in characters (UTF-8 code points). */
-enum { IN_NAME_MAX = 200, IN_TEXT_MAX = 4096, IN_DETAIL_MAX = 65536 };
+enum { IN_NAME_MAX = RUN_NAME_MAX, IN_TEXT_MAX = RUN_TEXT_MAX, IN_DETAIL_MAX = RUN_DETAIL_MAX };
 
 void input_init(input_t *in, json_t *obj);
 /* Fails on a key not in the NULL-terminated list. */

@@ -112,9 +112,9 @@ json_t *render_run(const run_t *r)
     /* One renderer: the tree is parsed from the bytes the API sends. */
     buf_t b = BUF_INIT(RENDER_RUN_MAX);
     render_run_buf(&b, r);
-    json_t *o = json_loadb(b.data, b.len, 0, NULL);
+    json_t *o = buf_failed(&b) ? NULL : json_loadb(b.data, b.len, 0, NULL);
     buf_release(&b);
-    return o != NULL ? o : json_object();
+    return o;
 }
 
 static json_t *render_task(const task_t *t)
@@ -268,6 +268,11 @@ int api_load_run(http_ctx_t *c, int i, run_t *out)
 int render_send_buf(http_ctx_t *c, int status, buf_t *b)
 {
     buf_add(b, "\n", 1);
+    if (buf_failed(b)) { /* never send a cut document */
+        buf_release(b);
+        return http_error(c, 500, "response_too_large", "the answer grew past its size limit; ask for fewer items",
+                          NULL);
+    }
     char *body = arena_alloc(&c->arena, b->len);
     memcpy(body, b->data, b->len);
     http_send_raw(c, status, "application/json", body, b->len);

@@ -14,6 +14,7 @@
 json_t *render_time(int64_t ms);   /* ISO 8601 string, or null for 0 */
 json_t *render_str(const char *s); /* string, or null */
 json_t *render_connection(const connection_t *cn);
+/* render_run: NULL only when out of memory (a run at its limits renders well under RENDER_RUN_MAX). */
 json_t *render_run(const run_t *r);
 /* The same JSON as render_run, appended to b (the fast path the API answers with). */
 void render_run_buf(buf_t *b, const run_t *r);

@@ -489,14 +489,8 @@ static json_t *finish_body(ex_t *x, int status, int signaled_by_us, int sig)
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return json_pack("{s:s}", "result", x->records_failed > 0 ? "partial" : "success");
-    char *tail = tail_buffer_last_lines(&x->tail, ERROR_TAIL_LINES);
-    json_t *detail = tail != NULL ? json_string(tail) : NULL; /* NULL when the tail is not UTF-8 */
-    if (tail != NULL && detail == NULL) {
-        for (char *p = tail; *p; p++)
-            if ((unsigned char)*p >= 0x80)
-                *p = '?';
-        detail = json_string(tail);
-    }
+    char *tail = tail_buffer_error_detail(&x->tail, ERROR_TAIL_LINES);
+    json_t *detail = tail != NULL ? json_string(tail) : NULL; /* valid UTF-8, clipped to the API's limit */
     free(tail);
     json_t *b =
         json_pack("{s:s, s:{s:s, s:s, s:o}}", "result", "error", "error", "code",

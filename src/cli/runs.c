@@ -155,7 +155,7 @@ static int check_fields(const char *cmd, const char *list, json_t **fields)
 static json_t *run_json(const run_t *r, json_t *fields)
 {
     json_t *full = render_run(r);
-    if (fields == NULL)
+    if (full == NULL || fields == NULL)
         return full;
     json_t *o = json_object();
     size_t i;

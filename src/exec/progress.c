@@ -9,20 +9,13 @@
 
 #include "store/store.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 /* Limits of string fields, in characters (UTF-8 code points), as the native API's. */
-enum { PG_NAME_MAX = 200, PG_TEXT_MAX = 4096, PG_RETRIES_MAX = 1000000 };
+enum { PG_NAME_MAX = RUN_NAME_MAX, PG_TEXT_MAX = RUN_TEXT_MAX, PG_RETRIES_MAX = 1000000 };
 
 /* Unknown keys are caller text: quote at most this many bytes of one. */
 #define KEY_FMT "'%.64s'"
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -397,7 +390,8 @@ void tail_buffer_add(tail_buffer_t *t, const char *data, size_t n)
     t->len = t->len + n < t->cap ? t->len + n : t->cap;
 }
 
-char *tail_buffer_last_lines(const tail_buffer_t *t, int lines)
+/* tail_buffer_last_lines, also giving the length (the text may hold NUL bytes). */
+static char *tail_copy_last_lines(const tail_buffer_t *t, int lines, size_t *out_len)
 {
     size_t len = t->len;
     char *lin = malloc(len + 1);
@@ -410,6 +404,7 @@ char *tail_buffer_last_lines(const tail_buffer_t *t, int lines)
         memcpy(lin + first, t->data, len - first);
     }
     lin[len] = '\0';
+    *out_len = 0;
     if (lines <= 0) {
         lin[0] = '\0';
         return lin;
@@ -425,7 +420,31 @@ char *tail_buffer_last_lines(const tail_buffer_t *t, int lines)
     }
     if (from > 0)
         memmove(lin, lin + from, len - from + 1);
+    *out_len = len - from;
     return lin;
+}
+
+char *tail_buffer_last_lines(const tail_buffer_t *t, int lines)
+{
+    size_t n;
+    return tail_copy_last_lines(t, lines, &n);
+}
+
+char *tail_buffer_error_detail(const tail_buffer_t *t, int lines)
+{
+    size_t n;
+    char *lin = tail_copy_last_lines(t, lines, &n);
+    if (lin == NULL)
+        return NULL;
+    const char *s = lin;
+    /* Where the ring dropped the stream's start, the first kept bytes may be the end of a
+     * character: they are not part of the text. */
+    if (t->total > t->len)
+        for (int i = 0; i < 3 && n > 0 && ((unsigned char)*s & 0xC0) == 0x80; i++, n--)
+            s++;
+    char *detail = utf8_repair_tail(s, n, RUN_DETAIL_MAX);
+    free(lin);
+    return detail;
 }
 
 void tail_buffer_release(tail_buffer_t *t)

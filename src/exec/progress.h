@@ -72,6 +72,11 @@ void tail_buffer_add(tail_buffer_t *t, const char *data, size_t n);
  * memory. A final newline ends the last line; once the stream went past `cap`, the first line kept
  * may be cut. */
 char *tail_buffer_last_lines(const tail_buffer_t *t, int lines);
+/* The error detail of a failed run, made from its output's tail by the runner and `syncrun exec`
+ * alike: the last `lines` lines, of which at most RUN_DETAIL_MAX characters (the end kept), with
+ * every malformed UTF-8 sequence and NUL byte replaced by U+FFFD. A new heap string (free());
+ * NULL only when out of memory. */
+char *tail_buffer_error_detail(const tail_buffer_t *t, int lines);
 void tail_buffer_release(tail_buffer_t *t);
 
 #endif

@@ -508,7 +508,7 @@ static void attempt_over(runner_t *R, child_t *c)
     if (c->timed_out) {
         char msg[128];
         snprintf(msg, sizeof(msg), "timed out after %" PRId64 " s (the command was stopped)", c->conn.timeout_s);
-        char *tail = tail_buffer_last_lines(&c->tail, ERROR_TAIL_LINES);
+        char *tail = tail_buffer_error_detail(&c->tail, ERROR_TAIL_LINES);
         finish_run(R, c, RESULT_TIMED_OUT, "TIMEOUT", msg, tail);
         free(tail);
         child_release(R, c);
@@ -545,7 +545,7 @@ static void attempt_over(runner_t *R, child_t *c)
         child_release(R, c); /* finished meanwhile (canceled) */
         return;
     }
-    char *tail = tail_buffer_last_lines(&c->tail, ERROR_TAIL_LINES);
+    char *tail = tail_buffer_error_detail(&c->tail, ERROR_TAIL_LINES);
     finish_run(R, c, RESULT_ERROR, WIFEXITED(status) ? "EXIT_CODE" : "KILLED", what, tail);
     free(tail);
     child_release(R, c);

@@ -34,6 +34,15 @@ typedef enum catchup_policy { CATCHUP_LATEST, CATCHUP_NONE, CATCHUP_COUNT } catc
 
 typedef enum scope { SCOPE_RUNS_READ, SCOPE_RUNS_WRITE, SCOPE_ADMIN, SCOPE_COUNT } scope_t;
 
+/* Limits of text fields, in characters (UTF-8 code points): names, codes and steps; messages; a
+ * run's error detail. Every writer of these fields (API, dialect imports, progress lines, the
+ * runner) holds to them, and the store sizes the documents it builds from them. */
+enum { RUN_NAME_MAX = 200, RUN_TEXT_MAX = 4096, RUN_DETAIL_MAX = 65536 };
+
+/* The most bytes a JSON string of n characters can take: each character escaped as \u00XX, and
+ * the quotes. (4-byte UTF-8 characters take fewer: 4.) */
+#define RUN_JSON_STR_MAX(n) (6 * (size_t)(n) + 2)
+
 /* The Census record counters, stored once and named per dialect. */
 typedef enum counter {
     CTR_SOURCE_RECORD_COUNT,

@@ -65,8 +65,14 @@ static store_err_t event_add(wctx_t *x, int64_t run_id, const char *kind, json_t
 }
 
 /* Event data of the frequent events (created, updated, finished) is written straight to a
- * buffer: it is on the path of every write. ev_key opens a member of the object being built. */
-enum { EVENT_MAX = 256 * 1024 };
+ * buffer: it is on the path of every write. ev_key opens a member of the object being built.
+ * EVENT_MAX holds the largest event valid input can make: a finish with every text field at its
+ * limit (step, error code; message, error message; error detail), each character escaped at its
+ * longest, plus the fixed members. An event that does not fit (it cannot, by these limits) fails
+ * the write: a cut document is never stored. */
+#define EVENT_MAX                                                                                                      \
+    (2 * RUN_JSON_STR_MAX(RUN_NAME_MAX) + 2 * RUN_JSON_STR_MAX(RUN_TEXT_MAX) + RUN_JSON_STR_MAX(RUN_DETAIL_MAX) +      \
+     16 * 1024)
 
 static void ev_key(buf_t *b, const char *key)
 {
@@ -78,7 +84,11 @@ static void ev_key(buf_t *b, const char *key)
 static store_err_t event_add_buf(wctx_t *x, int64_t run_id, const char *kind, buf_t *b)
 {
     buf_add(b, "}", 1);
-    store_err_t e = b->len > 0 && b->data[0] == '{' ? event_add_text(x, run_id, kind, b->data, b->len) : STORE_ERROR;
+    store_err_t e = !buf_failed(b) && b->len > 0 && b->data[0] == '{' ? event_add_text(x, run_id, kind, b->data, b->len)
+                                                                      : STORE_ERROR;
+    if (buf_failed(b))
+        log_error("event too large, write refused kind=%s run=%lld max_bytes=%zu", kind, (long long)run_id,
+                  (size_t)EVENT_MAX);
     buf_release(b);
     return e;
 }

@@ -1,10 +1,12 @@
 /* Compact JSON output with jansson's escaping rules: ", \ and control characters escaped
- * (\b \f \n \r \t short, others \u00XX upper-case hex); UTF-8 passed through. */
+ * (\b \f \n \r \t short, others \u00XX upper-case hex); well-formed UTF-8 passed through, and
+ * each byte of a malformed sequence written as U+FFFD, so the output is always valid JSON text. */
 #include "util/jsonw.h"
 
 #include <string.h>
 
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 void jw_str(buf_t *b, const char *s)
 {
@@ -15,9 +17,22 @@ void jw_str(buf_t *b, const char *s)
     }
     buf_add(b, "\"", 1);
     const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p != '"' && *p != '\\')
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             continue;
+        if (*p >= 0x80) {
+            /* at most 4 bytes are looked at, and a NUL ends any sequence early */
+            size_t k = utf8_seq_len(p, strnlen((const char *)p, 4));
+            if (k > 0) {
+                p += k - 1;
+                continue;
+            }
+            buf_add(b, run, (size_t)((const char *)p - run));
+            buf_add(b, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
+            run = (const char *)p + 1;
+            continue;
+        }
         buf_add(b, run, (size_t)((const char *)p - run));
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
@@ -55,7 +70,7 @@ void jw_str(buf_t *b, const char *s)
         buf_add(b, esc, n);
         run = (const char *)p + 1;
     }
-    buf_add(b, run, strlen(run));
+    buf_add(b, run, (size_t)((const char *)p - run));
     buf_add(b, "\"", 1);
 }
 

@@ -486,6 +486,66 @@ static void test_tail_last_lines(void **state)
     tail_buffer_release(&t);
 }
 
+/* The error detail of a failed run, as the runner and `syncrun exec` make it: valid UTF-8 whatever
+ * the command wrote, and never longer than the API's limit (a long output used to be put in whole,
+ * which made the finish event too large, and raw bytes made answers that do not parse). */
+static void test_tail_error_detail(void **state)
+{
+    (void)state;
+    tail_buffer_t t;
+    tail_buffer_init(&t, 1 << 20);
+    /* bad bytes and a NUL, among good text */
+    const char out[] = "ok \xC3\xA9\n\xFF\xFE"
+                       "raw\x00"
+                       "nul \xF0\x9F\x98\x80 \xE2\x82\n";
+    tail_buffer_add(&t, out, sizeof(out) - 1);
+    char *d = tail_buffer_error_detail(&t, 20);
+    assert_non_null(d);
+    assert_string_equal(
+        d, "ok \xC3\xA9\n\xEF\xBF\xBD\xEF\xBF\xBDraw\xEF\xBF\xBDnul \xF0\x9F\x98\x80 \xEF\xBF\xBD\xEF\xBF\xBD\n");
+    free(d);
+    d = tail_buffer_error_detail(&t, 1);
+    assert_string_equal(d, "\xEF\xBF\xBD\xEF\xBF\xBDraw\xEF\xBF\xBDnul \xF0\x9F\x98\x80 \xEF\xBF\xBD\xEF\xBF\xBD\n");
+    free(d);
+    tail_buffer_release(&t);
+
+    /* one huge line: only the last RUN_DETAIL_MAX characters are kept */
+    tail_buffer_init(&t, 1 << 20);
+    size_t n = 3 * RUN_DETAIL_MAX;
+    char *big = malloc(n);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)('a' + i % 26);
+    tail_buffer_add(&t, big, n);
+    d = tail_buffer_error_detail(&t, 20);
+    assert_int_equal(strlen(d), RUN_DETAIL_MAX);
+    assert_memory_equal(d, big + n - RUN_DETAIL_MAX, RUN_DETAIL_MAX);
+    free(d);
+    tail_buffer_release(&t);
+
+    /* 4-byte characters: counted as characters, cut between them, never inside one */
+    tail_buffer_init(&t, 1 << 20);
+    for (size_t i = 0; i < RUN_DETAIL_MAX + 10; i++)
+        tail_buffer_add(&t, "\xF0\x9F\x98\x80", 4);
+    d = tail_buffer_error_detail(&t, 20);
+    assert_int_equal(strlen(d), 4 * (size_t)RUN_DETAIL_MAX);
+    assert_memory_equal(d, "\xF0\x9F\x98\x80", 4);
+    free(d);
+    tail_buffer_release(&t);
+
+    /* the ring dropped the stream's start in the middle of a character: no replacement for it */
+    tail_buffer_init(&t, 6);
+    tail_buffer_add(&t,
+                    "x\xF0\x9F\x98\x80"
+                    "abc",
+                    8); /* keeps \x98\x80abc */
+    d = tail_buffer_error_detail(&t, 20);
+    assert_string_equal(d, "abc");
+    free(d);
+    tail_buffer_release(&t);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_parse_limits),      cmocka_unit_test(test_splitter_chunks),
         cmocka_unit_test(test_splitter_too_long), cmocka_unit_test(test_splitter_random),
         cmocka_unit_test(test_tail_wrap),         cmocka_unit_test(test_tail_last_lines),
+        cmocka_unit_test(test_tail_error_detail),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
 }
