@@ -179,6 +179,10 @@ const char *store_strerror(store_err_t e)
 
 sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id)
 {
+    if (c->in_batch && sqlite3_get_autocommit(c->db) && id != ST_ROLLBACK) {
+        log_error("sqlite transaction lost (rolled back after an error); statement %d refused", (int)id);
+        return NULL;
+    }
     sqlite3_stmt *st = c->stmts[id];
     if (st == NULL) {
         if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
@@ -488,30 +492,38 @@ static int exec_stmt(dbconn_t *c, stmt_id_t id)
 }
 
 /* Applies a batch in one transaction. Each write runs inside its own savepoint, so a write
- * that fails changes nothing while the others in the batch still commit. */
+ * that fails changes nothing while the others in the batch still commit. When the transaction
+ * itself is lost (SQLite rolls it back on I/O errors, a full disk or no memory; or a savepoint,
+ * release or commit fails) every write of the batch fails and nothing of it is committed: no
+ * write is answered an error while committed, nor success while not. */
 static void writer_apply_batch(store_t *s, store_write_t *batch, changed_t *ch)
 {
     dbconn_t *c = &s->writer;
     ch->n = 0;
     int ok = exec_stmt(c, ST_BEGIN) == SQLITE_OK;
-    for (store_write_t *w = batch; w != NULL; w = w->next_) {
-        if (!ok) {
-            w->err = STORE_ERROR;
-            continue;
-        }
+    c->in_batch = ok;
+    for (store_write_t *w = batch; w != NULL && ok; w = w->next_) {
         size_t mark = ch->n;
-        exec_stmt(c, ST_SAVEPOINT);
-        if (db_apply_write(c, w, note_run, ch) != STORE_OK) {
-            exec_stmt(c, ST_ROLLBACK_TO);
-            ch->n = mark;
+        if (exec_stmt(c, ST_SAVEPOINT) != SQLITE_OK) {
+            ok = 0;
+            break;
         }
-        exec_stmt(c, ST_RELEASE);
+        if (db_apply_write(c, w, note_run, ch) != STORE_OK) {
+            ch->n = mark;
+            if (sqlite3_get_autocommit(c->db) || exec_stmt(c, ST_ROLLBACK_TO) != SQLITE_OK)
+                ok = 0;
+        }
+        /* a write that succeeded may have swallowed an error that cost the transaction */
+        if (ok && (sqlite3_get_autocommit(c->db) || exec_stmt(c, ST_RELEASE) != SQLITE_OK))
+            ok = 0;
     }
-    if (ok && exec_stmt(c, ST_COMMIT) != SQLITE_OK) {
-        exec_stmt(c, ST_ROLLBACK);
+    if (ok && exec_stmt(c, ST_COMMIT) != SQLITE_OK)
         ok = 0;
-    }
+    c->in_batch = 0;
     if (!ok) {
+        if (!sqlite3_get_autocommit(c->db))
+            exec_stmt(c, ST_ROLLBACK);
+        log_error("sqlite batch failed: none of its writes is recorded");
         for (store_write_t *w = batch; w != NULL; w = w->next_) {
             w->err = STORE_ERROR;
             w->err_field = NULL;

@@ -68,13 +68,19 @@ typedef enum stmt_id {
 typedef struct dbconn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
+    /* Set by the writer while its batch transaction should be open. SQLite rolls a transaction
+     * back by itself on some errors (SQLITE_IOERR, SQLITE_FULL without a statement journal,
+     * SQLITE_NOMEM); db_stmt then refuses every statement, so nothing after that runs in
+     * autocommit and commits on its own. */
+    int in_batch;
 } dbconn_t;
 
 struct store_reader {
     dbconn_t c;
 };
 
-/* Returns the prepared (and reset) statement, or NULL after logging the error. */
+/* Returns the prepared (and reset) statement, or NULL after logging the error (also when the
+ * writer's batch transaction was rolled back under it: see in_batch). */
 sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id);
 void db_close(dbconn_t *c);
 
