@@ -370,12 +370,9 @@ int blueconic_connection_runs(http_ctx_t *c)
     /* Only a UUID names a connection here; unknown, foreign and malformed ids get the same 404. */
     connection_t cn;
     store_err_t e = STORE_NOT_FOUND;
-    if (ids_is_uuid(c->params[0])) {
-        char uuid[IDS_UUID_LEN];
-        for (size_t i = 0; i < IDS_UUID_LEN; i++)
-            uuid[i] = (char)tolower((unsigned char)c->params[0][i]);
+    char uuid[IDS_UUID_LEN];
+    if (ids_uuid_normalize(c->params[0], uuid) == 0)
         e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, &cn);
-    }
     if (e == STORE_NOT_FOUND)
         return http_error(c, 404, "not_found", "The connection does not exist.", NULL);
     if (e != STORE_OK)

@@ -2,7 +2,6 @@
  *   GET /cdi/integrations/{integration_id}/job_sync_status[?cursor=…]
  * A Braze "integration" is a connection, named by its UUID. Pages hold 10 runs, newest first, and
  * are walked with opaque signed keyset cursors given in the Link header. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +214,8 @@ int braze_job_sync_status(http_ctx_t *c)
     const char *param = c->params[0];
     char uuid[IDS_UUID_LEN];
     connection_t cn;
-    if (!ids_is_uuid(param))
+    if (ids_uuid_normalize(param, uuid) != 0)
         return braze_bad_integration(c);
-    for (size_t i = 0; i < IDS_UUID_LEN; i++) /* UUIDs compare case-insensitively; stored lower case */
-        uuid[i] = (char)tolower((unsigned char)param[i]);
     store_err_t e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, &cn);
     if (e == STORE_NOT_FOUND)
         return braze_bad_integration(c);

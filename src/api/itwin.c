@@ -353,13 +353,10 @@ static itwin_prefer_t itwin_prefer(http_ctx_t *c)
 static int itwin_connection_param(http_ctx_t *c, char *uuid, char *bad, size_t badlen)
 {
     const char *p = c->params[0];
-    if (!ids_is_uuid(p)) {
+    if (ids_uuid_normalize(p, uuid) != 0) {
         snprintf(bad, badlen, "connectionId");
         return 1;
     }
-    for (int i = 0; i < IDS_UUID_LEN - 1; i++)
-        uuid[i] = (char)tolower((unsigned char)p[i]);
-    uuid[IDS_UUID_LEN - 1] = '\0';
     return 0;
 }
 
@@ -470,10 +467,8 @@ int itwin_run_get(http_ctx_t *c)
     const char *rid = c->params[1];
     run_t r;
     store_err_t e = STORE_NOT_FOUND;
-    if (ids_is_uuid(rid)) {
-        char lower[IDS_UUID_LEN];
-        for (int i = 0; i < IDS_UUID_LEN; i++)
-            lower[i] = (char)tolower((unsigned char)rid[i]);
+    char lower[IDS_UUID_LEN];
+    if (ids_uuid_normalize(rid, lower) == 0) {
         e = store_run_get_uuid(c->reader, c->key.workspace_id, lower, &c->arena, &r);
         if (e == STORE_OK && r.connection_id != cn.id)
             e = STORE_NOT_FOUND;

@@ -123,11 +123,10 @@ static int read_job(input_t *in, store_write_t *w, int create)
 /* The job path parameter: a UUID, else 404. */
 static int job_param(http_ctx_t *c, int i, store_write_t *w)
 {
-    if (!ids_is_uuid(c->params[i])) {
+    if (ids_uuid_normalize(c->params[i], i == 1 ? w->job.uuid : w->task.uuid) != 0) {
         http_error(c, 404, "not_found", i == 1 ? "no such job" : "no such task", NULL);
         return -1;
     }
-    snprintf(i == 1 ? w->job.uuid : w->task.uuid, IDS_UUID_LEN, "%s", c->params[i]);
     return 0;
 }
 

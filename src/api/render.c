@@ -228,10 +228,11 @@ int api_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int
 int api_load_connection(http_ctx_t *c, int i, connection_t *out)
 {
     const char *p = c->params[i];
+    char uuid[IDS_UUID_LEN];
     int64_t id;
     store_err_t e;
-    if (ids_is_uuid(p))
-        e = store_connection_get_uuid(c->reader, c->key.workspace_id, p, &c->arena, out);
+    if (ids_uuid_normalize(p, uuid) == 0)
+        e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, out);
     else if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, &id) == 0)
         e = store_connection_get(c->reader, c->key.workspace_id, id, &c->arena, out);
     else
@@ -248,10 +249,11 @@ int api_load_connection(http_ctx_t *c, int i, connection_t *out)
 int api_load_run(http_ctx_t *c, int i, run_t *out)
 {
     const char *p = c->params[i];
+    char uuid[IDS_UUID_LEN];
     int64_t id;
     store_err_t e;
-    if (ids_is_uuid(p))
-        e = store_run_get_uuid(c->reader, c->key.workspace_id, p, &c->arena, out);
+    if (ids_uuid_normalize(p, uuid) == 0)
+        e = store_run_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, out);
     else if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, &id) == 0)
         e = store_run_get(c->reader, c->key.workspace_id, id, &c->arena, out);
     else

@@ -73,6 +73,17 @@ int ids_is_uuid(const char *s)
     return s[36] == '\0';
 }
 
+int ids_uuid_normalize(const char *s, char out[IDS_UUID_LEN])
+{
+    out[0] = '\0';
+    if (!ids_is_uuid(s))
+        return -1;
+    for (int i = 0; i < IDS_UUID_LEN - 1; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[IDS_UUID_LEN - 1] = '\0';
+    return 0;
+}
+
 void ids_token(char out[IDS_TOKEN_LEN])
 {
     static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -17,6 +17,10 @@ void ids_uuid_v4(char out[IDS_UUID_LEN]);
 void ids_uuid_v7(char out[IDS_UUID_LEN]);
 /* 1 when s is a canonical 36-character UUID (any case), else 0. */
 int ids_is_uuid(const char *s);
+/* The one spelling of a UUID that names something: when s is a UUID (any case), writes it in lower
+ * case (as stored) to out and returns 0; otherwise returns -1 and leaves out an empty string. Every
+ * place that looks a UUID up from outside input goes through this. */
+int ids_uuid_normalize(const char *s, char out[IDS_UUID_LEN]);
 /* A new API token: "sr_" followed by 40 base62 characters (about 238 bits). */
 void ids_token(char out[IDS_TOKEN_LEN]);
 /* Lower-case hex SHA-256 of n bytes. */

@@ -1,10 +1,12 @@
 /* Tests for src/util/ids.c: UUIDs, tokens, SHA-256, base64url and strict integer parsing. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -107,6 +109,30 @@ static void test_is_uuid_table(void **state)
         }
     }
     assert_int_equal(failures, 0);
+}
+
+/* Every spelling of a UUID normalises to the lower-case one that is stored; anything else is
+ * refused. */
+static void test_uuid_normalize(void **state)
+{
+    (void)state;
+    char out[IDS_UUID_LEN];
+    assert_int_equal(ids_uuid_normalize("123E4567-E89B-12D3-A456-42661417400F", out), 0);
+    assert_string_equal(out, "123e4567-e89b-12d3-a456-42661417400f");
+    assert_int_equal(ids_uuid_normalize("123e4567-E89b-12d3-a456-426614174000", out), 0);
+    assert_string_equal(out, "123e4567-e89b-12d3-a456-426614174000");
+    for (size_t i = 0; i < sizeof(is_uuid_cases) / sizeof(is_uuid_cases[0]); i++) {
+        int rc = ids_uuid_normalize(is_uuid_cases[i].s, out);
+        assert_int_equal(rc, is_uuid_cases[i].want ? 0 : -1);
+        if (rc == 0) {
+            assert_int_equal(strlen(out), 36);
+            assert_int_equal(strcasecmp(out, is_uuid_cases[i].s), 0);
+            for (int k = 0; k < 36; k++)
+                assert_false(isupper((unsigned char)out[k]));
+        } else {
+            assert_string_equal(out, "");
+        }
+    }
 }
 
 /* ---- tokens ---- */
@@ -393,15 +419,11 @@ static void test_uuid_v7(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid_v7),
-        cmocka_unit_test(test_random),
-        cmocka_unit_test(test_uuid_v4_format),
-        cmocka_unit_test(test_is_uuid_table),
-        cmocka_unit_test(test_token_format_and_uniqueness),
-        cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test(test_b64url_vectors),
-        cmocka_unit_test(test_b64url_round_trip),
-        cmocka_unit_test(test_b64url_rejects),
+        cmocka_unit_test(test_uuid_v7),           cmocka_unit_test(test_random),
+        cmocka_unit_test(test_uuid_v4_format),    cmocka_unit_test(test_is_uuid_table),
+        cmocka_unit_test(test_uuid_normalize),    cmocka_unit_test(test_token_format_and_uniqueness),
+        cmocka_unit_test(test_sha256_vectors),    cmocka_unit_test(test_b64url_vectors),
+        cmocka_unit_test(test_b64url_round_trip), cmocka_unit_test(test_b64url_rejects),
         cmocka_unit_test(test_parse_i64_table),
     };
     return cmocka_run_group_tests_name("ids", tests, NULL, NULL);
