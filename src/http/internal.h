@@ -57,6 +57,10 @@ const http_route_t *http_route_match(http_ctx_t *c, const http_route_t *routes, 
                                      size_t allowlen);
 /* Authenticates the request for route; on failure sends the error and returns -1. */
 int http_authenticate(http_ctx_t *c, const http_route_t *route);
+/* 1 when the request's body framing is ambiguous, the ground of request smuggling behind a proxy:
+ * Transfer-Encoding together with Content-Length, Transfer-Encoding more than once, or
+ * Content-Lengths that differ. */
+int http_framing_ambiguous(h2o_req_t *req);
 /* Percent-decodes s[0..n) into the arena; NULL if malformed or if it decodes to a NUL byte. */
 char *http_percent_decode(arena_t *a, const char *s, size_t n, int plus_is_space);
 

@@ -1,6 +1,7 @@
 /* Request helpers (headers, query, body), responses, routing and the error path. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/internal.h"
 
@@ -18,6 +19,59 @@ const char *http_header(http_ctx_t *c, const char *name)
         return NULL;
     h2o_iovec_t v = req->headers.entries[i].value;
     return arena_strndup(&c->arena, v.base, v.len);
+}
+
+/* Value of a raw header line: after the colon, without surrounding blanks. */
+static void raw_header_value(const char *colon, const char *eol, const char **v, size_t *vlen)
+{
+    const char *b = colon + 1, *e = eol;
+    while (b < e && (*b == ' ' || *b == '\t'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *v = b;
+    *vlen = (size_t)(e - b);
+}
+
+int http_framing_ambiguous(h2o_req_t *req)
+{
+    /* h2o 2.2 keeps neither header in req->headers (it picks one of them to read the body by, the
+     * last Transfer-Encoding or else the first Content-Length), so this reads the request's header
+     * block, which stays at the start of the socket's input buffer until the answer is sent (the
+     * previous request's bytes are consumed then). */
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (sock == NULL || sock->input == NULL)
+        return 0;
+    const char *p = sock->input->bytes, *end = p + sock->input->size;
+    while (p < end && (*p == '\r' || *p == '\n')) /* empty lines before a request are skipped */
+        p++;
+    int te = 0, cl = 0;
+    const char *clv = NULL;
+    size_t clvlen = 0;
+    const char *eol = memchr(p, '\n', (size_t)(end - p)); /* skip the request line */
+    while (eol != NULL) {
+        p = eol + 1;
+        if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+            break;
+        const char *le = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+        if (le == p)
+            break; /* the blank line that ends the headers */
+        const char *colon = memchr(p, ':', (size_t)(le - p)), *v;
+        size_t vlen;
+        if (colon == NULL)
+            continue;
+        size_t nlen = (size_t)(colon - p);
+        if (nlen == sizeof("transfer-encoding") - 1 && strncasecmp(p, "transfer-encoding", nlen) == 0) {
+            te++;
+        } else if (nlen == sizeof("content-length") - 1 && strncasecmp(p, "content-length", nlen) == 0) {
+            raw_header_value(colon, le, &v, &vlen);
+            if (cl++ > 0 && (vlen != clvlen || memcmp(v, clv, vlen) != 0))
+                return 1;
+            clv = v;
+            clvlen = vlen;
+        }
+    }
+    return te > 1 || (te > 0 && cl > 0);
 }
 
 const char *http_host(http_ctx_t *c)

@@ -95,7 +95,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     int status = 404;
     char allow[64] = "";
-    const http_route_t *route = http_route_match(c, t->cfg->routes, t->cfg->nroutes, &status, allow, sizeof(allow));
+    const http_route_t *route = NULL;
+    int ambiguous = http_framing_ambiguous(req);
+    if (!ambiguous)
+        route = http_route_match(c, t->cfg->routes, t->cfg->nroutes, &status, allow, sizeof(allow));
     if (route == NULL) {
         const http_dialect_t *d = t->cfg->fallback_dialect;
         static const http_route_t fallback = {NULL, NULL, NULL, 0, SCOPE_RUNS_READ, NULL};
@@ -113,6 +116,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         *r = fallback;
         r->dialect = d;
         c->route = r;
+        if (ambiguous) {
+            /* Whatever follows on this connection may be another request hidden in this one's body:
+             * answer and close it. */
+            req->http1_is_persistent = 0;
+            return http_error(
+                c, 400, "invalid_request",
+                "the request has both Content-Length and Transfer-Encoding, or conflicting Content-Lengths", NULL);
+        }
         if (status == 405) {
             http_add_header(c, "allow", allow);
             return http_error(c, 405, "method_not_allowed", "this path does not accept this method", NULL);
