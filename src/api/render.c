@@ -258,6 +258,8 @@ int api_load_run(http_ctx_t *c, int i, run_t *out)
         e = store_run_get(c->reader, c->key.workspace_id, id, &c->arena, out);
     else
         e = STORE_NOT_FOUND;
+    if (e == STORE_OK && c->key.run_id != 0 && out->id != c->key.run_id)
+        e = STORE_NOT_FOUND; /* a run's own token sees no other run */
     if (e == STORE_OK)
         return 0;
     if (e == STORE_NOT_FOUND)
@@ -285,8 +287,12 @@ int render_send_buf(http_ctx_t *c, int status, buf_t *b)
 int api_run_id(http_ctx_t *c, int i, int64_t *id)
 {
     const char *p = c->params[i];
-    if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, id) == 0)
-        return 0;
+    if (ids_parse_i64(p, strlen(p), 1, INT64_MAX, id) == 0) {
+        if (c->key.run_id == 0 || *id == c->key.run_id)
+            return 0;
+        http_error(c, 404, "not_found", "no such run", NULL); /* a run's own token sees no other run */
+        return -1;
+    }
     run_t r;
     if (api_load_run(c, i, &r) != 0)
         return -1;

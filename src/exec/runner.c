@@ -479,6 +479,7 @@ static void start_run(runner_t *R, const run_t *run)
     kw.workspace_id = run->workspace_id;
     kw.key_scope = SCOPE_RUNS_WRITE;
     kw.name = kname;
+    kw.id = run->id; /* the token reaches this run only */
     if (exec_write(R, &kw) == STORE_OK) {
         c->key_id = kw.key_id;
         memcpy(c->token, kw.token, IDS_TOKEN_LEN);

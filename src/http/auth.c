@@ -88,6 +88,12 @@ int http_authenticate(http_ctx_t *c, const http_route_t *route)
                    NULL);
         return -1;
     }
+    /* A managed command's own token reaches the routes of its run only (/v1/runs/:id and below);
+     * which run the path names is checked where it is resolved (api_load_run, api_run_id). */
+    if (c->key.run_id != 0 && strncmp(route->pattern, "/v1/runs/:id", 12) != 0) {
+        http_error(c, 403, "forbidden", "this token belongs to one run and can only read and write that run", NULL);
+        return -1;
+    }
     if (!scope_allows(c->key.scope, route->scope)) {
         char msg[128];
         snprintf(msg, sizeof(msg), "this API key has scope %s; this request needs %s", scope_name(c->key.scope),

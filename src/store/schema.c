@@ -141,6 +141,17 @@ const char *const schema_migrations[] = {
     ("CREATE INDEX runs_inflight ON runs(connection_id) WHERE state IN (1, 2);"
      "CREATE INDEX runs_queued_connection ON runs(connection_id, run_count) WHERE state = 0;"
      "CREATE INDEX connections_managed ON connections(id) WHERE command IS NOT NULL AND deleted_at IS NULL;"),
+
+    /* 5: a managed command's token is limited to its run (run_id), and revoked when the run ends,
+     * also when a crash ended it. The tokens earlier versions made ("run #N", runs:write) are
+     * revoked here when their run is over: they could write to any run of the workspace, and those
+     * of runs interrupted by a crash were never revoked. */
+    ("ALTER TABLE api_keys ADD COLUMN run_id INTEGER REFERENCES runs(id);"
+     "CREATE INDEX api_keys_run ON api_keys(run_id) WHERE run_id IS NOT NULL AND revoked_at IS NULL;"
+     "UPDATE api_keys SET revoked_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
+     "WHERE revoked_at IS NULL AND scope = 1 AND name GLOB 'run #[0-9]*' AND EXISTS ("
+     "  SELECT 1 FROM runs r WHERE r.id = CAST(substr(api_keys.name, 6) AS INTEGER)"
+     "  AND r.workspace_id = api_keys.workspace_id AND r.state = 3 AND r.created_at <= api_keys.created_at);"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

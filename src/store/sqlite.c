@@ -36,9 +36,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORKSPACE_INSERT] = "INSERT INTO workspaces (uuid, name, created_at) VALUES (?1, ?2, ?3)",
     [ST_WORKSPACE_COUNT] = "SELECT count(*) FROM workspaces",
     [ST_WORKSPACE_GET] = "SELECT id, uuid, name, created_at FROM workspaces WHERE id = ?1",
-    [ST_KEY_INSERT] = "INSERT INTO api_keys (workspace_id, name, scope, token_hash, prefix, created_at) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_KEY_LOOKUP] = "SELECT id, workspace_id, scope FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
+    [ST_KEY_INSERT] = "INSERT INTO api_keys (workspace_id, name, scope, token_hash, prefix, created_at, run_id) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_KEY_LOOKUP] =
+        "SELECT id, workspace_id, scope, run_id FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
     [ST_KEY_LIST] = "SELECT id, name, scope, prefix, created_at FROM api_keys "
                     "WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY id",
     [ST_CONN_INSERT] =
@@ -109,6 +110,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
     [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
+    [ST_KEYS_REVOKE_ENDED_RUNS] = "UPDATE api_keys SET revoked_at = ?1 WHERE run_id IS NOT NULL AND revoked_at IS NULL "
+                                  "AND run_id IN (SELECT id FROM runs WHERE state = 3)",
     [ST_LOG_GET] = "SELECT l.data, l.total FROM run_logs l JOIN runs r ON r.id = l.run_id "
                    "WHERE l.run_id = ?1 AND r.workspace_id = ?2",
     [ST_LOG_PUT] = "INSERT INTO run_logs (run_id, data, total) VALUES (?1, ?2, ?3) "

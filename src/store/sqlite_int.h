@@ -48,6 +48,7 @@ typedef enum stmt_id {
     ST_SETTING_GET,
     ST_RUN_GET_EXTERNAL,
     ST_KEY_REVOKE,
+    ST_KEYS_REVOKE_ENDED_RUNS,
     ST_LOG_GET,
     ST_LOG_PUT,
     ST_RUNS_STARTABLE,

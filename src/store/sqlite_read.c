@@ -92,6 +92,7 @@ store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_
         out->key_id = sqlite3_column_int64(st, 0);
         out->workspace_id = sqlite3_column_int64(st, 1);
         out->scope = (scope_t)sqlite3_column_int(st, 2);
+        out->run_id = sqlite3_column_int64(st, 3);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;

@@ -98,7 +98,8 @@ static json_t *json_str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *name)
+/* A new key of workspace ws; run_id > 0 limits it to that run. */
+static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *name, int64_t run_id)
 {
     store_write_t *w = x->w;
     char hash[IDS_SHA256_HEX_LEN], prefix[11];
@@ -114,6 +115,10 @@ static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *
     sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, prefix, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, x->now);
+    if (run_id > 0)
+        sqlite3_bind_int64(st, 7, run_id);
+    else
+        sqlite3_bind_null(st, 7);
     store_err_t e = step_done(x->c, st);
     if (e != STORE_OK)
         return fail(w, e, NULL);
@@ -135,7 +140,7 @@ static store_err_t workspace_create(wctx_t *x)
     if (e != STORE_OK)
         return fail(w, e, "name");
     w->workspace_id = sqlite3_last_insert_rowid(x->c->db);
-    return key_insert(x, w->workspace_id, SCOPE_ADMIN, "admin");
+    return key_insert(x, w->workspace_id, SCOPE_ADMIN, "admin", 0);
 }
 
 /* Binds the run configuration of cn from parameter `first` on (command .. next_fire_at). */
@@ -592,6 +597,13 @@ static store_err_t runs_interrupt(wctx_t *x)
         if (e != STORE_OK)
             return fail(w, e, NULL);
     }
+    /* the tokens of the runs just ended, and of any run that ended without revoking its own */
+    if ((st = db_stmt(x->c, ST_KEYS_REVOKE_ENDED_RUNS)) == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
     w->affected = n;
     return STORE_OK;
 }
@@ -1089,7 +1101,7 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
     case OP_WORKSPACE_CREATE:
         return workspace_create(&x);
     case OP_KEY_CREATE:
-        return key_insert(&x, w->workspace_id, w->key_scope, w->name);
+        return key_insert(&x, w->workspace_id, w->key_scope, w->name, w->id);
     case OP_CONNECTION_CREATE:
         return connection_create(&x);
     case OP_CONNECTION_UPDATE:

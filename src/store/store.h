@@ -57,7 +57,8 @@ enum { STORE_HOOKS_MAX = 4 };
 
 typedef enum store_op {
     OP_WORKSPACE_CREATE,  /* in: name, key_scope=admin; out: workspace_id, workspace_uuid, token, key_id */
-    OP_KEY_CREATE,        /* in: workspace_id, key_scope, key_name; out: token, key_id */
+    OP_KEY_CREATE,        /* in: workspace_id, key_scope, key_name, id (0, or the run the key is limited to);
+                             out: token, key_id */
     OP_CONNECTION_CREATE, /* in: workspace_id, conn (name, source, destination, connector_type, overlap); out: conn */
     OP_CONNECTION_UPDATE, /* in: workspace_id, id, mask of CONN_F_*, conn; out: conn */
     OP_CONNECTION_DELETE, /* in: workspace_id, id */
@@ -224,6 +225,7 @@ store_err_t store_workspace_get(store_reader_t *r, int64_t id, arena_t *a, works
 typedef struct api_key_info {
     int64_t key_id, workspace_id;
     scope_t scope;
+    int64_t run_id; /* 0, or the one run this key may address (a managed command's own token) */
 } api_key_info_t;
 
 typedef struct api_key_row {
