@@ -82,8 +82,9 @@ int http_serve(const http_config_t *cfg, store_t *store);
 const char *http_method(http_ctx_t *c);
 /* The request header `name` (lower case), NUL-terminated in the arena; NULL when absent. */
 const char *http_header(http_ctx_t *c, const char *name);
-/* The decoded value of query parameter `name`; NULL when absent. *bad is set to 1 when the query
- * string could not be decoded. */
+/* The decoded value of the first query parameter whose percent-decoded name is `name` ("%24top"
+ * is "$top"); NULL when absent. A value that cannot be decoded is returned as "\x01", which no
+ * parameter accepts, so the caller's check reports the parameter as invalid. */
 const char *http_query(http_ctx_t *c, const char *name);
 /* Parses the body as a JSON object. On failure sends the 400 and returns NULL. An empty body is
  * an empty object when allow_empty. The caller owns the result (json_decref). */

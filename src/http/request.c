@@ -131,7 +131,15 @@ const char *http_query(http_ctx_t *c, const char *name)
         const char *pe = amp ? amp : end;
         const char *eq = memchr(q, '=', (size_t)(pe - q));
         const char *ke = eq ? eq : pe;
-        if ((size_t)(ke - q) == nlen && memcmp(q, name, nlen) == 0) {
+        size_t klen = (size_t)(ke - q);
+        /* Names are percent-decoded like values: many clients (requests, httpx, URLSearchParams,
+         * Java, Go) send iTwin's $top as %24top. Only a name with an escape is decoded. */
+        int match = klen == nlen && memcmp(q, name, nlen) == 0;
+        if (!match && (memchr(q, '%', klen) != NULL || memchr(q, '+', klen) != NULL)) {
+            const char *key = http_percent_decode(&c->arena, q, klen, 1);
+            match = key != NULL && strcmp(key, name) == 0;
+        }
+        if (match) {
             const char *v = eq ? eq + 1 : pe;
             char *dec = http_percent_decode(&c->arena, v, (size_t)(pe - v), 1);
             return dec ? dec : "\x01"; /* undecodable: a value no parameter accepts */
