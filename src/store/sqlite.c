@@ -108,6 +108,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TASK_LIST] = "SELECT " TASK_COLS "WHERE job_id = ?1 ORDER BY id",
     [ST_RUN_BY_EXTERNAL] = "SELECT id FROM runs WHERE connection_id = ?1 AND external_id = ?2",
     [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
+    [ST_RUN_NEWEST_CREATED] = "SELECT created_at FROM runs WHERE connection_id = ?1 ORDER BY run_count DESC LIMIT 1",
+    /* Renumbering in two steps: UNIQUE (connection_id, run_count) is checked row by row, so the
+     * old numbers are first moved out of the way (negated). A renumbered run's version changes:
+     * its renderings (and ETags) carry run_count. */
+    [ST_RUNS_SEQUENCE_CLEAR] = "UPDATE runs SET run_count = -run_count WHERE connection_id = ?1",
+    [ST_RUNS_SEQUENCE_BY_CREATION] =
+        "UPDATE runs SET run_count = t.rn, version = runs.version + (t.rn <> -runs.run_count) "
+        "FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS rn FROM runs WHERE connection_id = ?1) AS t "
+        "WHERE runs.id = t.id",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
     [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
     [ST_KEYS_REVOKE_ENDED_RUNS] = "UPDATE api_keys SET revoked_at = ?1 WHERE run_id IS NOT NULL AND revoked_at IS NULL "

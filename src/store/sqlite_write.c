@@ -705,8 +705,27 @@ static store_err_t import_job(wctx_t *x, int64_t run_id, const job_t *j)
     return STORE_OK;
 }
 
+/* Renumbers the runs of connection conn_id by creation time (ties by id): run_count, which pages
+ * and cursors are ranges of, then orders runs as "newest first" means. O(runs of the connection). */
+static store_err_t runs_sequence_by_creation(wctx_t *x, int64_t conn_id)
+{
+    static const stmt_id_t steps[] = {ST_RUNS_SEQUENCE_CLEAR, ST_RUNS_SEQUENCE_BY_CREATION};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        sqlite3_stmt *st = db_stmt(x->c, steps[i]);
+        if (st == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, conn_id);
+        store_err_t e = step_done(x->c, st);
+        if (e != STORE_OK)
+            return e;
+    }
+    return STORE_OK;
+}
+
 /* Records a vendor's history: oldest first, so run_count follows creation; runs already imported
- * (same external_id) are left alone, so importing the same file twice changes nothing. */
+ * (same external_id) are left alone, so importing the same file twice changes nothing. History
+ * older than runs the connection already has is put in its place: the connection's runs are
+ * renumbered by creation time (once per import, only when needed). */
 static store_err_t run_import(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -720,6 +739,18 @@ static store_err_t run_import(wctx_t *x)
             return fail(w, STORE_BAD_STATE, "external_id");
     qsort(w->imports, (size_t)w->nimports, sizeof(*w->imports), import_cmp);
     w->imported = w->import_existing = 0;
+    int64_t newest = 0; /* creation time of the connection's newest run before the import */
+    sqlite3_stmt *nst = db_stmt(x->c, ST_RUN_NEWEST_CREATED);
+    if (nst == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(nst, 1, cn.id);
+    int nrc = sqlite3_step(nst);
+    if (nrc == SQLITE_ROW)
+        newest = sqlite3_column_int64(nst, 0);
+    sqlite3_reset(nst);
+    if (nrc != SQLITE_ROW && nrc != SQLITE_DONE)
+        return fail(w, STORE_ERROR, NULL);
+    int out_of_order = 0;
     for (int i = 0; i < w->nimports; i++) {
         store_import_t *im = &w->imports[i];
         sqlite3_stmt *st = db_stmt(x->c, ST_RUN_BY_EXTERNAL);
@@ -740,7 +771,10 @@ static store_err_t run_import(wctx_t *x)
                 return fail(w, e, "jobs");
         cn.run_count++;
         w->imported++;
+        out_of_order |= im->run.created_at < newest;
     }
+    if (out_of_order && (e = runs_sequence_by_creation(x, cn.id)) != STORE_OK)
+        return fail(w, e, NULL);
     return STORE_OK;
 }
 
