@@ -18,6 +18,16 @@ int api_healthz(http_ctx_t *c)
     return http_send_json(c, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Ready to serve writes: the database is writable and at this syncrun's schema. 503 with the reason
+ * otherwise, so that a load balancer or orchestrator stops sending traffic. */
+static int api_readyz(http_ctx_t *c)
+{
+    char why[256];
+    if (store_ready(c->store, why, sizeof(why)) != 0)
+        return http_send_json(c, 503, json_pack("{s:s, s:s}", "status", "not_ready", "reason", why));
+    return http_send_json(c, 200, json_pack("{s:s}", "status", "ready"));
+}
+
 #define R(method, pattern, dialect, scope, handler)                                                                    \
     {                                                                                                                  \
         method, pattern, &dialect, 1, scope, handler                                                                   \
@@ -25,6 +35,7 @@ int api_healthz(http_ctx_t *c)
 
 const http_route_t api_routes[] = {
     {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz},
+    {"GET", "/readyz", &native_dialect, 0, SCOPE_RUNS_READ, api_readyz},
     {"GET", "/openapi.yaml", &native_dialect, 0, SCOPE_RUNS_READ, api_openapi},
 
     R("GET", "/v1/connections", native_dialect, SCOPE_RUNS_READ, native_connection_list),

@@ -1,5 +1,7 @@
 /* `syncrun serve`: open the database and serve the HTTP APIs until SIGINT/SIGTERM. */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,9 +208,25 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "syncrun serve: --listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')\n", listen);
         return 2;
     }
+    /* SIGINT and SIGTERM are taken by http_serve's sigwait: block them before the first thread (the
+     * store's writer) starts, so that every thread inherits the mask and a second signal during the
+     * shutdown is never delivered to a thread where it would kill the process. A peer that closes
+     * early must not kill it with SIGPIPE either. */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     store_t *s = cli_open_store(db);
     if (s == NULL)
         return 1;
+    char why[256];
+    if (store_ready(s, why, sizeof(why)) != 0) {
+        fprintf(stderr, "syncrun serve: database %s cannot take writes (%s); not starting\n", db, why);
+        store_close(s);
+        return 1;
+    }
     if (demo && demo_prepare(s, host, port) != 0) {
         store_close(s);
         return 1;

@@ -410,7 +410,10 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by the loop threads; main waits for them */
+    /* Inherited by the loop threads; main waits for them. The caller should have blocked them before
+     * starting any thread (the store's writer): a thread that does not block them would die of the
+     * second signal during the shutdown. */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("syncrun"));

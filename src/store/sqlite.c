@@ -1,9 +1,12 @@
 /* SQLite store: opening and migrating the database, the statement table, and the
  * group-commit writer thread. Writes are in sqlite_write.c, reads in sqlite_read.c. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/schema.h"
 #include "store/sqlite_int.h"
@@ -761,4 +764,45 @@ int64_t store_workspace_count(store_t *s)
         n = sqlite3_column_int64(st, 0);
     store_reader_close(r);
     return n;
+}
+
+int store_ready(store_t *s, char *why, size_t whylen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, version = -1;
+    /* SQLite opens a file it may not write read-only without saying so, and may hand this
+     * connection a descriptor another connection of the process opened earlier: ask the system. */
+    if (faccessat(AT_FDCWD, s->path, W_OK, AT_EACCESS) != 0) {
+        snprintf(why, whylen, "the database file is read-only for this process: %s", strerror(errno));
+        goto out;
+    }
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "cannot open the database: %s", db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    if (sqlite3_db_readonly(db, "main") != 0) {
+        snprintf(why, whylen, "the database file is read-only for this process");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    if (version != (int)schema_migration_count) {
+        snprintf(why, whylen, "the database is at schema version %d, this syncrun needs %zu", version,
+                 schema_migration_count);
+        goto out;
+    }
+    /* BEGIN IMMEDIATE takes the write lock without writing. Busy means the writer holds it. */
+    int brc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (brc != SQLITE_OK && brc != SQLITE_BUSY) {
+        snprintf(why, whylen, "the database cannot begin a write: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if (brc == SQLITE_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
 }

@@ -37,6 +37,10 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen);
 void store_close(store_t *s);
 /* Number of workspaces (0 on a fresh database). */
 int64_t store_workspace_count(store_t *s);
+/* 0 when the database can take writes now: its file is writable, it is at this syncrun's schema
+ * version and a write transaction can begin (or the writer holds one). Otherwise -1 with the reason
+ * in why. Uses its own short-lived connection and waits for no lock, so any thread may call it. */
+int store_ready(store_t *s, char *why, size_t whylen);
 
 /* Changes whenever this store has revoked an API key, before that write is reported done: a
  * cache of keys (http/auth.c) that sees the same value has seen every revocation made here. */

@@ -6,9 +6,11 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -121,3 +123,199 @@ def test_upper_case_uuids_on_native_routes(server):
     mixed = run["uuid"][:10].upper() + run["uuid"][10:]
     assert server.ok("GET", "/v1/runs/%s" % mixed)["uuid"] == run["uuid"]
     assert server.request("GET", "/v1/runs/%s" % (run["uuid"][:-1] + "g")).status == 404
+
+
+# ---- helpers for servers started by hand ---------------------------------------------------------
+
+
+def bin_path():
+    from conftest import syncrun_bin
+
+    return syncrun_bin()
+
+
+def spawn(db, log_path, extra=(), preexec_fn=None, ready_path="/healthz", timeout=10.0):
+    """Starts `syncrun serve` on a free port; returns (proc, port) once `ready_path` answers, or
+    (proc, None) if the process exited first."""
+    from conftest import free_port
+
+    port = free_port()
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(
+        [bin_path(), "serve", "--db", db, "--listen", "127.0.0.1:%d" % port] + list(extra),
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=preexec_fn,
+    )
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return proc, None
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=1)
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % ready_path.encode())
+            data, _ = recv_all(s, timeout=2)
+            s.close()
+            if responses(data):
+                return proc, port
+        except OSError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    pytest.fail("syncrun serve not ready after %ss" % timeout)
+
+
+def get(port, path, timeout=5.0, headers=""):
+    """One GET on a new connection: (status, body bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n" % (path.encode(), headers.encode()))
+        data, _ = recv_all(s, timeout=timeout)
+    finally:
+        s.close()
+    st = responses(data)
+    return (st[0] if st else None), data.split(b"\r\n\r\n", 1)[-1]
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=10):
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+# ---- defect 13: a database that cannot take writes is not "ready" --------------------------------
+
+
+def test_readyz_ready(server):
+    r = server.request("GET", "/readyz", token=None)
+    assert r.status == 200 and r.json == {"status": "ready"}, r.describe()
+
+
+NOBODY = 65534
+
+
+def _read_only_setup(tmp):
+    """A database the server process will not be able to write, and how to start it: as root, the
+    server runs as nobody on a root-owned file (root writes any file); otherwise the file is 0444."""
+    d = os.path.join(tmp, "ro")
+    os.makedirs(d)
+    db = os.path.join(d, "syncrun.db")
+    subprocess.run([bin_path(), "init", "--db", db, "--json"], check=True, capture_output=True)
+    if os.geteuid() == 0:
+        os.chmod(d, 0o777)  # nobody may create the -wal and -shm files, not write the database
+        os.chmod(db, 0o644)
+
+        def drop():
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+
+        return db, drop
+    os.chmod(db, 0o444)
+    return db, None
+
+
+@pytest.fixture
+def open_tmp():
+    """A temporary directory another user (nobody) can reach: pytest's own are 0700."""
+    d = tempfile.mkdtemp(prefix="syncrun-hardening-")
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_serve_refuses_a_read_only_database(open_tmp):
+    tmp = open_tmp
+    db, preexec = _read_only_setup(tmp)
+    log = os.path.join(tmp, "server.log")
+    proc, port = spawn(db, log, preexec_fn=preexec)
+    if port is not None:
+        st, body = get(port, "/readyz")
+        stop(proc)
+        pytest.fail("serve started on a read-only database (/readyz: %s %r)" % (st, body))
+    assert proc.returncode == 1, proc.returncode
+    out = open(log, "rb").read().decode(errors="replace")
+    assert "cannot take writes" in out and "read-only" in out, out
+
+
+def test_readyz_turns_503_when_the_database_becomes_read_only(open_tmp):
+    tmp = open_tmp
+    d = os.path.join(tmp, "rw")
+    os.makedirs(d)
+    os.chmod(d, 0o777)
+    db = os.path.join(d, "syncrun.db")
+    subprocess.run([bin_path(), "init", "--db", db, "--json"], check=True, capture_output=True)
+    preexec = None
+    if os.geteuid() == 0:
+        os.chown(db, NOBODY, NOBODY)
+
+        def preexec():
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+
+    proc, port = spawn(db, os.path.join(tmp, "server.log"), preexec_fn=preexec)
+    assert port is not None, open(os.path.join(tmp, "server.log")).read()
+    try:
+        assert get(port, "/readyz")[0] == 200
+        os.chmod(db, 0o444)
+        st, body = get(port, "/readyz")
+        assert st == 503, (st, body)
+        j = json.loads(body)
+        assert j["status"] == "not_ready" and "read-only" in j["reason"], j
+        assert get(port, "/healthz")[0] == 200, "liveness is not readiness"
+        os.chmod(db, 0o644)
+        assert get(port, "/readyz")[0] == 200
+    finally:
+        stop(proc)
+
+
+# ---- defect 11: a second signal during the shutdown hurries nothing and kills nothing ------------
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2] not in "ZX"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def test_second_sigterm_during_shutdown(server_factory, tmp_path):
+    srv = server_factory("sig")
+    pidf = tmp_path / "pid"
+    sc = tmp_path / "slow-stop.sh"
+    # The command takes a moment to stop, so the shutdown is still under way at the second signal.
+    sc.write_text('#!/bin/sh\necho $$ > "%s"\ntrap \'sleep 1.5; exit 143\' TERM\nsleep 60 &\nwait\n' % pidf)
+    sc.chmod(0o755)
+    c = srv.create_connection(name="slow-stop", command=["/bin/sh", str(sc)])
+    run = srv.trigger(c["id"], expect=201)
+    assert wait_until(lambda: pidf.exists() and pidf.read_text().strip(), 10), "the command did not start"
+    pid = int(pidf.read_text())
+    proc = srv.proc
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the shutdown should still be waiting for the command"
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(20)
+    finally:
+        srv.proc = None
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, "a second SIGTERM during the shutdown killed the server (exit %s)\n%s" % (code, srv.log_tail())
+    assert wait_until(lambda: not _pid_alive(pid), 5), "the command was orphaned"
+    out = srv.cli("runs", "list", c["id"], "--db", srv.db, "--json")
+    rows = out["data"] if isinstance(out, dict) else out
+    row = [r for r in rows if r["id"] == run["id"]][0]
+    assert row["state"] == "finished" and row["error"]["code"] == "INTERRUPTED", row

@@ -307,6 +307,10 @@ def test_healthz(api):
     api("GET", "/healthz", expect=200, token="none")
 
 
+def test_readyz(api):
+    api("GET", "/readyz", expect=200, token="none")
+
+
 def test_connections(api, world):
     P, ID = "/v1/connections", "/v1/connections/{id}"
     c = world["conn"]
