@@ -11,6 +11,7 @@ Needs Debian's python3-jsonschema and python3-yaml (scripts/deps.sh)."""
 import json
 import os
 import re
+import sqlite3
 import time
 
 import pytest
@@ -309,6 +310,24 @@ def test_healthz(api):
 
 def test_readyz(api):
     api("GET", "/readyz", expect=200, token="none")
+
+
+def test_readyz_not_ready(tmp_path_factory):
+    """A database at another schema version than the server's is not ready (503 with a reason)."""
+    s = make_server(tmp_path_factory, "notready")
+    try:
+        db = sqlite3.connect(s.db)
+        v = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute("PRAGMA user_version = %d" % (v + 1))
+        db.commit()
+        r = check(s.request("GET", "/readyz", token=None), "/readyz", "GET", 503)
+        assert "schema version" in r.json["reason"], r.describe()
+        db.execute("PRAGMA user_version = %d" % v)
+        db.commit()
+        db.close()
+        check(s.request("GET", "/readyz", token=None), "/readyz", "GET", 200)
+    finally:
+        s.stop()
 
 
 def test_connections(api, world):
