@@ -167,20 +167,43 @@ static json_t *bc_stat(const char *id, int64_t v)
     return json_pack("{s:s, s:[s]}", "id", id, "values", num);
 }
 
-static json_t *bc_goal_statistics(const run_t *r, const job_t *jobs, int njobs, int no_goals)
+/* Results that count a goal as FAILED, as a bit mask of 1 << result (the store's filter). */
+static unsigned bc_failed_mask(void)
+{
+    unsigned m = 0;
+    for (int r = 0; r < RUN_RESULT_COUNT; r++)
+        if (bc_failed((run_result_t)r))
+            m |= 1u << r;
+    return m;
+}
+
+/* A run's goals, as the store counted its jobs by result (counts NULL: the run has no jobs). */
+typedef struct bc_goals {
+    const store_job_counts_t *counts;
+    const store_run_jobs_t *failed; /* its first failed jobs, or NULL */
+} bc_goals_t;
+
+static void bc_goal_tally(const bc_goals_t *g, int64_t *ok, int64_t *failed, int64_t *total)
+{
+    *ok = *failed = *total = 0;
+    for (int k = 0; g->counts != NULL && k < RUN_RESULT_COUNT; k++) {
+        *total += g->counts->by_result[k];
+        *ok += bc_succeeded((run_result_t)k) ? g->counts->by_result[k] : 0;
+        *failed += bc_failed((run_result_t)k) ? g->counts->by_result[k] : 0;
+    }
+}
+
+static json_t *bc_goal_statistics(const run_t *r, const bc_goals_t *g, int no_goals)
 {
     int64_t ok = 0, failed = 0, total = 0;
     if (no_goals) {
         /* an imported run whose goals were all 0 */
-    } else if (njobs == 0) { /* a run without jobs is its own one goal */
-        total = 1;
-        ok = bc_succeeded(r->result);
-        failed = bc_failed(r->result);
     } else {
-        total = njobs;
-        for (int i = 0; i < njobs; i++) {
-            ok += bc_succeeded(jobs[i].result);
-            failed += bc_failed(jobs[i].result);
+        bc_goal_tally(g, &ok, &failed, &total);
+        if (total == 0) { /* a run without jobs is its own one goal */
+            total = 1;
+            ok = bc_succeeded(r->result);
+            failed = bc_failed(r->result);
         }
     }
     return json_pack("[o, o, o]", bc_stat("SUCCESS", ok), bc_stat("FAILED", failed), bc_stat("TOTAL", total));
@@ -258,10 +281,16 @@ static int bc_counters_line(buf_t *b, const run_t *r)
 
 /* The message of a run syncrun recorded, built as BlueConic builds its own: a task (the connection)
  * with a list of lines, inside a bcpError block when the run failed. Every user string is escaped. */
-static int bc_build_message(buf_t *b, const connection_t *cn, const run_t *r, const job_t *jobs, int njobs)
+/* Whether a run's built message is an error block (which names its failed goals). */
+static int bc_is_error(const run_t *r)
 {
-    int error = r->result == RESULT_ERROR || r->result == RESULT_CONFIG_ERROR || r->result == RESULT_TIMED_OUT ||
-                r->error_message != NULL || r->error_detail != NULL;
+    return r->result == RESULT_ERROR || r->result == RESULT_CONFIG_ERROR || r->result == RESULT_TIMED_OUT ||
+           r->error_message != NULL || r->error_detail != NULL;
+}
+
+static int bc_build_message(buf_t *b, const connection_t *cn, const run_t *r, const bc_goals_t *g)
+{
+    int error = bc_is_error(r);
     const char *status = bc_status_line(r);
     int rc = (error && buf_adds(b, "<div class=\"bcpError\">") != 0) || bc_task(b, cn->name) != 0 ||
              buf_adds(b, "<ul>") != 0;
@@ -272,22 +301,18 @@ static int bc_build_message(buf_t *b, const connection_t *cn, const run_t *r, co
             rc = rc || bc_li(b, r->error_detail) != 0;
         if (r->error_message == NULL && r->error_detail == NULL && status != NULL)
             rc = rc || bc_li(b, status) != 0;
-        int shown = 0, more = 0;
-        for (int i = 0; i < njobs && !rc; i++) {
-            if (!bc_failed(jobs[i].result))
-                continue;
-            if (shown == BC_FAILED_GOALS_SHOWN) {
-                more++;
-                continue;
-            }
-            shown++;
+        /* the first failed goals by name, then how many more failed (counted in SQL) */
+        const job_t *jobs = g->failed != NULL ? g->failed->jobs : NULL;
+        int shown = g->failed != NULL ? g->failed->njobs : 0;
+        for (int i = 0; i < shown && !rc; i++)
             rc = buf_adds(b, "<li>") != 0 ||
                  (jobs[i].name != NULL &&
                   (blueconic_html_escape(b, jobs[i].name, strlen(jobs[i].name)) != 0 || buf_adds(b, ": ") != 0)) ||
                  buf_addf(b, "goal %s</li>", run_result_name(jobs[i].result)) != 0;
-        }
-        if (more > 0)
-            rc = rc || buf_addf(b, "<li>%d more goals failed.</li>", more) != 0;
+        int64_t ok, failed, total;
+        bc_goal_tally(g, &ok, &failed, &total);
+        if (failed > shown)
+            rc = rc || buf_addf(b, "<li>%lld more goals failed.</li>", (long long)(failed - shown)) != 0;
     } else if (!rc) {
         if (status != NULL)
             rc = bc_li(b, status) != 0;
@@ -302,10 +327,10 @@ static int bc_build_message(buf_t *b, const connection_t *cn, const run_t *r, co
     return rc ? -1 : 0;
 }
 
-static json_t *bc_message(const connection_t *cn, const run_t *r, const job_t *jobs, int njobs)
+static json_t *bc_message(const connection_t *cn, const run_t *r, const bc_goals_t *g)
 {
     buf_t b = BUF_INIT(BC_MESSAGE_CAP);
-    json_t *m = bc_build_message(&b, cn, r, jobs, njobs) == 0 ? json_string(buf_str(&b)) : NULL;
+    json_t *m = bc_build_message(&b, cn, r, g) == 0 ? json_string(buf_str(&b)) : NULL;
     buf_release(&b);
     /* cannot happen with clipped strings under the cap; never drop the field */
     return m != NULL ? m : json_string("<ul><li>The run message is too long to show.</li></ul>");
@@ -320,7 +345,7 @@ static void bc_run_id(int64_t start, const char *conn_uuid, char out[64])
 }
 
 /* One run in BlueConic's shape, keys in the seed's order. */
-static json_t *bc_run(const connection_t *cn, const run_t *r, const job_t *jobs, int njobs)
+static json_t *bc_run(const connection_t *cn, const run_t *r, const bc_goals_t *g)
 {
     json_t *hold;
     bc_external_t x;
@@ -331,8 +356,8 @@ static json_t *bc_run(const connection_t *cn, const run_t *r, const job_t *jobs,
 
     json_t *o = json_object();
     json_object_set_new(o, "endDate", render_time(r->completed_at));
-    json_object_set_new(o, "goalStatistics", bc_goal_statistics(r, jobs, njobs, x.no_goals));
-    json_object_set_new(o, "message", x.message != NULL ? render_str(x.message) : bc_message(cn, r, jobs, njobs));
+    json_object_set_new(o, "goalStatistics", bc_goal_statistics(r, g, x.no_goals));
+    json_object_set_new(o, "message", x.message != NULL ? render_str(x.message) : bc_message(cn, r, g));
     json_object_set_new(o, "runCount", json_integer(r->run_count));
     json_object_set_new(o, "runId", x.imported ? render_str(r->external_id) : json_string(run_id));
     json_object_set_new(o, "startDate", render_time(start));
@@ -378,25 +403,35 @@ int blueconic_connection_runs(http_ctx_t *c)
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
 
-    /* Newest first: startIndex 0 is run_count total. A page is a run_count range, whatever its depth. */
-    int64_t total = cn.run_count, hi = total - start;
+    /* Newest first: startIndex 0 is run_count total. A page is a run_count range, whatever its depth;
+     * its goals are read for the whole page at once: counted by result in SQL, and the first failed
+     * ones of each run named. At most four statements, however many runs and goals the page has. */
+    int64_t total = cn.run_count, hi = total - start, lo = hi - count + 1 < 1 ? 1 : hi - count + 1;
     run_t *runs = NULL;
-    int n = 0;
+    store_job_counts_t *counts = NULL;
+    store_run_jobs_t *failed = NULL;
+    int n = 0, ncounts = 0, nfailed = 0;
     if (hi >= 1) {
-        int64_t lo = hi - count + 1 < 1 ? 1 : hi - count + 1;
-        e = store_run_range(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &runs, &n);
-        if (e != STORE_OK)
+        const int64_t ws = c->key.workspace_id;
+        if ((e = store_run_range(c->reader, ws, cn.id, lo, hi, 0, &c->arena, &runs, &n)) != STORE_OK ||
+            (e = store_job_counts(c->reader, ws, cn.id, lo, hi, &c->arena, &counts, &ncounts)) != STORE_OK)
+            return api_store_error(c, e, NULL);
+        int errors = 0; /* failed goals are named only in error messages */
+        for (int i = 0; i < n && !errors; i++)
+            errors = bc_is_error(&runs[i]);
+        if (errors && (e = store_jobs_first(c->reader, ws, cn.id, lo, hi, bc_failed_mask(), BC_FAILED_GOALS_SHOWN,
+                                            &c->arena, &failed, &nfailed)) != STORE_OK)
             return api_store_error(c, e, NULL);
     }
     json_t *list = json_array();
-    for (int i = 0; i < n; i++) {
-        job_t *jobs = NULL;
-        int njobs = 0;
-        if ((e = store_job_list(c->reader, c->key.workspace_id, runs[i].id, &c->arena, &jobs, &njobs)) != STORE_OK) {
-            json_decref(list);
-            return api_store_error(c, e, NULL);
-        }
-        json_array_append_new(list, bc_run(&cn, &runs[i], jobs, njobs));
+    for (int i = 0, ci = 0, fi = 0; i < n; i++) {
+        /* counts and failed are in page order too, with only the runs that have such jobs */
+        bc_goals_t g = {NULL, NULL};
+        if (ci < ncounts && counts[ci].run_id == runs[i].id)
+            g.counts = &counts[ci++];
+        if (fi < nfailed && failed[fi].run_id == runs[i].id)
+            g.failed = &failed[fi++];
+        json_array_append_new(list, bc_run(&cn, &runs[i], &g));
     }
     json_t *body = json_object();
     json_object_set_new(body, "itemsPerPage", json_integer(count));

@@ -22,6 +22,12 @@ enum {
     ITWIN_MAX_TASKS = 1000, /* per imported job */
 };
 
+/* A representation answer (a page, or one run) embeds at most RENDER_JOBS_UNITS tasks and about
+ * RENDER_JOBS_TEXT_BYTES of their texts: a page stops before the run that would pass them and links
+ * the rest as `next`. When one run alone passes them, it is shown with only its first jobs and tasks
+ * and this header is sent instead of Preference-Applied (GET /v1/runs/{id}/jobs pages through all). */
+#define ITWIN_TRUNCATED_HEADER "syncrun-truncated"
+
 #define ITWIN_RUNS_PATH "/synchronization/imodels/manifestconnections/"
 #define ITWIN_422_CODE  "InvalidManifestConnectionRunsRequest"
 
@@ -273,12 +279,10 @@ static json_t *itwin_run_minimal(const run_t *r)
 
 /* Prefer: return=representation — manifest-run with its jobs and tasks. Optional fields the seed
  * does not mark nullable are left out when unset; `error` (nullable) is null when there is none. */
-static json_t *itwin_run_full(http_ctx_t *c, const run_t *r, store_err_t *e)
+static json_t *itwin_run_full(const run_t *r, const store_run_jobs_t *rj)
 {
-    job_t *jobs = NULL;
-    int njobs = 0;
-    if ((*e = store_job_list(c->reader, c->key.workspace_id, r->id, &c->arena, &jobs, &njobs)) != STORE_OK)
-        return NULL;
+    const job_t *jobs = rj != NULL ? rj->jobs : NULL;
+    int njobs = rj != NULL ? rj->njobs : 0;
     json_t *ext = itwin_external(r);
     json_t *o = json_object();
     json_object_set_new(o, "id", itwin_run_id(r));
@@ -410,6 +414,20 @@ static void itwin_prefer_applied(http_ctx_t *c, itwin_prefer_t p)
 
 /* ---- handlers ---- */
 
+/* Reads the jobs and tasks of the runs of cn with lo <= run_count <= hi (one statement), within
+ * the answer's limits. */
+static store_err_t itwin_read_jobs(http_ctx_t *c, int64_t conn_id, int64_t lo, int64_t hi, store_run_jobs_t **rj,
+                                   int *nrj, int *more)
+{
+    store_jobs_query_t q = {.conn_id = conn_id,
+                            .lo = lo,
+                            .hi = hi,
+                            .max_jobs = RENDER_JOBS_UNITS,
+                            .max_units = RENDER_JOBS_UNITS,
+                            .max_bytes = RENDER_JOBS_TEXT_BYTES};
+    return store_jobs_read(c->reader, c->key.workspace_id, &q, &c->arena, rj, nrj, more);
+}
+
 int itwin_runs_list(http_ctx_t *c)
 {
     char uuid[IDS_UUID_LEN], bad[64] = "";
@@ -436,23 +454,44 @@ int itwin_runs_list(http_ctx_t *c)
         (e = store_run_range(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &runs, &n)) != STORE_OK)
         return api_store_error(c, e, NULL);
 
+    /* With the representation, the page's jobs and tasks come in one bounded read. When it stops
+     * inside the page, the page ends before the run it stopped in (or, when that is the first run,
+     * with that run cut short), and `next` continues from there. */
     itwin_prefer_t prefer = itwin_prefer(c);
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *run = prefer == PREFER_REPRESENTATION ? itwin_run_full(c, &runs[i], &e) : itwin_run_minimal(&runs[i]);
-        if (run == NULL) {
-            json_decref(arr);
+    store_run_jobs_t *rj = NULL;
+    int nrj = 0, more = 0, shown = n, truncated = 0;
+    if (prefer == PREFER_REPRESENTATION && n > 0) {
+        if ((e = itwin_read_jobs(c, cn.id, lo, hi, &rj, &nrj, &more)) != STORE_OK)
             return api_store_error(c, e, NULL);
+        if (more) {
+            const store_run_jobs_t *last = &rj[nrj - 1];
+            int k = 0;
+            while (k < n && runs[k].id != last->run_id)
+                k++;
+            shown = !last->more ? k + 1 : k > 0 ? k : 1;
+            truncated = last->more && k == 0;
         }
-        json_array_append_new(arr, run);
+    }
+    json_t *arr = json_array();
+    for (int i = 0, ji = 0; i < shown; i++) {
+        const store_run_jobs_t *jobs = NULL;
+        if (ji < nrj && rj[ji].run_id == runs[i].id)
+            jobs = &rj[ji++];
+        json_array_append_new(arr, prefer == PREFER_REPRESENTATION ? itwin_run_full(&runs[i], jobs)
+                                                                   : itwin_run_minimal(&runs[i]));
     }
     json_t *links = json_object();
     json_object_set_new(links, "self", itwin_link(c, cn.uuid, skip, top));
     if (skip > 0)
         json_object_set_new(links, "prev", itwin_link(c, cn.uuid, skip > top ? skip - top : 0, top));
-    if (skip + top < cn.run_count)
-        json_object_set_new(links, "next", itwin_link(c, cn.uuid, skip + top, top));
-    itwin_prefer_applied(c, prefer);
+    /* next starts at the first run not shown: a shortened page continues where it stopped */
+    int64_t next = shown < n ? cn.run_count - runs[shown].run_count : skip + top;
+    if (next < cn.run_count)
+        json_object_set_new(links, "next", itwin_link(c, cn.uuid, next, top));
+    if (truncated)
+        http_add_header(c, ITWIN_TRUNCATED_HEADER, "jobs");
+    else
+        itwin_prefer_applied(c, prefer);
     return http_send_json(c, 200, json_pack("{s:o, s:o}", "runs", arr, "_links", links));
 }
 
@@ -487,10 +526,14 @@ int itwin_run_get(http_ctx_t *c)
                           NULL);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
-    json_t *run = itwin_run_full(c, &r, &e);
-    if (run == NULL)
+    store_run_jobs_t *rj;
+    int nrj, more;
+    if ((e = itwin_read_jobs(c, cn.id, r.run_count, r.run_count, &rj, &nrj, &more)) != STORE_OK)
         return api_store_error(c, e, NULL);
-    if (itwin_prefer(c) == PREFER_REPRESENTATION)
+    json_t *run = itwin_run_full(&r, nrj > 0 ? &rj[0] : NULL);
+    if (more)
+        http_add_header(c, ITWIN_TRUNCATED_HEADER, "jobs");
+    else if (itwin_prefer(c) == PREFER_REPRESENTATION)
         itwin_prefer_applied(c, PREFER_REPRESENTATION);
     return http_send_json(c, 200, json_pack("{s:o}", "run", run));
 }

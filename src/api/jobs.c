@@ -9,20 +9,58 @@
 #include "api/render.h"
 #include "util/ids.h"
 
+enum { JOB_LIST_DEFAULT = 100, JOB_LIST_MAX = 100 };
+
+/* Reads the jobs of run r after job id `after` (at most max_jobs, within the answer's limits) into
+ * *jobs; *next is the id to continue after when there are more, else 0. A job with more tasks than
+ * the limits allow comes alone, with its first tasks and tasks_more set. */
+static store_err_t read_job_page(http_ctx_t *c, const run_t *r, int64_t after, int max_jobs, job_t **jobs, int *n,
+                                 int64_t *next)
+{
+    store_jobs_query_t q = {.conn_id = r->connection_id,
+                            .lo = r->run_count,
+                            .hi = r->run_count,
+                            .after_job = after,
+                            .max_jobs = max_jobs,
+                            .max_units = RENDER_JOBS_UNITS,
+                            .max_bytes = RENDER_JOBS_TEXT_BYTES};
+    store_run_jobs_t *rj;
+    int nrj, more;
+    store_err_t e = store_jobs_read(c->reader, c->key.workspace_id, &q, &c->arena, &rj, &nrj, &more);
+    *jobs = NULL;
+    *n = 0;
+    *next = 0;
+    if (e != STORE_OK || nrj == 0)
+        return e;
+    *jobs = rj[0].jobs;
+    *n = rj[0].njobs;
+    if (more) {
+        /* a job whose tasks were cut is shown on the next page, unless it is alone on this one */
+        if (*n > 1 && (*jobs)[*n - 1].tasks_more)
+            (*n)--;
+        *next = (*jobs)[*n - 1].id;
+    }
+    return STORE_OK;
+}
+
 int native_job_list(http_ctx_t *c)
 {
     run_t r;
-    if (api_load_run(c, 0, &r) != 0)
+    int64_t limit, after = 0, next;
+    if (api_query_int(c, "limit", 1, JOB_LIST_MAX, JOB_LIST_DEFAULT, &limit) != 0 || api_load_run(c, 0, &r) != 0)
         return 0;
+    const char *cursor = http_query(c, "cursor");
+    if (cursor != NULL && parse_cursor(cursor, &after) != 0)
+        return http_error(c, 400, "invalid_query", "cursor is not a cursor this server returned", "cursor");
     job_t *jobs;
     int n;
-    store_err_t e = store_job_list(c->reader, c->key.workspace_id, r.id, &c->arena, &jobs, &n);
+    store_err_t e = read_job_page(c, &r, after, (int)limit, &jobs, &n, &next);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
     json_t *data = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(data, render_job(&jobs[i]));
-    return http_send_json(c, 200, json_pack("{s:o}", "data", data));
+    return http_send_json(c, 200, render_page(data, next != 0, next));
 }
 
 static void on_job_written(http_ctx_t *c, store_write_t *w, void *data)
@@ -45,17 +83,15 @@ static void on_job_written(http_ctx_t *c, store_write_t *w, void *data)
         http_send_json(c, status, task);
         return;
     }
-    /* A job is shown with its tasks: read them (the write is committed, so this reader sees it). */
+    /* A job is shown with its tasks: read them (the write is committed, so this reader sees it).
+     * Job ids grow, so the first job after id - 1 of its run is this one. */
     job_t *jobs;
     int n;
-    if (w->op == OP_JOB_UPDATE &&
-        store_job_list(c->reader, c->key.workspace_id, w->run.id, &c->arena, &jobs, &n) == STORE_OK) {
-        for (int i = 0; i < n; i++) {
-            if (strcmp(jobs[i].uuid, w->job.uuid) == 0) {
-                http_send_json(c, status, render_job(&jobs[i]));
-                return;
-            }
-        }
+    int64_t next;
+    if (w->op == OP_JOB_UPDATE && read_job_page(c, &w->run, w->job.id - 1, 1, &jobs, &n, &next) == STORE_OK && n == 1 &&
+        jobs[0].id == w->job.id) {
+        http_send_json(c, status, render_job(&jobs[0]));
+        return;
     }
     w->job.ntasks = 0;
     http_send_json(c, status, render_job(&w->job));

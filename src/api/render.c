@@ -155,6 +155,8 @@ json_t *render_job(const job_t *j)
     for (int i = 0; i < j->ntasks; i++)
         json_array_append_new(tasks, render_task(&j->tasks[i]));
     json_object_set_new(o, "tasks", tasks);
+    if (j->tasks_more)
+        json_object_set_new(o, "tasks_more", json_true());
     return o;
 }
 

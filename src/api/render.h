@@ -22,7 +22,12 @@ void render_run_buf(buf_t *b, const run_t *r);
 int render_send_buf(http_ctx_t *c, int status, buf_t *b);
 /* A run's JSON is at most this long (its texts are bounded). */
 #define RENDER_RUN_MAX (1024 * 1024)
+/* A job with its tasks; "tasks_more": true when j lists only its first tasks. */
 json_t *render_job(const job_t *j);
+/* An answer embeds at most this many tasks (a job without tasks counting as one) and about this
+ * many bytes of their texts (native job pages, iTwin representations): building one takes a few
+ * tens of milliseconds of an event loop, not seconds. */
+enum { RENDER_JOBS_UNITS = 2000, RENDER_JOBS_TEXT_BYTES = 1024 * 1024 };
 json_t *render_event(const run_event_t *e);
 
 /* A keyset page: {"data": data, "next_cursor": the cursor of `last` when there is more, else

@@ -170,6 +170,36 @@ static json_t *key_to_json(const api_key_row_t *k)
     return o;
 }
 
+/* Every live key of workspace ws, read a page at a time (the store never hands back a cut list). */
+static store_err_t read_all_keys(store_reader_t *r, int64_t ws, arena_t *a, api_key_row_t **out, int *n)
+{
+    enum { KEY_PAGE = 1000 };
+    int room = 0, more = 1;
+    int64_t after = 0;
+    *out = NULL;
+    *n = 0;
+    while (more) {
+        api_key_row_t *page;
+        int got;
+        store_err_t err = store_key_list(r, ws, after, KEY_PAGE, a, &page, &got, &more);
+        if (err != STORE_OK)
+            return err;
+        if (*n + got > room) {
+            room = (*n + got) * 2;
+            api_key_row_t *all = arena_alloc(a, sizeof(*all) * (size_t)room);
+            if (*n > 0)
+                memcpy(all, *out, sizeof(*all) * (size_t)*n);
+            *out = all;
+        }
+        if (got > 0) {
+            memcpy(*out + *n, page, sizeof(*page) * (size_t)got);
+            *n += got;
+            after = page[got - 1].id;
+        }
+    }
+    return STORE_OK;
+}
+
 static int key_list(int argc, char **argv)
 {
     const char *cmd = "key list";
@@ -195,7 +225,7 @@ static int key_list(int argc, char **argv)
     }
     api_key_row_t *keys = NULL;
     int n = 0;
-    store_err_t err = store_key_list(r, ka.ws, &a, &keys, &n);
+    store_err_t err = read_all_keys(r, ka.ws, &a, &keys, &n);
     if (err != STORE_OK) {
         fprintf(stderr, "syncrun %s: cannot list the keys: %s\n", cmd, store_strerror(err));
         goto out;

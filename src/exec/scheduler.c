@@ -22,6 +22,9 @@ enum {
 
 enum { BAD_MAX = 256 };
 
+/* Scheduled connections are read this many at a time, every page of them. */
+enum { SCHEDULED_PAGE = 1000 };
+
 struct scheduler {
     struct {
         int64_t id, updated_at;
@@ -178,13 +181,40 @@ static void handle(scheduler_t *sc, const connection_t *cn, int64_t now)
     tz_free(sch.tz);
 }
 
+/* Reads every scheduled connection into sc->conns, a page at a time; on a failed read, none. */
+static void load_scheduled(scheduler_t *sc)
+{
+    arena_release(&sc->arena);
+    sc->conns = NULL;
+    sc->n = 0;
+    int room = 0, more = 1;
+    int64_t after = 0;
+    while (more) {
+        connection_t *page;
+        int n;
+        if (store_connections_scheduled(sc->reader, after, SCHEDULED_PAGE, &sc->arena, &page, &n, &more) != STORE_OK) {
+            sc->n = 0;
+            return;
+        }
+        if (sc->n + n > room) {
+            room = (sc->n + n) * 2;
+            connection_t *all = arena_alloc(&sc->arena, sizeof(*all) * (size_t)room);
+            if (sc->n > 0)
+                memcpy(all, sc->conns, sizeof(*all) * (size_t)sc->n);
+            sc->conns = all;
+        }
+        if (n > 0) {
+            memcpy(sc->conns + sc->n, page, sizeof(*page) * (size_t)n);
+            sc->n += n;
+            after = page[n - 1].id;
+        }
+    }
+}
+
 int64_t scheduler_tick(scheduler_t *sc, int64_t now_ms)
 {
     if (sc->loaded_ms == 0 || now_ms - sc->loaded_ms >= RELOAD_MS || now_ms < sc->loaded_ms) {
-        arena_release(&sc->arena);
-        sc->n = 0;
-        if (store_connections_scheduled(sc->reader, &sc->arena, &sc->conns, &sc->n) != STORE_OK)
-            sc->n = 0;
+        load_scheduled(sc);
         sc->loaded_ms = now_ms;
     }
     int64_t wait = RELOAD_MS;

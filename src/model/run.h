@@ -124,6 +124,7 @@ typedef struct job {
     int64_t started_at, ended_at;
     task_t *tasks;
     int ntasks;
+    int tasks_more; /* a read listed only the first ntasks of the job's tasks */
 } job_t;
 
 /* The iTwin task-error object (seed 004): its text fields, and all its fields (the text ones plus

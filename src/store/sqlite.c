@@ -31,6 +31,14 @@ enum { WRITER_BATCH_MAX = 512 };
 #define TASK_COLS                                                                                                      \
     "id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, ended_at, error_json, has_report, "  \
     "report_message, report_suggested_action, report_errors, report_warnings, report_other FROM tasks "
+#define JOB_COLS_J                                                                                                     \
+    "j.id, j.uuid, j.run_id, j.name, j.connector_type, j.phase, j.state, j.result, j.started_at, j.ended_at"
+#define TASK_COLS_T                                                                                                    \
+    "t.id, t.uuid, t.job_id, t.state, t.result, t.source_file_id, t.retry_attempts, t.started_at, t.ended_at, "        \
+    "t.error_json, t.has_report, t.report_message, t.report_suggested_action, t.report_errors, t.report_warnings, "    \
+    "t.report_other"
+#define PAGE_JOBS "runs r JOIN jobs j ON j.run_id = r.id "
+#define PAGE_RUNS "r.connection_id = ?1 AND r.workspace_id = ?2 AND r.run_count BETWEEN ?3 AND ?4"
 #define RUN_FILTERS                                                                                                    \
     " AND (?4 < 0 OR r.state = ?4) AND (?5 < 0 OR r.result = ?5) AND (?6 IS NULL OR r.trigger_tag = ?6)"               \
     " AND (?7 = 0 OR r.created_at >= ?7) AND (?8 = 0 OR r.created_at <= ?8) AND (?10 = 0 OR r.result <> ?10)"
@@ -44,7 +52,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_KEY_LOOKUP] =
         "SELECT id, workspace_id, scope, run_id FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
     [ST_KEY_LIST] = "SELECT id, name, scope, prefix, created_at FROM api_keys "
-                    "WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY id",
+                    "WHERE workspace_id = ?1 AND revoked_at IS NULL AND id > ?2 ORDER BY id LIMIT ?3",
     [ST_CONN_INSERT] =
         "INSERT INTO connections (uuid, workspace_id, name, source, destination, connector_type, "
         "overlap, created_at, updated_at, command, workdir, env, schedule, timezone, timeout_s, "
@@ -98,7 +106,6 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_JOB_GET] = "SELECT " JOB_COLS "WHERE run_id = ?1 AND uuid = ?2",
     [ST_JOB_SAVE] = "UPDATE jobs SET name = ?2, connector_type = ?3, phase = ?4, state = ?5, result = ?6, "
                     "started_at = ?7, ended_at = ?8 WHERE id = ?1",
-    [ST_JOB_LIST] = "SELECT " JOB_COLS "WHERE run_id = ?1 ORDER BY id",
     [ST_TASK_INSERT] = "INSERT INTO tasks (uuid, job_id, state, result, source_file_id, retry_attempts, started_at, "
                        "ended_at, error_json, has_report, report_message, report_suggested_action, report_errors, "
                        "report_warnings, report_other) "
@@ -108,7 +115,18 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "started_at = ?6, ended_at = ?7, error_json = ?8, has_report = ?9, report_message = ?10, "
                      "report_suggested_action = ?11, report_errors = ?12, report_warnings = ?13, "
                      "report_other = ?14 WHERE id = ?1",
-    [ST_TASK_LIST] = "SELECT " TASK_COLS "WHERE job_id = ?1 ORDER BY id",
+    /* Reads of the jobs of a page of runs (a run_count range, newest first): one statement for
+     * the whole page, walked in index order, so LIMIT bounds the rows read. */
+    [ST_UNITS_RANGE] = "SELECT r.id, " JOB_COLS_J ", " TASK_COLS_T " FROM " PAGE_JOBS
+                       "LEFT JOIN tasks t ON t.job_id = j.id WHERE " PAGE_RUNS " AND j.id > ?5 "
+                       "ORDER BY r.run_count DESC, j.id, t.id LIMIT ?6",
+    [ST_JOBS_FIRST] = "SELECT r.id, " JOB_COLS_J " FROM runs r JOIN jobs j ON j.id IN (SELECT id FROM jobs "
+                      "WHERE run_id = r.id AND (?5 >> result) & 1 ORDER BY id LIMIT ?6) WHERE " PAGE_RUNS
+                      " ORDER BY r.run_count DESC, j.id",
+    /* one column per result (model/run.h fixes their values 0..7); grouped in index order */
+    [ST_JOB_COUNTS] = "SELECT r.id, sum(j.result = 0), sum(j.result = 1), sum(j.result = 2), sum(j.result = 3), "
+                      "sum(j.result = 4), sum(j.result = 5), sum(j.result = 6), sum(j.result = 7) FROM " PAGE_JOBS
+                      "WHERE " PAGE_RUNS " GROUP BY r.run_count ORDER BY r.run_count DESC",
     [ST_RUN_BY_EXTERNAL] = "SELECT id FROM runs WHERE connection_id = ?1 AND external_id = ?2",
     [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
     [ST_RUN_NEWEST_CREATED] = "SELECT created_at FROM runs WHERE connection_id = ?1 ORDER BY run_count DESC LIMIT 1",
@@ -135,7 +153,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         "AND q.state = 0 ORDER BY q.run_count LIMIT 1) FROM connections m "
         "WHERE m.command IS NOT NULL AND m.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM runs b "
         "WHERE b.connection_id = m.id AND b.state IN (1, 2))) ORDER BY r.id LIMIT ?1",
-    [ST_CONNS_SCHEDULED] = "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL ORDER BY id",
+    [ST_CONNS_SCHEDULED] =
+        "SELECT " CONN_COLS "WHERE schedule IS NOT NULL AND deleted_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
     [ST_RUNS_ACTIVE_MANAGED] = "SELECT " RUN_COLS "WHERE r.state IN (1, 2) AND c.command IS NOT NULL",
     /* the writer's transaction control, prepared once: it runs a few times per write */
     [ST_READ_BEGIN] = "BEGIN",
@@ -199,6 +218,7 @@ sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id)
         return NULL;
     }
     sqlite3_stmt *st = c->stmts[id];
+    c->statements++;
     if (st == NULL) {
         if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
             log_error("sqlite prepare failed stmt=%d err=\"%s\"", (int)id, sqlite3_errmsg(c->db));
@@ -321,38 +341,48 @@ void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
 
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j)
 {
+    db_row_job_at(st, 0, a, j);
+}
+
+void db_row_job_at(sqlite3_stmt *st, int b, arena_t *a, job_t *j)
+{
     memset(j, 0, sizeof(*j));
-    j->id = sqlite3_column_int64(st, 0);
-    col_uuid(st, 1, j->uuid);
-    j->run_id = sqlite3_column_int64(st, 2);
-    j->name = db_col_text(st, 3, a);
-    j->connector_type = db_col_text(st, 4, a);
-    j->phase = db_col_text(st, 5, a);
-    j->state = (run_state_t)sqlite3_column_int(st, 6);
-    j->result = (run_result_t)sqlite3_column_int(st, 7);
-    j->started_at = sqlite3_column_int64(st, 8);
-    j->ended_at = sqlite3_column_int64(st, 9);
+    j->id = sqlite3_column_int64(st, b + 0);
+    col_uuid(st, b + 1, j->uuid);
+    j->run_id = sqlite3_column_int64(st, b + 2);
+    j->name = db_col_text(st, b + 3, a);
+    j->connector_type = db_col_text(st, b + 4, a);
+    j->phase = db_col_text(st, b + 5, a);
+    j->state = (run_state_t)sqlite3_column_int(st, b + 6);
+    j->result = (run_result_t)sqlite3_column_int(st, b + 7);
+    j->started_at = sqlite3_column_int64(st, b + 8);
+    j->ended_at = sqlite3_column_int64(st, b + 9);
 }
 
 void db_row_task(sqlite3_stmt *st, arena_t *a, task_t *t)
 {
+    db_row_task_at(st, 0, a, t);
+}
+
+void db_row_task_at(sqlite3_stmt *st, int b, arena_t *a, task_t *t)
+{
     memset(t, 0, sizeof(*t));
-    t->id = sqlite3_column_int64(st, 0);
-    col_uuid(st, 1, t->uuid);
-    t->job_id = sqlite3_column_int64(st, 2);
-    t->state = (run_state_t)sqlite3_column_int(st, 3);
-    t->result = (run_result_t)sqlite3_column_int(st, 4);
-    t->source_file_id = db_col_text(st, 5, a);
-    t->retry_attempts = sqlite3_column_int(st, 6);
-    t->started_at = sqlite3_column_int64(st, 7);
-    t->ended_at = sqlite3_column_int64(st, 8);
-    t->error_json = db_col_text(st, 9, a);
-    t->has_report = sqlite3_column_int(st, 10);
-    t->report_message = db_col_text(st, 11, a);
-    t->report_suggested_action = db_col_text(st, 12, a);
-    t->report_errors = sqlite3_column_int64(st, 13);
-    t->report_warnings = sqlite3_column_int64(st, 14);
-    t->report_other = sqlite3_column_int64(st, 15);
+    t->id = sqlite3_column_int64(st, b + 0);
+    col_uuid(st, b + 1, t->uuid);
+    t->job_id = sqlite3_column_int64(st, b + 2);
+    t->state = (run_state_t)sqlite3_column_int(st, b + 3);
+    t->result = (run_result_t)sqlite3_column_int(st, b + 4);
+    t->source_file_id = db_col_text(st, b + 5, a);
+    t->retry_attempts = sqlite3_column_int(st, b + 6);
+    t->started_at = sqlite3_column_int64(st, b + 7);
+    t->ended_at = sqlite3_column_int64(st, b + 8);
+    t->error_json = db_col_text(st, b + 9, a);
+    t->has_report = sqlite3_column_int(st, b + 10);
+    t->report_message = db_col_text(st, b + 11, a);
+    t->report_suggested_action = db_col_text(st, b + 12, a);
+    t->report_errors = sqlite3_column_int64(st, b + 13);
+    t->report_warnings = sqlite3_column_int64(st, b + 14);
+    t->report_other = sqlite3_column_int64(st, b + 15);
 }
 
 store_err_t db_one_row(dbconn_t *c, sqlite3_stmt *st, arena_t *a, void (*fn)(sqlite3_stmt *, arena_t *, void *),

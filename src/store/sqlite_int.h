@@ -38,11 +38,12 @@ typedef enum stmt_id {
     ST_JOB_INSERT,
     ST_JOB_GET,
     ST_JOB_SAVE,
-    ST_JOB_LIST,
     ST_TASK_INSERT,
     ST_TASK_GET,
     ST_TASK_SAVE,
-    ST_TASK_LIST,
+    ST_UNITS_RANGE,
+    ST_JOBS_FIRST,
+    ST_JOB_COUNTS,
     ST_RUN_BY_EXTERNAL,
     ST_RUN_SET_EXTERNAL,
     ST_RUN_NEWEST_CREATED,
@@ -77,6 +78,7 @@ typedef struct dbconn {
      * SQLITE_NOMEM); db_stmt then refuses every statement, so nothing after that runs in
      * autocommit and commits on its own. */
     int in_batch;
+    uint64_t statements; /* statements handed out by db_stmt (store_reader_statements) */
 } dbconn_t;
 
 struct store_reader {
@@ -99,6 +101,9 @@ void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r);
 void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c);
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j);
 void db_row_task(sqlite3_stmt *st, arena_t *a, task_t *t);
+/* The same, reading the columns from index b on (a job's or task's columns inside a wider row). */
+void db_row_job_at(sqlite3_stmt *st, int b, arena_t *a, job_t *j);
+void db_row_task_at(sqlite3_stmt *st, int b, arena_t *a, task_t *t);
 
 /* Steps the bound statement st once: fills out with fn on a row (STORE_OK), STORE_NOT_FOUND when
  * there is none; resets st. */

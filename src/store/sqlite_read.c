@@ -5,9 +5,11 @@
 #include "store/sqlite_int.h"
 #include "util/log.h"
 
-/* Steps st collecting rows into an arena array of elem_size via fn. */
+/* Steps st collecting at most cap rows into an arena array of elem_size via fn. When more is not
+ * NULL, one row past cap is looked for and *more says whether it exists; without it, cap must be
+ * what the statement's own LIMIT guarantees. */
 static store_err_t collect(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t elem_size, int cap,
-                           void (*fn)(sqlite3_stmt *, arena_t *, void *), void **out, int *n)
+                           void (*fn)(sqlite3_stmt *, arena_t *, void *), void **out, int *n, int *more)
 {
     /* Start small and double: `cap` is a limit, not a guess of the size. */
     int room = cap < 64 ? (cap > 0 ? cap : 1) : 64;
@@ -15,16 +17,23 @@ static store_err_t collect(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t ele
     int count = 0, rc = SQLITE_DONE;
     while (count < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == room) {
-            int more = room * 2 < cap ? room * 2 : cap;
-            char *bigger = arena_alloc(a, elem_size * (size_t)more);
+            int bigger_room = room * 2 < cap ? room * 2 : cap;
+            char *bigger = arena_alloc(a, elem_size * (size_t)bigger_room);
             memcpy(bigger, arr, elem_size * (size_t)count);
             arr = bigger;
-            room = more;
+            room = bigger_room;
         }
         fn(st, a, arr + elem_size * (size_t)count++);
     }
-    if (count == cap)
-        rc = SQLITE_DONE;
+    if (more != NULL)
+        *more = 0;
+    if (count == cap && rc == SQLITE_ROW) {
+        rc = more != NULL ? sqlite3_step(st) : SQLITE_DONE;
+        if (more != NULL && rc == SQLITE_ROW) {
+            *more = 1;
+            rc = SQLITE_DONE;
+        }
+    }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         log_error("sqlite read failed err=\"%s\"", sqlite3_errmsg(c->db));
@@ -43,16 +52,6 @@ static void row_run(sqlite3_stmt *st, arena_t *a, void *p)
 static void row_connection(sqlite3_stmt *st, arena_t *a, void *p)
 {
     db_row_connection(st, a, p);
-}
-
-static void row_job(sqlite3_stmt *st, arena_t *a, void *p)
-{
-    db_row_job(st, a, p);
-}
-
-static void row_task(sqlite3_stmt *st, arena_t *a, void *p)
-{
-    db_row_task(st, a, p);
 }
 
 static void row_event(sqlite3_stmt *st, arena_t *a, void *p)
@@ -108,13 +107,16 @@ static void row_api_key(sqlite3_stmt *st, arena_t *a, void *p)
     k->created_at = sqlite3_column_int64(st, 4);
 }
 
-store_err_t store_key_list(store_reader_t *r, int64_t ws, arena_t *a, api_key_row_t **out, int *n)
+store_err_t store_key_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a, api_key_row_t **out,
+                           int *n, int *more)
 {
     sqlite3_stmt *st = db_stmt(&r->c, ST_KEY_LIST);
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, ws);
-    return collect(&r->c, st, a, sizeof(api_key_row_t), 10000, row_api_key, (void **)out, n);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int(st, 3, limit + 1);
+    return collect(&r->c, st, a, sizeof(api_key_row_t), limit, row_api_key, (void **)out, n, more);
 }
 
 store_err_t store_connection_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, connection_t *out)
@@ -141,7 +143,7 @@ store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_i
     sqlite3_bind_int64(st, 1, ws);
     sqlite3_bind_int64(st, 2, after_id);
     sqlite3_bind_int(st, 3, limit);
-    return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n);
+    return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n, NULL);
 }
 
 store_err_t store_run_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, run_t *out)
@@ -171,14 +173,24 @@ store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_i
     return db_one_row(&r->c, st, a, db_row_run_v, out);
 }
 
+/* A range wider than STORE_RUN_RANGE_MAX is a caller's bug: refused, never cut. */
+static int range_refused(int64_t lo, int64_t hi)
+{
+    if (hi - lo < STORE_RUN_RANGE_MAX)
+        return 0;
+    log_error("store: run range of %lld runs refused (at most %d)", (long long)(hi - lo + 1), STORE_RUN_RANGE_MAX);
+    return 1;
+}
+
 store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
                             run_t **out, int *n)
 {
-    if (lo > hi) {
-        *out = NULL;
-        *n = 0;
+    *out = NULL;
+    *n = 0;
+    if (lo > hi)
         return STORE_OK;
-    }
+    if (range_refused(lo, hi))
+        return STORE_ERROR;
     sqlite3_stmt *st = db_stmt(&r->c, asc ? ST_RUN_RANGE_ASC : ST_RUN_RANGE_DESC);
     if (st == NULL)
         return STORE_ERROR;
@@ -186,8 +198,8 @@ store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int6
     sqlite3_bind_int64(st, 2, ws);
     sqlite3_bind_int64(st, 3, lo);
     sqlite3_bind_int64(st, 4, hi);
-    int64_t cap = hi - lo + 1;
-    return collect(&r->c, st, a, sizeof(run_t), cap > 1000 ? 1000 : (int)cap, row_run, (void **)out, n);
+    /* run_count is unique per connection: the range holds at most hi - lo + 1 runs */
+    return collect(&r->c, st, a, sizeof(run_t), (int)(hi - lo + 1), row_run, (void **)out, n, NULL);
 }
 
 store_err_t store_run_list(store_reader_t *r, int64_t ws, int64_t conn_id, const run_filter_t *f, arena_t *a,
@@ -206,7 +218,7 @@ store_err_t store_run_list(store_reader_t *r, int64_t ws, int64_t conn_id, const
     sqlite3_bind_int64(st, 8, f->until);
     sqlite3_bind_int(st, 9, f->limit);
     sqlite3_bind_int(st, 10, f->not_result);
-    return collect(&r->c, st, a, sizeof(run_t), f->limit, row_run, (void **)out, n);
+    return collect(&r->c, st, a, sizeof(run_t), f->limit, row_run, (void **)out, n, NULL);
 }
 
 store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int64_t after_id, int limit, arena_t *a,
@@ -222,34 +234,7 @@ store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int6
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, after_id);
     sqlite3_bind_int(st, 3, limit);
-    return collect(&r->c, st, a, sizeof(run_event_t), limit, row_event, (void **)out, n);
-}
-
-/* A run has at most this many jobs, and a job this many tasks, in one answer. */
-enum { JOBS_MAX = 1000, TASKS_MAX = 1000 };
-
-store_err_t store_job_list(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, job_t **out, int *n)
-{
-    run_t run;
-    store_err_t e = db_run_get(&r->c, ws, run_id, a, &run);
-    if (e != STORE_OK)
-        return e;
-    sqlite3_stmt *st = db_stmt(&r->c, ST_JOB_LIST);
-    if (st == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, run_id);
-    if ((e = collect(&r->c, st, a, sizeof(job_t), JOBS_MAX, row_job, (void **)out, n)) != STORE_OK)
-        return e;
-    for (int i = 0; i < *n; i++) {
-        job_t *j = &(*out)[i];
-        if ((st = db_stmt(&r->c, ST_TASK_LIST)) == NULL)
-            return STORE_ERROR;
-        sqlite3_bind_int64(st, 1, j->id);
-        if ((e = collect(&r->c, st, a, sizeof(task_t), TASKS_MAX, row_task, (void **)&j->tasks, &j->ntasks)) !=
-            STORE_OK)
-            return e;
-    }
-    return STORE_OK;
+    return collect(&r->c, st, a, sizeof(run_event_t), limit, row_event, (void **)out, n, NULL);
 }
 
 store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
@@ -283,26 +268,18 @@ store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int(st, 1, limit);
-    return collect(&r->c, st, a, sizeof(run_t), limit, row_run, (void **)out, n);
+    return collect(&r->c, st, a, sizeof(run_t), limit, row_run, (void **)out, n, NULL);
 }
 
-/* At most this many scheduled connections are served; more are an error in the log. */
-enum { SCHEDULED_MAX = 100000 };
-
-store_err_t store_connections_scheduled(store_reader_t *r, arena_t *a, connection_t **out, int *n)
+store_err_t store_connections_scheduled(store_reader_t *r, int64_t after_id, int limit, arena_t *a, connection_t **out,
+                                        int *n, int *more)
 {
     sqlite3_stmt *st = db_stmt(&r->c, ST_CONNS_SCHEDULED);
     if (st == NULL)
         return STORE_ERROR;
-    return collect(&r->c, st, a, sizeof(connection_t), SCHEDULED_MAX, row_connection, (void **)out, n);
-}
-
-store_err_t store_runs_active_managed(store_reader_t *r, arena_t *a, run_t **out, int *n)
-{
-    sqlite3_stmt *st = db_stmt(&r->c, ST_RUNS_ACTIVE_MANAGED);
-    if (st == NULL)
-        return STORE_ERROR;
-    return collect(&r->c, st, a, sizeof(run_t), 100000, row_run, (void **)out, n);
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int(st, 2, limit + 1);
+    return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n, more);
 }
 
 static void row_key(sqlite3_stmt *st, arena_t *a, void *p)
@@ -320,6 +297,8 @@ store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64
     *n = 0;
     if (lo > hi)
         return STORE_OK;
+    if (range_refused(lo, hi))
+        return STORE_ERROR;
     sqlite3_stmt *st = db_stmt(&r->c, asc ? ST_RUN_KEYS_ASC : ST_RUN_KEYS_DESC);
     if (st == NULL)
         return STORE_ERROR;
@@ -327,8 +306,238 @@ store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64
     sqlite3_bind_int64(st, 2, ws);
     sqlite3_bind_int64(st, 3, lo);
     sqlite3_bind_int64(st, 4, hi);
-    int64_t cap = hi - lo + 1;
-    return collect(&r->c, st, a, sizeof(run_key_t), cap > 1000 ? 1000 : (int)cap, row_key, (void **)out, n);
+    return collect(&r->c, st, a, sizeof(run_key_t), (int)(hi - lo + 1), row_key, (void **)out, n, NULL);
+}
+
+/* ---- jobs and tasks of a page of runs ---- */
+
+/* An arena array that doubles: earlier copies stay in the arena until it is released. */
+typedef struct grow {
+    char *p;
+    int n, room;
+    size_t size;
+} grow_t;
+
+static void *grow_push(arena_t *a, grow_t *g)
+{
+    if (g->n == g->room) {
+        int room = g->room > 0 ? g->room * 2 : 16;
+        char *bigger = arena_alloc(a, g->size * (size_t)room);
+        if (g->n > 0)
+            memcpy(bigger, g->p, g->size * (size_t)g->n);
+        g->p = bigger;
+        g->room = room;
+    }
+    return g->p + g->size * (size_t)g->n++;
+}
+
+/* Points each run at its jobs and each job at its tasks: both arrays hold them contiguously, in
+ * order (pointers are set once the arrays stop moving). */
+static void link_units(grow_t *runs, grow_t *jobs, grow_t *tasks)
+{
+    int j = 0, t = 0;
+    for (int i = 0; i < runs->n; i++) {
+        store_run_jobs_t *rj = (store_run_jobs_t *)runs->p + i;
+        rj->jobs = (job_t *)jobs->p + j;
+        for (int k = 0; k < rj->njobs; k++) {
+            rj->jobs[k].tasks = tasks != NULL ? (task_t *)tasks->p + t : NULL;
+            t += rj->jobs[k].ntasks;
+        }
+        j += rj->njobs;
+    }
+}
+
+/* The text columns of a job and of a task (offsets into their column lists), and the bytes a row
+ * holds in them from column b on: what rendering them costs, about. */
+static const int job_text_cols[] = {1, 3, 4, 5};
+static const int task_text_cols[] = {1, 5, 9, 11, 12};
+
+static int64_t text_bytes(sqlite3_stmt *st, int b, const int *cols, size_t n)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (sqlite3_column_type(st, b + cols[i]) == SQLITE_TEXT)
+            sum += sqlite3_column_bytes(st, b + cols[i]);
+    return sum;
+}
+
+static void bind_page(sqlite3_stmt *st, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi)
+{
+    sqlite3_bind_int64(st, 1, conn_id);
+    sqlite3_bind_int64(st, 2, ws);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+}
+
+store_err_t store_jobs_read(store_reader_t *r, int64_t ws, const store_jobs_query_t *q, arena_t *a,
+                            store_run_jobs_t **out, int *n, int *more)
+{
+    grow_t runs = {.size = sizeof(store_run_jobs_t)}, jobs = {.size = sizeof(job_t)}, tasks = {.size = sizeof(task_t)};
+    *out = NULL;
+    *n = 0;
+    *more = 0;
+    if (q->lo > q->hi || q->max_jobs <= 0 || q->max_units <= 0)
+        return STORE_OK;
+    if (range_refused(q->lo, q->hi))
+        return STORE_ERROR;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_UNITS_RANGE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_page(st, ws, q->conn_id, q->lo, q->hi);
+    sqlite3_bind_int64(st, 5, q->after_job);
+    sqlite3_bind_int(st, 6, q->max_units + 1); /* one row more tells whether the read was cut */
+    int rc, rows = 0;
+    int64_t bytes = 0;
+    store_run_jobs_t *run = NULL;
+    job_t *job = NULL;
+    enum { COL_JOB = 1, COL_TASK = 11 };
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t run_id = sqlite3_column_int64(st, 0), job_id = sqlite3_column_int64(st, COL_JOB);
+        int new_job = job == NULL || job->id != job_id;
+        int64_t row_bytes = text_bytes(st, COL_TASK, task_text_cols, sizeof(task_text_cols) / sizeof(int));
+        if (new_job)
+            row_bytes += text_bytes(st, COL_JOB, job_text_cols, sizeof(job_text_cols) / sizeof(int));
+        if (rows == q->max_units || (new_job && jobs.n == q->max_jobs) ||
+            (q->max_bytes > 0 && rows > 0 && bytes + row_bytes > q->max_bytes)) {
+            *more = 1;
+            if (!new_job)
+                job->tasks_more = 1;
+            if (run != NULL && run->run_id == run_id)
+                run->more = 1;
+            break;
+        }
+        rows++;
+        bytes += row_bytes;
+        if (run == NULL || run->run_id != run_id) {
+            run = grow_push(a, &runs);
+            run->run_id = run_id;
+        }
+        if (new_job) {
+            job = grow_push(a, &jobs);
+            db_row_job_at(st, COL_JOB, a, job);
+            run->njobs++;
+        }
+        if (sqlite3_column_type(st, COL_TASK) != SQLITE_NULL) {
+            db_row_task_at(st, COL_TASK, a, grow_push(a, &tasks));
+            job->ntasks++;
+        }
+        /* pointers into runs/jobs move when the arrays grow: keep the last ones current */
+        run = (store_run_jobs_t *)runs.p + runs.n - 1;
+        job = (job_t *)jobs.p + jobs.n - 1;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("sqlite read failed err=\"%s\"", sqlite3_errmsg(r->c.db));
+        return STORE_ERROR;
+    }
+    link_units(&runs, &jobs, &tasks);
+    *out = (store_run_jobs_t *)runs.p;
+    *n = runs.n;
+    return STORE_OK;
+}
+
+store_err_t store_jobs_first(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, unsigned results,
+                             int per_run, arena_t *a, store_run_jobs_t **out, int *n)
+{
+    grow_t runs = {.size = sizeof(store_run_jobs_t)}, jobs = {.size = sizeof(job_t)};
+    *out = NULL;
+    *n = 0;
+    if (lo > hi || per_run <= 0 || results == 0)
+        return STORE_OK;
+    if (range_refused(lo, hi))
+        return STORE_ERROR;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_JOBS_FIRST);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_page(st, ws, conn_id, lo, hi);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)results);
+    sqlite3_bind_int(st, 6, per_run + 1); /* one more per run tells whether it has more */
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t run_id = sqlite3_column_int64(st, 0);
+        store_run_jobs_t *run = runs.n > 0 ? (store_run_jobs_t *)runs.p + runs.n - 1 : NULL;
+        if (run == NULL || run->run_id != run_id) {
+            run = grow_push(a, &runs);
+            run->run_id = run_id;
+        }
+        if (run->njobs == per_run) {
+            run->more = 1;
+            continue;
+        }
+        db_row_job_at(st, 1, a, grow_push(a, &jobs));
+        run->njobs++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("sqlite read failed err=\"%s\"", sqlite3_errmsg(r->c.db));
+        return STORE_ERROR;
+    }
+    link_units(&runs, &jobs, NULL);
+    *out = (store_run_jobs_t *)runs.p;
+    *n = runs.n;
+    return STORE_OK;
+}
+
+store_err_t store_job_counts(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, arena_t *a,
+                             store_job_counts_t **out, int *n)
+{
+    grow_t runs = {.size = sizeof(store_job_counts_t)};
+    *out = NULL;
+    *n = 0;
+    if (lo > hi)
+        return STORE_OK;
+    if (range_refused(lo, hi))
+        return STORE_ERROR;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_JOB_COUNTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_page(st, ws, conn_id, lo, hi);
+    _Static_assert(RUN_RESULT_COUNT == 8, "ST_JOB_COUNTS has one column per result");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_job_counts_t *run = grow_push(a, &runs);
+        run->run_id = sqlite3_column_int64(st, 0);
+        for (int k = 0; k < RUN_RESULT_COUNT; k++)
+            run->by_result[k] = sqlite3_column_int64(st, 1 + k);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("sqlite read failed err=\"%s\"", sqlite3_errmsg(r->c.db));
+        return STORE_ERROR;
+    }
+    *out = (store_job_counts_t *)runs.p;
+    *n = runs.n;
+    return STORE_OK;
+}
+
+store_err_t store_job_list(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, job_t **out, int *n)
+{
+    run_t run;
+    store_err_t e = db_run_get(&r->c, ws, run_id, a, &run); /* the workspace check */
+    if (e != STORE_OK)
+        return e;
+    store_jobs_query_t q = {.conn_id = run.connection_id,
+                            .lo = run.run_count,
+                            .hi = run.run_count,
+                            .max_jobs = STORE_JOB_LIST_UNITS,
+                            .max_units = STORE_JOB_LIST_UNITS};
+    store_run_jobs_t *rj;
+    int nr, more;
+    if ((e = store_jobs_read(r, ws, &q, a, &rj, &nr, &more)) != STORE_OK)
+        return e;
+    if (more) {
+        log_error("store: run %lld has more than %d jobs and tasks; page them", (long long)run_id,
+                  STORE_JOB_LIST_UNITS);
+        return STORE_ERROR;
+    }
+    *out = nr > 0 ? rj[0].jobs : NULL;
+    *n = nr > 0 ? rj[0].njobs : 0;
+    return STORE_OK;
+}
+
+uint64_t store_reader_statements(store_reader_t *r)
+{
+    return r->c.statements;
 }
 
 void store_reader_begin(store_reader_t *r)

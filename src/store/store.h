@@ -242,7 +242,10 @@ typedef struct api_key_row {
 
 /* Finds the key whose token is `token`; STORE_NOT_FOUND when none (or revoked). */
 store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_t *out);
-store_err_t store_key_list(store_reader_t *r, int64_t ws, arena_t *a, api_key_row_t **out, int *n);
+/* The workspace's live keys with id > after_id, in id order, at most limit; *more says whether there
+ * are further keys (page on from the last id). */
+store_err_t store_key_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a, api_key_row_t **out,
+                           int *n, int *more);
 
 store_err_t store_connection_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, connection_t *out);
 store_err_t store_connection_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, connection_t *out);
@@ -255,6 +258,10 @@ store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, 
 /* The run of connection conn_id imported with the vendor id external_id. */
 store_err_t store_run_get_external(store_reader_t *r, int64_t ws, int64_t conn_id, const char *external_id, arena_t *a,
                                    run_t *out);
+/* A run range or key range (below) spans at most this many run_counts; a wider one is refused
+ * (STORE_ERROR, logged): callers page. */
+enum { STORE_RUN_RANGE_MAX = 1000 };
+
 /* Runs of a connection with lo <= run_count <= hi, ascending or descending (page arithmetic). */
 store_err_t store_run_range(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
                             run_t **out, int *n);
@@ -297,14 +304,63 @@ store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t
 /* Queued runs of connections that have a command and no working/retrying run, oldest first, one per
  * connection (all workspaces): what the runner may start now. */
 store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n);
-/* Connections with a schedule (all workspaces). */
-store_err_t store_connections_scheduled(store_reader_t *r, arena_t *a, connection_t **out, int *n);
-/* Runs in progress (working/retrying) of connections with a command (all workspaces). */
-store_err_t store_runs_active_managed(store_reader_t *r, arena_t *a, run_t **out, int *n);
+/* Connections with a schedule (all workspaces) with id > after_id, in id order, at most limit; *more
+ * says whether there are further ones (page on from the last id). */
+store_err_t store_connections_scheduled(store_reader_t *r, int64_t after_id, int limit, arena_t *a, connection_t **out,
+                                        int *n, int *more);
 
 store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int64_t after_id, int limit, arena_t *a,
                              run_event_t **out, int *n);
-/* Jobs of a run, each with its tasks, in creation order. */
+/* ---- jobs and tasks of a page of runs: a fixed number of statements, whatever the page holds ---- */
+
+/* The jobs of one run of a page, in creation order. */
+typedef struct store_run_jobs {
+    int64_t run_id;
+    job_t *jobs;
+    int njobs;
+    int more; /* the read stopped inside this run: it has jobs (or tasks of its last job) not listed */
+} store_run_jobs_t;
+
+typedef struct store_jobs_query {
+    int64_t conn_id, lo, hi; /* the runs of this connection with lo <= run_count <= hi, newest first */
+    int64_t after_job;       /* keyset position: only jobs with a greater id (0 = from the first) */
+    int max_jobs;            /* at most this many jobs in all */
+    int max_units;           /* at most this many tasks in all, a job without tasks counting as one */
+    int64_t max_bytes;       /* at most about this many bytes of their texts (ids, names, errors,
+                                reports); 0 = no limit. The first row is read whatever its size. */
+} store_jobs_query_t;
+
+/* The jobs of the runs q names, each with its tasks, in page order (runs newest first, jobs and tasks
+ * in creation order); runs without jobs are not listed. One statement. The read stops at q's
+ * limits: then *more is 1, the last run listed has more = 1 when the stop fell inside it, and its
+ * last job has tasks_more = 1 when the stop fell among that job's tasks. Runs of the page after the
+ * last one listed may have jobs that were not read. */
+store_err_t store_jobs_read(store_reader_t *r, int64_t ws, const store_jobs_query_t *q, arena_t *a,
+                            store_run_jobs_t **out, int *n, int *more);
+
+/* The first per_run jobs (without tasks) of each run of connection conn_id with lo <= run_count <=
+ * hi whose result is in the bit mask `results` (1 << RESULT_*), in page order; a run's more = 1 when
+ * it has further such jobs. One statement. */
+store_err_t store_jobs_first(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, unsigned results,
+                             int per_run, arena_t *a, store_run_jobs_t **out, int *n);
+
+/* A run's jobs counted by result (SQL aggregates: never a capped list). */
+typedef struct store_job_counts {
+    int64_t run_id;
+    int64_t by_result[RUN_RESULT_COUNT];
+} store_job_counts_t;
+
+/* The job counts of each run of connection conn_id with lo <= run_count <= hi that has jobs, in page
+ * order. One statement. */
+store_err_t store_job_counts(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, arena_t *a,
+                             store_job_counts_t **out, int *n);
+
+/* Every job of a run with every task, or STORE_ERROR (logged) when they pass
+ * STORE_JOB_LIST_UNITS: for small runs (tests, the CLI); handlers page with store_jobs_read. */
+enum { STORE_JOB_LIST_UNITS = 100000 };
 store_err_t store_job_list(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, job_t **out, int *n);
+
+/* Statements this reader has run (a debug counter: tests assert a page costs a fixed number). */
+uint64_t store_reader_statements(store_reader_t *r);
 
 #endif

@@ -567,3 +567,68 @@ def test_import_of_a_bad_document_after_a_good_one_changes_nothing(server):
     bad["runs"].append(imported_run(state="NOPE"))
     do_import(server, c, bad, expect=422)
     assert bc(server, c["uuid"]).json["totalResults"] == 2
+
+
+# ---- runs with many goals (no silent caps) ----------------------------------------------------
+
+
+def goals_run(success, failed, total, **over):
+    run = {"endDate": "2025-09-24T13:47:37.909Z",
+           "goalStatistics": [{"id": "SUCCESS", "values": [str(success)]}, {"id": "FAILED", "values": [str(failed)]},
+                              {"id": "TOTAL", "values": [str(total)]}],
+           "message": "<div class=\"bcpTask\">T</div><ul><li>ok</li></ul>",
+           "runId": "20250924134648_" + str(uuid.uuid4()), "startDate": "2025-09-24T13:46:48.107Z",
+           "state": "FINISHED"}
+    run.update(over)
+    return run
+
+
+def test_goal_statistics_of_5000_goals_are_counted_whole(server):
+    """Statistics used to come from a job list that stopped at 1,000: 5,000 goals read 1000/0/1000."""
+    c = new_conn(server)
+    do_import(server, c, {"runs": [goals_run(3000, 1500, 5000)]})
+    assert stats(only_run(server, c)) == (3000, 1500, 5000)
+    # the native job list pages through all of them, oldest first, and says when there are more
+    run = server.ok("GET", "/v1/connections/%s/runs" % c["id"], expect=200)["data"][0]
+    ids, results, cursor, pages = [], {}, None, 0
+    while True:
+        q = "?limit=100" + ("&cursor=" + cursor if cursor else "")
+        page = server.ok("GET", "/v1/runs/%s/jobs%s" % (run["id"], q), expect=200)
+        assert len(page["data"]) == 100, len(page["data"])
+        ids += [j["id"] for j in page["data"]]
+        for j in page["data"]:
+            results[j["result"]] = results.get(j["result"], 0) + 1
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 50 and len(set(ids)) == 5000
+    assert results == {"success": 3000, "error": 1500, "skipped": 500}
+
+
+def test_many_failed_goals_are_named_then_counted(server):
+    """A run syncrun recorded, with more failed goals than the message names: the rest is counted."""
+    c = new_conn(server)
+    doc = {"runs": [{"id": "r-1", "state": "Completed", "result": "Error", "startDateTime": "2025-01-01T00:00:00Z",
+                     "error": {"errorKey": "E", "description": "broke"},
+                     "jobs": [{"id": "j-%d" % i, "state": "Completed", "result": "Error"} for i in range(25)]
+                     + [{"id": "ok-%d" % i, "state": "Completed", "result": "Success"} for i in range(5)]}]}
+    r = server.request("POST", "/v1/connections/%s/runs:import?format=itwin" % c["id"], doc)
+    assert r.status == 200, r.describe()
+    bcrun = only_run(server, c)
+    assert stats(bcrun) == (5, 25, 30)
+    m = bcrun["message"]
+    assert m.count("goal error</li>") == 10, m
+    assert "<li>15 more goals failed.</li>" in m, m
+
+
+def test_a_page_of_runs_with_many_goals(server):
+    """A full page of 100 runs with 1,000 goals each: every run's statistics are whole."""
+    c = new_conn(server)
+    for part in range(4):  # an import document holds at most 100,000 goals
+        do_import(server, c, {"runs": [goals_run(600, 300, 1000, startDate="2025-09-24T13:%02d:%02d.000Z"
+                                                 % (part, i % 60), runId="%d-%d" % (part, i))
+                                       for i in range(25)]})
+    page = bc(server, c["uuid"], q={"count": 100}).json
+    assert len(page["runs"]) == 100 and page["totalResults"] == 100
+    assert all(stats(x) == (600, 300, 1000) for x in page["runs"])

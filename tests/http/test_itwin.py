@@ -584,3 +584,63 @@ def test_rate_limit_429(tmp_path_factory):
         assert s.request("GET", "/v1/connections/%s" % cn["id"]).status == 200
     finally:
         s.stop()
+
+
+# ---- bounded representation answers -------------------------------------------------------
+
+
+def big_runs(n_runs, n_jobs, n_tasks, tag):
+    """An iTwin list of n_runs runs, newest first, each with n_jobs jobs of n_tasks tasks."""
+    task = {"state": "Completed", "result": "Success"}
+    return {"runs": [{"id": "%s-%d" % (tag, i), "state": "Completed", "result": "Success",
+                      "startDateTime": "2025-01-01T00:%02d:%02dZ" % (59 - i // 60, 59 - i % 60),
+                      "jobs": [{"id": "%s-%d-%d" % (tag, i, j), "state": "Completed", "result": "Success",
+                                "tasks": [task] * n_tasks} for j in range(n_jobs)]}
+                     for i in range(n_runs)]}
+
+
+def units(run):
+    return sum(max(1, len(j["tasks"])) for j in run["jobs"])
+
+
+def test_representation_page_is_bounded_and_links_the_rest(srv):
+    """$top=1000 with the representation used to build every job and task of every run; a page now
+    stops before the run that would pass 2,000 tasks, and _links.next continues from there."""
+    cn, _ = new_conn(srv, 0, "big-page")
+    do_import(srv, cn["id"], big_runs(5, 1, 600, "bp"))
+    r = get(srv, runs_path(cn["uuid"], "?$top=1000"), prefer="return=representation")
+    assert r.status == 200, r.describe()
+    assert r.headers.get("Preference-Applied") == "return=representation"
+    assert "syncrun-truncated" not in r.headers
+    runs = r.json["runs"]
+    assert [x["id"] for x in runs] == ["bp-0", "bp-1", "bp-2"]
+    assert all(len(x["jobs"][0]["tasks"]) == 600 for x in runs)
+    assert r.json["_links"]["next"]["href"] == href(srv, cn["uuid"], 3, 1000)
+    r = srv.request("GET", r.json["_links"]["next"]["href"].split(str(srv.port), 1)[1],
+                    headers={"Prefer": "return=representation"})
+    assert r.status == 200, r.describe()
+    assert [x["id"] for x in r.json["runs"]] == ["bp-3", "bp-4"]
+    assert "next" not in r.json["_links"]
+    # the minimal answer is not shortened
+    r = get(srv, runs_path(cn["uuid"], "?$top=1000"))
+    assert len(r.json["runs"]) == 5 and "next" not in r.json["_links"]
+
+
+def test_one_run_past_the_limit_says_so(srv):
+    """A run with 3,000 tasks is shown with its first 2,000 and a header saying it was cut (no
+    Preference-Applied); the native job list pages through all of them."""
+    cn, _ = new_conn(srv, 0, "big-run")
+    do_import(srv, cn["id"], big_runs(1, 3, 1000, "br"))
+    for path in (runs_path(cn["uuid"]), runs_path(cn["uuid"], "/br-0")):
+        r = get(srv, path, prefer="return=representation")
+        assert r.status == 200, r.describe()
+        assert r.headers.get("syncrun-truncated") == "jobs", r.describe()
+        assert "Preference-Applied" not in r.headers
+        run = r.json["runs"][0] if "runs" in r.json else r.json["run"]
+        assert run["id"] == "br-0" and len(run["jobs"]) == 2 and units(run) == 2000
+    native = srv.ok("GET", "/v1/connections/%s/runs" % cn["id"], expect=200)["data"][0]
+    page = srv.ok("GET", "/v1/runs/%s/jobs" % native["id"], expect=200)
+    assert len(page["data"]) == 2 and page["next_cursor"], len(page["data"])
+    page2 = srv.ok("GET", "/v1/runs/%s/jobs?cursor=%s" % (native["id"], page["next_cursor"]), expect=200)
+    assert len(page2["data"]) == 1 and page2["next_cursor"] is None
+    assert all(len(j["tasks"]) == 1000 and "tasks_more" not in j for j in page["data"] + page2["data"])

@@ -480,6 +480,13 @@ def test_run_get_update_jobs_finish(srv, api, world):
     api("PATCH", JJ, path=jj, expect=413, body=b'{"name": "' + b"x" * (MiB + 10) + b'"}', timeout=30)
     r = api("GET", J, path=jp, expect=200, token="read")
     assert len(r.json["data"]) == 2 and len(r.json["data"][0]["tasks"]) == 2, r.json
+    assert r.json["next_cursor"] is None, r.json
+    r = api("GET", J, path=jp + "?limit=1", expect=200)
+    assert len(r.json["data"]) == 1 and r.json["next_cursor"], r.json
+    r = api("GET", J, path=jp + "?cursor=" + r.json["next_cursor"], expect=200)
+    assert len(r.json["data"]) == 1 and r.json["next_cursor"] is None, r.json
+    api("GET", J, path=jp + "?limit=101", expect=400)
+    api("GET", J, path=jp + "?cursor=zz", expect=400)
     api("GET", J, path=jp, expect=401, token="none")
     api("GET", J, path="/v1/runs/999999/jobs", expect=404)
 

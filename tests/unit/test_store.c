@@ -299,8 +299,9 @@ static void test_workspace_keys(void **state)
     assert_int_equal(k.scope, SCOPE_RUNS_READ);
 
     api_key_row_t *rows = NULL;
-    int n = 0;
-    assert_int_equal(store_key_list(f->r, f->ws, &f->a, &rows, &n), STORE_OK);
+    int n = 0, more = 1;
+    assert_int_equal(store_key_list(f->r, f->ws, 0, 100, &f->a, &rows, &n, &more), STORE_OK);
+    assert_int_equal(more, 0);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].id, admin_key);
     assert_int_equal(rows[0].scope, SCOPE_ADMIN);
@@ -314,7 +315,7 @@ static void test_workspace_keys(void **state)
         assert_memory_equal(rows[i].prefix, tok, plen);
         assert_true(rows[i].created_at > 0);
     }
-    assert_int_equal(store_key_list(f->r, f->ws2, &f->a, &rows, &n), STORE_OK);
+    assert_int_equal(store_key_list(f->r, f->ws2, 0, 100, &f->a, &rows, &n, &more), STORE_OK);
     assert_int_equal(n, 1);
 
     /* a key for a workspace that does not exist */
