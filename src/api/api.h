@@ -43,6 +43,10 @@ int census_sync_run(http_ctx_t *c);
 /* itwin.c */
 int itwin_runs_list(http_ctx_t *c);
 int itwin_run_get(http_ctx_t *c);
+/* itwin_runs.c */
+int itwin_run_create(http_ctx_t *c);
+int itwin_connection_list(http_ctx_t *c);
+int itwin_connection_get(http_ctx_t *c);
 /* braze.c */
 int braze_job_sync_status(http_ctx_t *c);
 /* blueconic.c */

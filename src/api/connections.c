@@ -111,6 +111,33 @@ int native_connection_list(http_ctx_t *c)
     return http_send_json(c, 200, render_page(data, n > limit, n > limit ? rows[limit - 1].id : 0));
 }
 
+int api_connection_slice(http_ctx_t *c, int64_t skip, int limit, connection_t **out, int *n)
+{
+    enum { CHUNK = 1000 };
+    int64_t after = 0;
+    store_err_t e = STORE_OK;
+    *out = NULL;
+    *n = 0;
+    /* skip whole chunks by keyset, then read the page from where they end */
+    while (skip > 0 && e == STORE_OK) {
+        connection_t *rows;
+        int k, want = skip < CHUNK ? (int)skip : CHUNK;
+        if ((e = store_connection_list(c->reader, c->key.workspace_id, after, want, &c->arena, &rows, &k)) != STORE_OK)
+            break;
+        if (k < want)
+            return 0; /* fewer connections than skipped: an empty page */
+        after = rows[k - 1].id;
+        skip -= k;
+    }
+    if (e == STORE_OK && limit > 0)
+        e = store_connection_list(c->reader, c->key.workspace_id, after, limit, &c->arena, out, n);
+    if (e != STORE_OK) {
+        api_store_error(c, e, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 int native_connection_get(http_ctx_t *c)
 {
     connection_t cn;

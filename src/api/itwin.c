@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "api/import.h"
+#include "api/itwin.h"
 #include "api/render.h"
 #include "util/ids.h"
 #include "util/timeutil.h"
@@ -28,8 +29,7 @@ enum {
  * and this header is sent instead of Preference-Applied (GET /v1/runs/{id}/jobs pages through all). */
 #define ITWIN_TRUNCATED_HEADER "syncrun-truncated"
 
-#define ITWIN_RUNS_PATH "/synchronization/imodels/manifestconnections/"
-#define ITWIN_422_CODE  "InvalidManifestConnectionRunsRequest"
+#define ITWIN_422_CODE "InvalidManifestConnectionRunsRequest"
 
 /* ---- errors ---- */
 
@@ -354,7 +354,7 @@ static itwin_prefer_t itwin_prefer(http_ctx_t *c)
 /* Loads the connection of path parameter 0 (its UUID, any case) into cn. `bad` collects the
  * targets of a 422 (comma-separated); returns 1 when the connection id is malformed (and adds
  * "connectionId" to bad), 0 otherwise. */
-static int itwin_connection_param(http_ctx_t *c, char *uuid, char *bad, size_t badlen)
+int itwin_connection_param(http_ctx_t *c, char *uuid, char *bad, size_t badlen)
 {
     const char *p = c->params[0];
     if (ids_uuid_normalize(p, uuid) != 0) {
@@ -380,28 +380,41 @@ static void itwin_add_target(char *bad, size_t badlen, const char *target)
     snprintf(bad + n, badlen - n, "%s%s", n ? "," : "", target);
 }
 
-/* Answers 404 ManifestConnectionNotFound or the store error unless the connection loads. */
-static int itwin_load_connection(http_ctx_t *c, const char *uuid, connection_t *cn)
+int itwin_is_storage(http_ctx_t *c)
+{
+    return strstr(c->route->pattern, "/storageconnections") != NULL;
+}
+
+int itwin_load_connection(http_ctx_t *c, const char *uuid, connection_t *cn)
 {
     store_err_t e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, cn);
     if (e == STORE_OK)
         return 0;
-    if (e == STORE_NOT_FOUND)
+    if (e == STORE_NOT_FOUND && itwin_is_storage(c))
+        http_error(c, 404, "StorageConnectionNotFound", "Requested StorageConnection is not available.", NULL);
+    else if (e == STORE_NOT_FOUND)
         http_error(c, 404, "ManifestConnectionNotFound", "Requested ManifestConnection is not available.", NULL);
     else
         api_store_error(c, e, NULL);
     return -1;
 }
 
-/* An absolute link to a page of the connection's runs. The host is the one the client addressed. */
+char *itwin_href(http_ctx_t *c, const char *path)
+{
+    static const char fmt[] = "http://%s/synchronization/imodels/%s%s";
+    const char *host = http_host(c), *kind = itwin_is_storage(c) ? "storageconnections" : "manifestconnections";
+    int n = snprintf(NULL, 0, fmt, host, kind, path);
+    char *href = arena_alloc(&c->arena, (size_t)n + 1);
+    snprintf(href, (size_t)n + 1, fmt, host, kind, path);
+    return href;
+}
+
+/* An absolute link to a page of the connection's runs. */
 static json_t *itwin_link(http_ctx_t *c, const char *conn_uuid, int64_t skip, int64_t top)
 {
-    static const char fmt[] = "http://%s" ITWIN_RUNS_PATH "%s/runs?$skip=%lld&$top=%lld";
-    const char *host = http_host(c);
-    int n = snprintf(NULL, 0, fmt, host, conn_uuid, (long long)skip, (long long)top);
-    char *href = arena_alloc(&c->arena, (size_t)n + 1);
-    snprintf(href, (size_t)n + 1, fmt, host, conn_uuid, (long long)skip, (long long)top);
-    return json_pack("{s:s}", "href", href);
+    char path[128];
+    snprintf(path, sizeof(path), "/%s/runs?$skip=%lld&$top=%lld", conn_uuid, (long long)skip, (long long)top);
+    return json_pack("{s:s}", "href", itwin_href(c, path));
 }
 
 static void itwin_prefer_applied(http_ctx_t *c, itwin_prefer_t p)
@@ -522,8 +535,10 @@ int itwin_run_get(http_ctx_t *c)
         json_decref(x);
     }
     if (e == STORE_NOT_FOUND)
-        return http_error(c, 404, "ManifestConnectionRunNotFound", "Requested ManifestConnectionRun is not available.",
-                          NULL);
+        return itwin_is_storage(c) ? http_error(c, 404, "StorageConnectionRunNotFound",
+                                                "Requested StorageConnectionRun is not available.", NULL)
+                                   : http_error(c, 404, "ManifestConnectionRunNotFound",
+                                                "Requested ManifestConnectionRun is not available.", NULL);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
     store_run_jobs_t *rj;

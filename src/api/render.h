@@ -43,6 +43,11 @@ int parse_cursor(const char *s, int64_t *position);
 int api_load_connection(http_ctx_t *c, int i, connection_t *out);
 /* Same for a run. */
 int api_load_run(http_ctx_t *c, int i, run_t *out);
+/* The connections of the caller's workspace from position skip (0-based, in id order), at most
+ * limit, for the dialects that page by offset (BlueConic startIndex, iTwin $skip). Costs a read of
+ * the skipped connections (a workspace has few), never of runs. *n may be below limit at the end.
+ * On failure answers the store error and returns -1. */
+int api_connection_slice(http_ctx_t *c, int64_t skip, int limit, connection_t **out, int *n);
 /* The integer id of the run named by path parameter i, without reading it when the parameter is
  * the integer id (a write checks the run anyway: it answers 404 itself); a UUID is looked up. On
  * failure answers 404 and returns -1. */

@@ -30,13 +30,19 @@ static int api_readyz(http_ctx_t *c)
 
 #define R(method, pattern, dialect, scope, handler)                                                                    \
     {                                                                                                                  \
-        method, pattern, &dialect, 1, scope, handler                                                                   \
+        method, pattern, &dialect, 1, scope, handler, 0                                                                \
+    }
+
+/* A route whose literal segments match in any letter case (iTwin's, as Bentley's paths do). */
+#define RNOCASE(method, pattern, dialect, scope, handler)                                                              \
+    {                                                                                                                  \
+        method, pattern, &dialect, 1, scope, handler, 1                                                                \
     }
 
 const http_route_t api_routes[] = {
-    {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz},
-    {"GET", "/readyz", &native_dialect, 0, SCOPE_RUNS_READ, api_readyz},
-    {"GET", "/openapi.yaml", &native_dialect, 0, SCOPE_RUNS_READ, api_openapi},
+    {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz, 0},
+    {"GET", "/readyz", &native_dialect, 0, SCOPE_RUNS_READ, api_readyz, 0},
+    {"GET", "/openapi.yaml", &native_dialect, 0, SCOPE_RUNS_READ, api_openapi, 0},
 
     R("GET", "/v1/connections", native_dialect, SCOPE_RUNS_READ, native_connection_list),
     R("POST", "/v1/connections", native_dialect, SCOPE_ADMIN, native_connection_create),
@@ -64,10 +70,26 @@ const http_route_t api_routes[] = {
 
     R("GET", "/connections/:connection/runs", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_runs),
 
-    R("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs", itwin_dialect, SCOPE_RUNS_READ,
-      itwin_runs_list),
-    R("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs/:runId", itwin_dialect, SCOPE_RUNS_READ,
-      itwin_run_get),
+    RNOCASE("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs", itwin_dialect, SCOPE_RUNS_READ,
+            itwin_runs_list),
+    RNOCASE("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs/:runId", itwin_dialect,
+            SCOPE_RUNS_READ, itwin_run_get),
+    RNOCASE("POST", "/synchronization/imodels/manifestconnections/:connectionId/runs", itwin_dialect, SCOPE_RUNS_WRITE,
+            itwin_run_create),
+    RNOCASE("GET", "/synchronization/imodels/manifestconnections", itwin_dialect, SCOPE_RUNS_READ,
+            itwin_connection_list),
+    RNOCASE("GET", "/synchronization/imodels/manifestconnections/:connectionId", itwin_dialect, SCOPE_RUNS_READ,
+            itwin_connection_get),
+    RNOCASE("GET", "/synchronization/imodels/storageconnections/:connectionId/runs", itwin_dialect, SCOPE_RUNS_READ,
+            itwin_runs_list),
+    RNOCASE("GET", "/synchronization/imodels/storageconnections/:connectionId/runs/:runId", itwin_dialect,
+            SCOPE_RUNS_READ, itwin_run_get),
+    RNOCASE("POST", "/synchronization/imodels/storageconnections/:connectionId/run", itwin_dialect, SCOPE_RUNS_WRITE,
+            itwin_run_create),
+    RNOCASE("GET", "/synchronization/imodels/storageconnections", itwin_dialect, SCOPE_RUNS_READ,
+            itwin_connection_list),
+    RNOCASE("GET", "/synchronization/imodels/storageconnections/:connectionId", itwin_dialect, SCOPE_RUNS_READ,
+            itwin_connection_get),
 
     R("GET", "/cdi/integrations/:integration_id/job_sync_status", braze_dialect, SCOPE_RUNS_READ,
       braze_job_sync_status),

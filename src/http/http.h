@@ -37,6 +37,7 @@ typedef struct http_route {
     int auth; /* 0: public; 1: needs a key with at least `scope` */
     scope_t scope;
     http_handler_fn handler;
+    int nocase; /* 1: the pattern's literal segments match in any letter case (as iTwin's paths do) */
 } http_route_t;
 
 struct http_ctx {

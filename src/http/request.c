@@ -266,9 +266,9 @@ static size_t segment(const char *p, size_t n)
     return slash ? (size_t)(slash - p) : n;
 }
 
-static int match_pattern(http_ctx_t *c, const char *pattern, const char *path, size_t plen, int capture)
+static int match_pattern(http_ctx_t *c, const http_route_t *route, const char *path, size_t plen, int capture)
 {
-    const char *pp = pattern;
+    const char *pp = route->pattern;
     size_t i = 0;
     int np = 0;
     while (*pp != '\0') {
@@ -288,7 +288,7 @@ static int match_pattern(http_ctx_t *c, const char *pattern, const char *path, s
                 c->params[np] = v;
             }
             np++;
-        } else if (ps != ss || memcmp(pp, path + i, ss) != 0) {
+        } else if (ps != ss || (route->nocase ? strncasecmp(pp, path + i, ss) : memcmp(pp, path + i, ss)) != 0) {
             return 0;
         }
         pp += ps;
@@ -312,10 +312,10 @@ const http_route_t *http_route_match(http_ctx_t *c, const http_route_t *routes, 
     *status = 404;
     size_t alen = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!match_pattern(c, routes[i].pattern, req->path.base, plen, 0))
+        if (!match_pattern(c, &routes[i], req->path.base, plen, 0))
             continue;
         if (h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method))) {
-            if (match_pattern(c, routes[i].pattern, req->path.base, plen, 1))
+            if (match_pattern(c, &routes[i], req->path.base, plen, 1))
                 return &routes[i];
             *status = 404; /* a path parameter that does not decode names nothing */
             return NULL;

@@ -101,7 +101,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         route = http_route_match(c, t->cfg->routes, t->cfg->nroutes, &status, allow, sizeof(allow));
     if (route == NULL) {
         const http_dialect_t *d = t->cfg->fallback_dialect;
-        static const http_route_t fallback = {NULL, NULL, NULL, 0, SCOPE_RUNS_READ, NULL};
+        static const http_route_t fallback = {NULL, NULL, NULL, 0, SCOPE_RUNS_READ, NULL, 0};
         c->route = &fallback;
         /* Unknown paths under a dialect's prefix answer in that dialect's shape. */
         for (size_t i = 0; i < t->cfg->nroutes; i++) {

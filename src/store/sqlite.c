@@ -63,6 +63,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONN_GET_UUID] = "SELECT " CONN_COLS "WHERE uuid = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_LIST] = "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2 "
                      "ORDER BY id LIMIT ?3",
+    [ST_CONN_COUNT] = "SELECT count(*) FROM connections WHERE workspace_id = ?1 AND deleted_at IS NULL",
     [ST_CONN_UPDATE] = "UPDATE connections SET name = ?2, source = ?3, destination = ?4, connector_type = ?5, "
                        "overlap = ?6, updated_at = ?7, command = ?8, workdir = ?9, env = ?10, schedule = ?11, "
                        "timezone = ?12, timeout_s = ?13, retry_max = ?14, retry_backoff_s = ?15, catchup = ?16, "

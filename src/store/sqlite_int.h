@@ -19,6 +19,7 @@ typedef enum stmt_id {
     ST_CONN_GET,
     ST_CONN_GET_UUID,
     ST_CONN_LIST,
+    ST_CONN_COUNT,
     ST_CONN_UPDATE,
     ST_CONN_DELETE,
     ST_CONN_BUMP,

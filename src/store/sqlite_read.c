@@ -146,6 +146,18 @@ store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_i
     return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n, NULL);
 }
 
+store_err_t store_connection_count(store_reader_t *r, int64_t ws, int64_t *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_CONN_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? STORE_OK : STORE_ERROR;
+}
+
 store_err_t store_run_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, run_t *out)
 {
     return db_run_get(&r->c, ws, id, a, out);

@@ -433,7 +433,7 @@ static store_err_t run_trigger(wctx_t *x)
     run_result_t result = RESULT_NONE;
     w->trigger_outcome = TRIGGER_CREATED;
     if (active != 0) {
-        switch (cn.overlap) {
+        switch (w->trigger.attach_active ? OVERLAP_ATTACH : cn.overlap) {
         case OVERLAP_ATTACH:
             w->trigger_outcome = TRIGGER_ATTACHED;
             e = db_run_get(x->c, w->workspace_id, active, &w->arena, &w->run);

@@ -151,6 +151,8 @@ typedef struct store_trigger {
     const char *idempotency_key;  /* NULL = none */
     const char *idempotency_hash; /* fingerprint of the request, to detect reuse */
     int64_t next_fire_at;         /* when set, the connection's next_fire_at is set with the trigger */
+    int attach_active;            /* 1: while a run is queued or working, attach to it (TRIGGER_ATTACHED)
+                                     whatever the connection's overlap policy, as a dialect's API demands */
 } store_trigger_t;
 
 /* One run of a vendor's history: every field as the vendor recorded it. run.external_id is required;
@@ -252,6 +254,9 @@ store_err_t store_connection_get_uuid(store_reader_t *r, int64_t ws, const char 
 /* Connections with id > after_id, in id order, at most limit. */
 store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a,
                                   connection_t **out, int *n);
+
+/* Connections of the workspace (not deleted): one indexed count. */
+store_err_t store_connection_count(store_reader_t *r, int64_t ws, int64_t *n);
 
 store_err_t store_run_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, run_t *out);
 store_err_t store_run_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, run_t *out);

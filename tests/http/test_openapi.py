@@ -680,6 +680,69 @@ def test_itwin(api, world):
     api("GET", S, path=(base % world["queue"]["uuid"]) + "/" + run["uuid"], expect=404)
 
 
+def test_itwin_run_creation_and_connections(api, world):
+    I = "/synchronization/imodels/"
+    for kind, tail in (("manifestconnections", "runs"), ("storageconnections", "run")):
+        P = I + kind + "/{connectionId}/" + tail
+        cn = api("POST", "/v1/connections", expect=201, body={"name": "itwin " + kind, "overlap": "skip"}).json
+        path = I + kind + "/%s/" % cn["uuid"] + tail
+        created = api("POST", P, path=path, expect=202, token="write")
+        api("POST", P, path=path, expect=303)
+        assert created.headers["location"].endswith(cn["uuid"] + "/runs/" + created.headers["location"][-36:])
+        api("POST", P, path=path, expect=401, token="none")
+        api("POST", P, path=path, expect=403, token="read")
+        api("POST", P, path=I + kind + "/%s/" % UNKNOWN_UUID + tail, expect=404)
+        api("POST", P, path=I + kind + "/nope/" + tail, expect=422)
+        L, G = I + kind, I + kind + "/{connectionId}"
+        api("GET", L, expect=200, token="read")
+        api("GET", L, path=L + "?$top=1&$skip=1&imodelId=" + UNKNOWN_UUID, expect=200)
+        api("GET", L, path=L + "?$top=0", expect=422)
+        api("GET", L, expect=401, token="none")
+        api("GET", G, path=I + kind + "/" + cn["uuid"], expect=200)
+        api("GET", G, path=I + kind + "/" + world["conn"]["uuid"], expect=200)
+        api("GET", G, path=I + kind + "/" + UNKNOWN_UUID, expect=404)
+        api("GET", G, path=I + kind + "/bad", expect=422)
+        api("GET", G, path=I + kind + "/" + cn["uuid"], expect=401, token="none")
+    L = I + "storageconnections/{connectionId}/runs"
+    S = L + "/{runId}"
+    base = I + "storageconnections/%s/runs"
+    path = base % world["conn"]["uuid"]
+    api("GET", L, path=path, expect=200, schema=ref("ITwinRunsMinimal"))
+    api("GET", L, path=path + "?$top=1", expect=200, headers={"Prefer": "return=representation"},
+        schema=ref("ITwinRunsRepresentation"))
+    api("GET", L, path=path + "?$top=0", expect=422)
+    api("GET", L, path=path, expect=401, token="none")
+    api("GET", L, path=base % UNKNOWN_UUID, expect=404)
+    api("GET", S, path=path + "/" + world["run"]["uuid"], expect=200)
+    api("GET", S, path=path + "/" + UNKNOWN_UUID, expect=404)
+    api("GET", S, path=base % "bad" + "/" + UNKNOWN_UUID, expect=422)
+    api("GET", S, path=path + "/" + world["run"]["uuid"], expect=401, token="none")
+
+
+def test_itwin_new_routes_rate_limited(tmp_path_factory):
+    s = make_server(tmp_path_factory, "openapi-rl-itwin", start=False)
+    s.extra_args = ["--rate-limit", "itwin=1/60"]
+    s.start()
+    try:
+        conn = s.create_connection(name="rl")
+        run = s.trigger(conn["id"], {}, expect=201)
+        I = "/synchronization/imodels/"
+        calls = [("GET", I + "storageconnections/{connectionId}/runs", I + "storageconnections/%s/runs" % conn["uuid"]),
+                 ("GET", I + "storageconnections/{connectionId}/runs/{runId}",
+                  I + "storageconnections/%s/runs/%s" % (conn["uuid"], run["uuid"]))]
+        for kind, tail in (("manifestconnections", "runs"), ("storageconnections", "run")):
+            calls += [("POST", I + kind + "/{connectionId}/" + tail, I + kind + "/%s/" % conn["uuid"] + tail),
+                      ("GET", I + kind, I + kind),
+                      ("GET", I + kind + "/{connectionId}", I + kind + "/" + conn["uuid"])]
+        for method, template, path in calls:
+            token = s.new_key("runs:write")
+            check(s.request(method, path, token=token), template, method, (200, 303))
+            r = check(s.request(method, path, token=token), template, method, 429)
+            assert int(r.headers["retry-after"]) >= 1
+    finally:
+        s.stop()
+
+
 def test_rate_limits_answer_429(tmp_path_factory):
     s = make_server(tmp_path_factory, "openapi-rl", start=False)
     s.extra_args = ["--rate-limit", "itwin=2/60", "--rate-limit", "braze=2/60", "--rate-limit", "census=2/60",
