@@ -165,7 +165,7 @@ def test_connection_list_paging(fresh_server):
     assert [c["id"] for c in r.json["connections"]] == [m["uuid"] for m in made]
     imodel = r.json["connections"][0]["iModelId"]
     assert {c["iModelId"] for c in r.json["connections"]} == {imodel}
-    page = srv.ok("GET", BASE + "manifestConnections?imodelId=%s&$top=2&$skip=2" % imodel, expect=200)
+    page = srv.ok("GET", BASE + "manifestConnections?imodelId=%s&%%24top=2&%%24skip=2" % imodel, expect=200)
     assert [c["displayName"] for c in page["connections"]] == ["c2", "c3"]
     links = page["_links"]
     assert "$skip=4&$top=2" in links["next"]["href"] and "$skip=0&$top=2" in links["prev"]["href"]
