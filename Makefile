@@ -1,7 +1,7 @@
 # syncrun build. `make` builds build/syncrun; `make check` runs the whole suite;
 # `make SAN=1` builds into build-san/ with AddressSanitizer + UBSan.
 CC      ?= cc
-PKGS    := libh2o-evloop jansson sqlite3 libcrypto libcurl
+PKGS    := libh2o-evloop jansson sqlite3 libssl libcrypto libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS))

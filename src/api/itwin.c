@@ -401,11 +401,12 @@ int itwin_load_connection(http_ctx_t *c, const char *uuid, connection_t *cn)
 
 char *itwin_href(http_ctx_t *c, const char *path)
 {
-    static const char fmt[] = "http://%s/synchronization/imodels/%s%s";
-    const char *host = http_host(c), *kind = itwin_is_storage(c) ? "storageconnections" : "manifestconnections";
-    int n = snprintf(NULL, 0, fmt, host, kind, path);
+    static const char fmt[] = "%s://%s/synchronization/imodels/%s%s";
+    const char *scheme = http_scheme(c), *host = http_host(c);
+    const char *kind = itwin_is_storage(c) ? "storageconnections" : "manifestconnections";
+    int n = snprintf(NULL, 0, fmt, scheme, host, kind, path);
     char *href = arena_alloc(&c->arena, (size_t)n + 1);
-    snprintf(href, (size_t)n + 1, fmt, host, kind, path);
+    snprintf(href, (size_t)n + 1, fmt, scheme, host, kind, path);
     return href;
 }
 

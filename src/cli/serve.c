@@ -16,13 +16,17 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N] "
-            "[--demo]\n\n"
+            "[--tls-cert FILE --tls-key FILE] [--trust-proxy] [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
             "  --threads N          event-loop threads (default: one per CPU)\n"
             "  --max-connections N  open connections at most (default 4096)\n"
             "  --rate-limit D=N/S   at most N requests per S seconds per API key on dialect D's routes\n"
             "                       (repeatable; default braze=100/60, as Braze documents; N=0 turns a limit off)\n"
+            "  --tls-cert FILE      serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key\n"
+            "  --tls-key FILE       the certificate's PEM private key\n"
+            "  --trust-proxy        believe X-Forwarded-Proto / Forwarded: proto= from a front proxy (for the\n"
+            "                       scheme of the links syncrun builds); only behind a proxy that sets them\n"
             "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
@@ -97,7 +101,7 @@ static int parse_rate_limit(char *arg, http_rate_limit_t *limits, size_t *n)
 
 typedef struct serve_state {
     store_t *store;
-    const char *host;
+    const char *host, *scheme;
     runner_t *runner;
     char url[300];
 } serve_state_t;
@@ -107,12 +111,12 @@ static void on_listening(void *ctx, int port)
 {
     serve_state_t *st = ctx;
     const char *h = strcmp(st->host, "0.0.0.0") == 0 || strcmp(st->host, "::") == 0 ? "127.0.0.1" : st->host;
-    snprintf(st->url, sizeof(st->url), strchr(h, ':') ? "http://[%s]:%d" : "http://%s:%d", h, port);
+    snprintf(st->url, sizeof(st->url), strchr(h, ':') ? "%s://[%s]:%d" : "%s://%s:%d", st->scheme, h, port);
     runner_config_t rc = {st->store, st->url, 10000, 16};
     st->runner = runner_start(&rc);
 }
 
-static int demo_prepare(store_t *s, const char *host, int port)
+static int demo_prepare(store_t *s, const char *scheme, const char *host, int port)
 {
     char token[IDS_TOKEN_LEN];
     int64_t n = store_workspace_count(s);
@@ -142,21 +146,28 @@ static int demo_prepare(store_t *s, const char *host, int port)
         printf("syncrun demo: the database already has data; made a new admin key for workspace 1.\n");
     }
     const char *shown = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host;
-    printf("\n  URL:   http://%s:%d\n  token: %s\n\n  try:   curl -H 'Authorization: Bearer %s' "
-           "http://%s:%d/v1/connections\n         curl -u '%s:' 'http://%s:%d/api/v1/syncs/1/sync_runs?per_page=5'\n\n",
-           shown, port, token, token, shown, port, token, shown, port);
+    printf("\n  URL:   %s://%s:%d\n  token: %s\n\n  try:   curl -H 'Authorization: Bearer %s' "
+           "%s://%s:%d/v1/connections\n         curl -u '%s:' '%s://%s:%d/api/v1/syncs/1/sync_runs?per_page=5'\n\n",
+           scheme, shown, port, token, token, scheme, shown, port, token, scheme, shown, port);
     fflush(stdout);
     return 0;
 }
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},      {"listen", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 't'}, {"max-connections", required_argument, NULL, 'm'},
-        {"demo", no_argument, NULL, 'D'},          {"rate-limit", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *db = cli_default_db(), *listen = "127.0.0.1:8080";
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"max-connections", required_argument, NULL, 'm'},
+                                         {"demo", no_argument, NULL, 'D'},
+                                         {"rate-limit", required_argument, NULL, 'r'},
+                                         {"tls-cert", required_argument, NULL, 'C'},
+                                         {"tls-key", required_argument, NULL, 'K'},
+                                         {"trust-proxy", no_argument, NULL, 'P'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
+    int trust_proxy = 0;
     int64_t threads = 0, maxconn = 4096;
     int demo = 0, opt;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
@@ -185,6 +196,15 @@ int cmd_serve(int argc, char **argv)
         case 'D':
             demo = 1;
             break;
+        case 'C':
+            tls_cert = optarg;
+            break;
+        case 'K':
+            tls_key = optarg;
+            break;
+        case 'P':
+            trust_proxy = 1;
+            break;
         case 'r':
             if (parse_rate_limit(optarg, limits, &nlimits) != 0)
                 return 2;
@@ -202,6 +222,11 @@ int cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if ((tls_cert == NULL) != (tls_key == NULL)) {
+        fprintf(stderr, "syncrun serve: --tls-cert and --tls-key go together: give both (PEM files) or neither\n");
+        return 2;
+    }
+    const char *scheme = tls_cert != NULL ? "https" : "http";
     char host[256];
     int port;
     if (parse_listen(listen, host, sizeof(host), &port) != 0) {
@@ -227,7 +252,7 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return 1;
     }
-    if (demo && demo_prepare(s, host, port) != 0) {
+    if (demo && demo_prepare(s, scheme, host, port) != 0) {
         store_close(s);
         return 1;
     }
@@ -239,6 +264,9 @@ int cmd_serve(int argc, char **argv)
         .routes = api_routes,
         .nroutes = api_route_count,
         .fallback_dialect = &native_dialect,
+        .tls_cert_file = tls_cert,
+        .tls_key_file = tls_key,
+        .trust_proxy = trust_proxy,
     };
     /* A limit of 0 requests means no limit. */
     http_rate_limit_t active[MAX_RATE_LIMITS];
@@ -250,7 +278,7 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return 1;
     }
-    serve_state_t state = {s, host, NULL, ""};
+    serve_state_t state = {s, host, scheme, NULL, ""};
     cfg.on_listening = on_listening;
     cfg.on_listening_ctx = &state;
     int rc = http_serve(&cfg, s);

@@ -68,6 +68,11 @@ typedef struct http_config {
     const http_dialect_t *fallback_dialect; /* for 404/405 on unknown paths */
     const http_rate_limit_t *rate_limits;   /* at most one per dialect */
     size_t nrate_limits;
+    /* TLS: both set = serve HTTPS only, with this PEM certificate chain and key. */
+    const char *tls_cert_file, *tls_key_file;
+    /* Believe X-Forwarded-Proto / Forwarded: proto= of a front proxy (the links syncrun builds use
+     * the scheme the client used). Off by default: any client could send them. */
+    int trust_proxy;
     /* Called once the listeners are bound and serving (port: the real one, also when 0 was asked);
      * may be NULL. */
     void (*on_listening)(void *ctx, int port);
@@ -94,6 +99,9 @@ json_t *http_body_json(http_ctx_t *c, int allow_empty);
 const char *http_body(http_ctx_t *c, size_t *len);
 /* Host the client addressed (Host header), for absolute links. */
 const char *http_host(http_ctx_t *c);
+/* The scheme the client used, for absolute links: "https" on a TLS connection, or when the front
+ * proxy says so and trust_proxy is on (X-Forwarded-Proto, else Forwarded: proto=); else "http". */
+const char *http_scheme(http_ctx_t *c);
 
 /* ---- response ---- */
 

@@ -61,6 +61,9 @@ int http_authenticate(http_ctx_t *c, const http_route_t *route);
  * Transfer-Encoding together with Content-Length, Transfer-Encoding more than once, or
  * Content-Lengths that differ. */
 int http_framing_ambiguous(h2o_req_t *req);
+/* The TLS server context of the certificate chain and key (PEM files); NULL, with the reason
+ * logged, when they cannot be used. */
+SSL_CTX *http_tls_context(const char *cert_file, const char *key_file);
 /* Percent-decodes s[0..n) into the arena; NULL if malformed or if it decodes to a NUL byte. */
 char *http_percent_decode(arena_t *a, const char *s, size_t n, int plus_is_space);
 

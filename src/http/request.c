@@ -94,6 +94,61 @@ const char *http_host(http_ctx_t *c)
     return arena_strndup(&c->arena, req->authority.base, req->authority.len);
 }
 
+/* "http" or "https" when s[0..n) names one (any case, surrounding blanks and quotes allowed); else NULL. */
+static const char *scheme_named(const char *s, size_t n)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t' || *s == '"'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '"'))
+        n--;
+    if (n == 5 && strncasecmp(s, "https", 5) == 0)
+        return "https";
+    if (n == 4 && strncasecmp(s, "http", 4) == 0)
+        return "http";
+    return NULL;
+}
+
+/* The proto a front proxy reported: the first (the client's side) hop of X-Forwarded-Proto, else
+ * of Forwarded (RFC 7239) its proto= parameter; NULL when none or not http(s). */
+static const char *forwarded_proto(http_ctx_t *c)
+{
+    const char *v = http_header(c, "x-forwarded-proto");
+    if (v != NULL) {
+        const char *comma = strchr(v, ',');
+        return scheme_named(v, comma ? (size_t)(comma - v) : strlen(v));
+    }
+    if ((v = http_header(c, "forwarded")) == NULL)
+        return NULL;
+    const char *hop_end = strchr(v, ',');
+    size_t hop = hop_end ? (size_t)(hop_end - v) : strlen(v);
+    for (size_t i = 0; i < hop;) {
+        size_t j = i;
+        while (j < hop && v[j] != ';')
+            j++;
+        const char *p = v + i;
+        size_t n = j - i;
+        while (n > 0 && (*p == ' ' || *p == '\t'))
+            p++, n--;
+        if (n > 6 && strncasecmp(p, "proto=", 6) == 0)
+            return scheme_named(p + 6, n - 6);
+        i = j + 1;
+    }
+    return NULL;
+}
+
+const char *http_scheme(http_ctx_t *c)
+{
+    h2o_req_t *req = c->req;
+    if (req->scheme == &H2O_URL_SCHEME_HTTPS)
+        return "https";
+    if (c->thread->cfg->trust_proxy) {
+        const char *p = forwarded_proto(c);
+        if (p != NULL)
+            return p;
+    }
+    return "http";
+}
+
 char *http_percent_decode(arena_t *a, const char *s, size_t n, int plus_is_space)
 {
     char *out = arena_alloc(a, n + 1), *o = out;

@@ -424,6 +424,9 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
     /* Time to receive a request's headers and body, and idle keep-alive; short, as slow clients
      * hold a connection slot. */
     globalconf.http1.req_timeout = 10000;
+    SSL_CTX *tls = NULL;
+    if (cfg.tls_cert_file != NULL && (tls = http_tls_context(cfg.tls_cert_file, cfg.tls_key_file)) == NULL)
+        return -1;
     h2o_hostconf_t *hostconf = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
@@ -439,6 +442,7 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
         t->index = i;
         t->cfg = &cfg;
         t->store = store;
+        t->accept_ctx.ssl_ctx = tls; /* NULL: plain HTTP */
         t->max_conns = cfg.max_connections / cfg.threads > 0 ? cfg.max_connections / cfg.threads : 1;
         t->listen_fd = open_listener(cfg.listen_host, port, &port);
         if (t->listen_fd < 0)
@@ -460,8 +464,8 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
         pthread_cond_wait(&ready.cv, &ready.mu);
     pthread_mutex_unlock(&ready.mu);
     store_add_change_hook(store, on_runs_changed, threads);
-    log_info("listening on http://%s:%d threads=%d max_connections=%d", cfg.listen_host, port, cfg.threads,
-             cfg.max_connections);
+    log_info("listening on %s://%s:%d threads=%d max_connections=%d", tls ? "https" : "http", cfg.listen_host, port,
+             cfg.threads, cfg.max_connections);
     if (cfg.on_listening != NULL)
         cfg.on_listening(cfg.on_listening_ctx, port);
     int sig = 0;

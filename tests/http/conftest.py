@@ -108,6 +108,7 @@ class Server:
         self.db = os.path.join(self.dir, "syncrun.db")
         self.stderr_path = os.path.join(self.dir, "server.log")
         self.extra_args = []  # more `syncrun serve` options, e.g. ["--rate-limit", "itwin=5/60"]
+        self.ssl_context = None  # an ssl.SSLContext: talk HTTPS (for servers started with --tls-cert)
         self.proc = None
         self.port = None
         self.workspace_id = None
@@ -232,6 +233,8 @@ class Server:
     # ---- HTTP ---------------------------------------------------------------------------
 
     def connect(self, timeout=REQUEST_TIMEOUT):
+        if self.ssl_context is not None:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.ssl_context)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def auth_headers(self, token=_ADMIN, auth=None):
