@@ -16,8 +16,8 @@ int itwin_connection_param(http_ctx_t *c, char *uuid, char *bad, size_t badlen);
  * or the store error and returns -1. */
 int itwin_load_connection(http_ctx_t *c, const char *uuid, connection_t *cn);
 /* The absolute URL of `path` ("/{connectionId}/runs/...") under the collection the request
- * addressed (.../imodels/manifestconnections or storageconnections), on the host the client
- * addressed. In the request's arena. */
+ * addressed (.../imodels/manifestconnections or storageconnections), with the scheme and host
+ * the client used (http_scheme, http_host). In the request's arena. */
 char *itwin_href(http_ctx_t *c, const char *path);
 
 #endif
