@@ -124,10 +124,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_JOBS_FIRST] = "SELECT r.id, " JOB_COLS_J " FROM runs r JOIN jobs j ON j.id IN (SELECT id FROM jobs "
                       "WHERE run_id = r.id AND (?5 >> result) & 1 ORDER BY id LIMIT ?6) WHERE " PAGE_RUNS
                       " ORDER BY r.run_count DESC, j.id",
-    /* one column per result (model/run.h fixes their values 0..7); grouped in index order */
-    [ST_JOB_COUNTS] = "SELECT r.id, sum(j.result = 0), sum(j.result = 1), sum(j.result = 2), sum(j.result = 3), "
-                      "sum(j.result = 4), sum(j.result = 5), sum(j.result = 6), sum(j.result = 7) FROM " PAGE_JOBS
-                      "WHERE " PAGE_RUNS " GROUP BY r.run_count ORDER BY r.run_count DESC",
+    /* from the covering index jobs_run_result, grouped in its order */
+    [ST_JOB_COUNTS] = "SELECT r.id, j.result, count(*) FROM " PAGE_JOBS "WHERE " PAGE_RUNS
+                      " GROUP BY r.run_count, j.result ORDER BY r.run_count DESC",
     [ST_RUN_BY_EXTERNAL] = "SELECT id FROM runs WHERE connection_id = ?1 AND external_id = ?2",
     [ST_RUN_SET_EXTERNAL] = "UPDATE runs SET external_id = ?2, external = ?3 WHERE id = ?1",
     [ST_RUN_NEWEST_CREATED] = "SELECT created_at FROM runs WHERE connection_id = ?1 ORDER BY run_count DESC LIMIT 1",

@@ -504,13 +504,17 @@ store_err_t store_job_counts(store_reader_t *r, int64_t ws, int64_t conn_id, int
     if (st == NULL)
         return STORE_ERROR;
     bind_page(st, ws, conn_id, lo, hi);
-    _Static_assert(RUN_RESULT_COUNT == 8, "ST_JOB_COUNTS has one column per result");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_job_counts_t *run = grow_push(a, &runs);
-        run->run_id = sqlite3_column_int64(st, 0);
-        for (int k = 0; k < RUN_RESULT_COUNT; k++)
-            run->by_result[k] = sqlite3_column_int64(st, 1 + k);
+        int64_t run_id = sqlite3_column_int64(st, 0);
+        int result = sqlite3_column_int(st, 1);
+        store_job_counts_t *run = runs.n > 0 ? (store_job_counts_t *)runs.p + runs.n - 1 : NULL;
+        if (run == NULL || run->run_id != run_id) {
+            run = grow_push(a, &runs);
+            run->run_id = run_id;
+        }
+        if (result >= 0 && result < RUN_RESULT_COUNT)
+            run->by_result[result] += sqlite3_column_int64(st, 2);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
