@@ -1,5 +1,7 @@
 # syncrun build. `make` builds build/syncrun; `make check` runs the whole suite;
-# `make SAN=1` builds into build-san/ with AddressSanitizer + UBSan.
+# `make SAN=1` builds into build-san/ with AddressSanitizer + UBSan;
+# `make TSAN=1` builds into build-tsan/ with clang and ThreadSanitizer;
+# `make CC=clang BUILD=build-clang` builds with clang (same warnings, -Werror) beside the gcc build.
 CC      ?= cc
 PKGS    := libh2o-evloop jansson sqlite3 libssl libcrypto libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
@@ -12,6 +14,15 @@ ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
+endif
+
+# ThreadSanitizer with clang, the fuzzers' compiler too: the tree builds warning-free with both
+# gcc and clang. Not combinable with SAN=1.
+ifeq ($(TSAN),1)
+BUILD   := build-tsan
+CC      := clang
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 endif
 
 LIB_SRC := $(wildcard src/util/*.c src/model/*.c src/store/*.c src/http/*.c src/api/*.c src/exec/*.c)
@@ -104,6 +115,6 @@ fuzz-run: $(FUZZ_BIN)
 	done; exit $$fail
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-clang build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

@@ -56,7 +56,7 @@ int cli_resolve_workspace(store_t *s, const char *cmd, const char *path, int64_t
 int cli_find_connection(store_reader_t *r, const char *cmd, int64_t ws, const char *arg, arena_t *a, connection_t *out);
 /* The one positional argument left at argv[optind]: an id or UUID of a `what` ("RUN",
  * "CONNECTION"). Sets *out and returns 0, or returns 2 after a usage error. */
-int cli_id_argument(const char *cmd, int argc, char **argv, int optind, const char *what, const char **out);
+int cli_id_argument(const char *cmd, int argc, char **argv, int first, const char *what, const char **out);
 /* Parses a --workspace value into *ws; 0, or 2 after a usage error. */
 int cli_parse_workspace(const char *cmd, const char *arg, int64_t *ws);
 

@@ -199,14 +199,14 @@ int cli_dispatch(const char *group, const cli_subcommand_t *subs, void (*usage)(
     return 2;
 }
 
-int cli_id_argument(const char *cmd, int argc, char **argv, int optind, const char *what, const char **out)
+int cli_id_argument(const char *cmd, int argc, char **argv, int first, const char *what, const char **out)
 {
-    if (optind >= argc)
+    if (first >= argc)
         return cli_usage_error(cmd, "%s is missing: give its id or UUID", what);
-    if (optind + 1 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (!client_valid_id(argv[optind]))
-        return cli_usage_error(cmd, "%s must be an id (a positive integer) or a UUID, not '%s'", what, argv[optind]);
-    *out = argv[optind];
+    if (first + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[first + 1]);
+    if (!client_valid_id(argv[first]))
+        return cli_usage_error(cmd, "%s must be an id (a positive integer) or a UUID, not '%s'", what, argv[first]);
+    *out = argv[first];
     return 0;
 }
