@@ -156,6 +156,18 @@ const char *const schema_migrations[] = {
     /* 6: a page's jobs counted by result from the index alone (BlueConic goalStatistics): 5x fewer
      * pages read than through the table, on runs with thousands of jobs */
     ("CREATE INDEX IF NOT EXISTS jobs_run_result ON jobs(run_id, result);"),
+
+    /* 7: run logs as chunks, so an append writes what it appends instead of rewriting the log.
+     * run_logs keeps the header: total (bytes written in all), kept (bytes kept) and skip_bytes
+     * (bytes of the oldest chunk cut off). sqlite.c runs a data step after this SQL: it moves
+     * each run_logs.data into chunks and drops the column. */
+    ("CREATE TABLE run_log_chunks ("
+     "  id INTEGER PRIMARY KEY,"
+     "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+     "  data BLOB NOT NULL);" /* at most 64 KiB each, in append order */
+     "CREATE INDEX run_log_chunks_run ON run_log_chunks(run_id, id);"
+     "ALTER TABLE run_logs ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE run_logs ADD COLUMN skip_bytes INTEGER NOT NULL DEFAULT 0;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -142,10 +142,16 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
     [ST_KEYS_REVOKE_ENDED_RUNS] = "UPDATE api_keys SET revoked_at = ?1 WHERE run_id IS NOT NULL AND revoked_at IS NULL "
                                   "AND run_id IN (SELECT id FROM runs WHERE state = 3)",
-    [ST_LOG_GET] = "SELECT l.data, l.total FROM run_logs l JOIN runs r ON r.id = l.run_id "
-                   "WHERE l.run_id = ?1 AND r.workspace_id = ?2",
-    [ST_LOG_PUT] = "INSERT INTO run_logs (run_id, data, total) VALUES (?1, ?2, ?3) "
-                   "ON CONFLICT (run_id) DO UPDATE SET data = excluded.data, total = excluded.total",
+    [ST_LOG_GET] = "SELECT total, kept, skip_bytes FROM run_logs WHERE run_id = ?1",
+    [ST_LOG_PUT] = "INSERT INTO run_logs (run_id, total, kept, skip_bytes) VALUES (?1, ?2, ?3, ?4) "
+                   "ON CONFLICT (run_id) DO UPDATE SET total = excluded.total, kept = excluded.kept, "
+                   "skip_bytes = excluded.skip_bytes",
+    /* length() of a blob reads the record header, not the blob */
+    [ST_LOG_CHUNK_LENS] = "SELECT id, length(data) FROM run_log_chunks WHERE run_id = ?1 ORDER BY id",
+    [ST_LOG_CHUNK_DATA] = "SELECT data FROM run_log_chunks WHERE id = ?1",
+    [ST_LOG_CHUNK_INSERT] = "INSERT INTO run_log_chunks (run_id, data) VALUES (?1, ?2)",
+    [ST_LOG_CHUNKS_DELETE] = "DELETE FROM run_log_chunks WHERE run_id = ?1 AND id <= ?2",
+    [ST_LOG_CHUNKS_READ] = "SELECT data FROM run_log_chunks WHERE run_id = ?1 ORDER BY id",
     /* Driven from the connections that have a command (few), each looked up through the partial
      * indexes of queued and in-flight runs: the cost does not grow with the history. */
     [ST_RUNS_STARTABLE] =
@@ -471,6 +477,12 @@ static int db_open(const char *path, int flags, dbconn_t *c, char *err, size_t e
     return 0;
 }
 
+/* Migrations that need more than SQL: a step run after the migration's SQL, inside its
+ * transaction (indexed by migration number - 1). */
+static int (*const migration_steps[])(sqlite3 *db) = {
+    [6] = db_log_migrate_chunks,
+};
+
 static int migrate(dbconn_t *c, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
@@ -490,6 +502,8 @@ static int migrate(dbconn_t *c, char *err, size_t errlen)
         /* Each migration and its version bump commit together, or not at all. */
         if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(c->db, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+            (i < sizeof(migration_steps) / sizeof(migration_steps[0]) && migration_steps[i] != NULL &&
+             migration_steps[i](c->db) != SQLITE_OK) ||
             sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(err, errlen, "migration %zu failed: %s", i + 1, msg ? msg : sqlite3_errmsg(c->db));

@@ -56,6 +56,11 @@ typedef enum stmt_id {
     ST_KEYS_REVOKE_ENDED_RUNS,
     ST_LOG_GET,
     ST_LOG_PUT,
+    ST_LOG_CHUNK_LENS,
+    ST_LOG_CHUNK_DATA,
+    ST_LOG_CHUNK_INSERT,
+    ST_LOG_CHUNKS_DELETE,
+    ST_LOG_CHUNKS_READ,
     ST_RUNS_STARTABLE,
     ST_CONNS_SCHEDULED,
     ST_RUNS_ACTIVE_MANAGED,
@@ -120,5 +125,15 @@ store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *o
 /* Applies one write inside the writer's open transaction; returns w->err. Changed run ids are
  * appended through note_run. */
 store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void *ctx, int64_t run_id), void *ctx);
+
+/* Run logs (sqlite_log.c). db_log_append appends n bytes to the log of run_id inside the writer's
+ * transaction, keeping its last cap bytes (after a cut, from the first newline within 4 KiB);
+ * replace drops the log first. Its cost grows with n, not with the log. */
+store_err_t db_log_append(dbconn_t *c, int64_t run_id, size_t cap, const char *data, size_t n, int replace);
+/* The kept log of run_id (an arena copy, NUL-terminated; "" when none) and the bytes written in
+ * all. Reads one snapshot. No workspace check: the caller has made it. */
+store_err_t db_log_read(dbconn_t *c, int64_t run_id, arena_t *a, const char **data, size_t *len, int64_t *total);
+/* The data step of the migration that introduced chunks (run inside its transaction). */
+int db_log_migrate_chunks(sqlite3 *db);
 
 #endif

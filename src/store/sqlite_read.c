@@ -254,24 +254,7 @@ store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t
 {
     run_t run;
     store_err_t e = db_run_get(&r->c, ws, run_id, a, &run); /* the workspace check */
-    if (e != STORE_OK)
-        return e;
-    sqlite3_stmt *st = db_stmt(&r->c, ST_LOG_GET);
-    if (st == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, ws);
-    *data = "";
-    *len = 0;
-    *total = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *len = (size_t)sqlite3_column_bytes(st, 0);
-        *data = arena_strndup(a, sqlite3_column_blob(st, 0), *len);
-        *total = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+    return e == STORE_OK ? db_log_read(&r->c, run_id, a, data, len, total) : e;
 }
 
 store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n)

@@ -492,8 +492,7 @@ static store_err_t run_event(wctx_t *x)
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
 
-/* Appends to the run's log, keeping its last log_max_bytes bytes, cut after a newline where one is
- * near the cut so the kept log starts with a whole line. */
+/* Appends to the run's log, keeping its last log_max_bytes bytes (sqlite_log.c). */
 static store_err_t log_append(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -502,46 +501,10 @@ static store_err_t log_append(wctx_t *x)
     store_err_t e = db_run_get(x->c, w->workspace_id, w->id, &w->arena, &r);
     if (e == STORE_OK)
         e = db_connection_get(x->c, w->workspace_id, r.connection_id, &w->arena, &cn);
-    if (e != STORE_OK)
-        return fail(w, e, NULL);
-    size_t cap = cn.log_max_bytes > 0 ? (size_t)cn.log_max_bytes : STORE_LOG_DEFAULT_BYTES;
-    const char *old = NULL;
-    size_t oldlen = 0;
-    int64_t total = 0;
-    sqlite3_stmt *st = db_stmt(x->c, ST_LOG_GET);
-    if (st == NULL)
-        return fail(w, STORE_ERROR, NULL);
-    sqlite3_bind_int64(st, 1, r.id);
-    sqlite3_bind_int64(st, 2, w->workspace_id);
-    if (sqlite3_step(st) == SQLITE_ROW && !w->log_replace) {
-        oldlen = (size_t)sqlite3_column_bytes(st, 0);
-        old = arena_strndup(&w->arena, sqlite3_column_blob(st, 0), oldlen);
-        total = sqlite3_column_int64(st, 1);
+    if (e == STORE_OK) {
+        size_t cap = cn.log_max_bytes > 0 ? (size_t)cn.log_max_bytes : STORE_LOG_DEFAULT_BYTES;
+        e = db_log_append(x->c, r.id, cap, w->log_data, w->log_len, w->log_replace);
     }
-    sqlite3_reset(st);
-    size_t keep_old = 0, keep_new = w->log_len;
-    if (keep_new >= cap) {
-        keep_new = cap;
-    } else {
-        keep_old = oldlen < cap - keep_new ? oldlen : cap - keep_new;
-    }
-    size_t len = keep_old + keep_new;
-    char *buf = arena_alloc(&w->arena, len + 1);
-    if (keep_old > 0) /* old is NULL when there is no log yet */
-        memcpy(buf, old + (oldlen - keep_old), keep_old);
-    memcpy(buf + keep_old, w->log_data + (w->log_len - keep_new), keep_new);
-    size_t skip = 0;
-    if (len == cap && oldlen + w->log_len > cap) {
-        const char *nl = memchr(buf, '\n', len < 4096 ? len : 4096);
-        if (nl != NULL)
-            skip = (size_t)(nl - buf) + 1;
-    }
-    if ((st = db_stmt(x->c, ST_LOG_PUT)) == NULL)
-        return fail(w, STORE_ERROR, NULL);
-    sqlite3_bind_int64(st, 1, r.id);
-    sqlite3_bind_blob(st, 2, buf + skip, (int)(len - skip), SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, total + (int64_t)w->log_len);
-    e = step_done(x->c, st);
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
 

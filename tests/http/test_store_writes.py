@@ -66,3 +66,52 @@ def test_patch_changes_only_the_fields_sent(fresh_server):
     assert r.status == 400, r.describe()
     got = srv.ok("GET", "/v1/connections/%s" % c, expect=200)
     assert got["timeout_seconds"] == 60 and got["log_max_bytes"] == 2048
+
+
+def _model_append(kept, total, cap, add):
+    """The tail rules of a run log: the last `cap` bytes; after a cut, from the first newline
+    within 4 KiB of the cut."""
+    buf = (kept + add)[-cap:]
+    if len(kept) + len(add) > cap:
+        nl = buf.find(b"\n", 0, 4096)
+        if nl >= 0:
+            buf = buf[nl + 1:]
+    return buf, total + len(add)
+
+
+def test_run_log_keeps_its_tail_rules(fresh_server):
+    """Appends of every size (one byte, many lines, more than the cap) to a run log read back
+    as the rules say, through GET /v1/runs/{id}/log and its byte counters, also after the cap
+    changes and after a restart."""
+    import random
+    srv = fresh_server
+    c = srv.create_connection(name="log-rules", log_max_bytes=5000)["id"]
+    run = srv.trigger(c, {"state": "working"}, expect=201)
+    path = "/v1/runs/%s/log" % run["id"]
+    rnd = random.Random(9)
+    kept, total, cap = b"", 0, 5000
+
+    def check(step):
+        r = srv.request("GET", path)
+        assert r.status == 200, r.describe()
+        assert r.raw == kept, "step %s: %d bytes, the rules say %d" % (step, len(r.raw), len(kept))
+        assert int(r.headers["X-Log-Bytes-Total"]) == total
+        assert int(r.headers["X-Log-Bytes-Dropped"]) == total - len(kept)
+
+    for step in range(120):
+        if step == 60:
+            cap = 70000
+            srv.ok("PATCH", "/v1/connections/%s" % c, {"log_max_bytes": cap}, expect=200)
+        if step == 90:
+            cap = 2048
+            srv.ok("PATCH", "/v1/connections/%s" % c, {"log_max_bytes": cap}, expect=200)
+        n = rnd.choice([1, 17, 300, 4000, 9000, 90000]) if cap > 5000 else rnd.choice([1, 17, 300, 4000, 9000])
+        line = rnd.choice([8, 60, 5000])
+        add = bytes(rnd.choice(b"abcdef") if rnd.randrange(line) else 10 for _ in range(n))
+        srv.ok("POST", path, add, expect=204)
+        kept, total = _model_append(kept, total, cap, add)
+        if step % 7 == 0:
+            check(step)
+    check("end")
+    srv.restart()
+    check("after restart")

@@ -1,0 +1,268 @@
+/* Run logs: the kept tail of a run's output, stored as a list of chunks (run_log_chunks) under a
+ * header row (run_logs: bytes written in all, bytes kept, bytes of the oldest chunk skipped). An
+ * append writes the bytes it appends and deletes the chunks that fall out of the cap; it never
+ * rewrites the log, so its cost does not grow with the log. */
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/log.h"
+
+enum {
+    LOG_CHUNK_MAX = 64 * 1024, /* a chunk holds at most this many bytes */
+    LOG_LINE_SCAN = 4096,      /* after a cut, the kept log starts after a newline found this near */
+};
+
+typedef struct log_head {
+    int64_t total; /* bytes appended in all, kept or not */
+    int64_t kept;  /* bytes kept: the chunks' bytes less skip */
+    int64_t skip;  /* bytes of the oldest chunk that are cut off */
+} log_head_t;
+
+static store_err_t head_get(dbconn_t *c, int64_t run_id, log_head_t *h)
+{
+    memset(h, 0, sizeof(*h));
+    sqlite3_stmt *st = db_stmt(c, ST_LOG_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        h->total = sqlite3_column_int64(st, 0);
+        h->kept = sqlite3_column_int64(st, 1);
+        h->skip = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+/* Steps a statement that must finish without a row (or with RETURNING rows ignored). */
+static store_err_t step_done(dbconn_t *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return STORE_OK;
+    log_error("sqlite log write failed err=\"%s\"", sqlite3_errmsg(c->db));
+    return STORE_ERROR;
+}
+
+/* Finds the first newline at logical offsets [from, to) of the log made of the kept chunks (offset
+ * 0 = the first kept byte) followed by the new bytes; returns its offset, or -1. Reads only the
+ * chunks that overlap the range. */
+static store_err_t find_newline(dbconn_t *c, int64_t run_id, const log_head_t *h, const char *add, int64_t from,
+                                int64_t to, int64_t *at)
+{
+    *at = -1;
+    if (from < h->kept) {
+        sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNK_LENS);
+        if (st == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, run_id);
+        int64_t pos = -h->skip; /* logical offset of the chunk's first byte */
+        int rc = SQLITE_DONE;
+        while (*at < 0 && pos < to && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t len = sqlite3_column_int64(st, 1);
+            int64_t lo = from > pos ? from : pos, hi = to < pos + len ? to : pos + len;
+            if (lo < hi) {
+                /* the chunk's bytes: the blob of a row read by id (at most LOG_CHUNK_MAX) */
+                sqlite3_stmt *d = db_stmt(c, ST_LOG_CHUNK_DATA);
+                if (d == NULL) {
+                    sqlite3_reset(st);
+                    return STORE_ERROR;
+                }
+                sqlite3_bind_int64(d, 1, sqlite3_column_int64(st, 0));
+                if (sqlite3_step(d) != SQLITE_ROW || sqlite3_column_bytes(d, 0) != (int)len) {
+                    sqlite3_reset(d);
+                    sqlite3_reset(st);
+                    return STORE_ERROR;
+                }
+                const char *p = sqlite3_column_blob(d, 0);
+                const char *nl = memchr(p + (lo - pos), '\n', (size_t)(hi - lo));
+                if (nl != NULL)
+                    *at = pos + (nl - p);
+                sqlite3_reset(d);
+            }
+            pos += len;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return STORE_ERROR;
+        if (*at < 0 && pos < to && pos < h->kept)
+            return STORE_ERROR; /* the chunks hold fewer bytes than the header says */
+    }
+    if (*at < 0 && to > h->kept) {
+        int64_t lo = from > h->kept ? from : h->kept;
+        const char *nl = memchr(add + (lo - h->kept), '\n', (size_t)(to - lo));
+        if (nl != NULL)
+            *at = h->kept + (nl - add);
+    }
+    return STORE_OK;
+}
+
+/* Deletes the chunks whose bytes all lie before logical offset start (start <= h->kept) and sets
+ * h->skip for the oldest chunk left. Touches the deleted chunks and one more. */
+static store_err_t cut_before(dbconn_t *c, int64_t run_id, log_head_t *h, int64_t start)
+{
+    sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNK_LENS);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    int64_t pos = -h->skip, last_gone = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t len = sqlite3_column_int64(st, 1);
+        if (pos + len > start)
+            break;
+        last_gone = sqlite3_column_int64(st, 0);
+        pos += len;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    h->skip = rc == SQLITE_ROW ? start - pos : 0;
+    if (last_gone == 0)
+        return STORE_OK;
+    if ((st = db_stmt(c, ST_LOG_CHUNKS_DELETE)) == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, last_gone);
+    return step_done(c, st);
+}
+
+store_err_t db_log_append(dbconn_t *c, int64_t run_id, size_t cap, const char *data, size_t n, int replace)
+{
+    log_head_t h;
+    store_err_t e = head_get(c, run_id, &h);
+    if (e != STORE_OK)
+        return e;
+    if (replace) {
+        sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNKS_DELETE);
+        if (st == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int64(st, 2, INT64_MAX);
+        if ((e = step_done(c, st)) != STORE_OK)
+            return e;
+        memset(&h, 0, sizeof(h));
+    }
+    /* The log is the kept bytes followed by the new ones; keep its last cap bytes, and when
+     * something is dropped, start after a newline if there is one near the cut. */
+    int64_t len = h.kept + (int64_t)n, start = len > (int64_t)cap ? len - (int64_t)cap : 0;
+    if (start > 0) {
+        int64_t nl;
+        int64_t to = start + LOG_LINE_SCAN < len ? start + LOG_LINE_SCAN : len;
+        if ((e = find_newline(c, run_id, &h, data, start, to, &nl)) != STORE_OK)
+            return e;
+        if (nl >= 0)
+            start = nl + 1;
+    }
+    if (start > 0 && (e = cut_before(c, run_id, &h, start < h.kept ? start : h.kept)) != STORE_OK)
+        return e;
+    for (int64_t off = start > h.kept ? start - h.kept : 0; off < (int64_t)n; off += LOG_CHUNK_MAX) {
+        int64_t piece = (int64_t)n - off < LOG_CHUNK_MAX ? (int64_t)n - off : LOG_CHUNK_MAX;
+        sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNK_INSERT);
+        if (st == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_blob(st, 2, data + off, (int)piece, SQLITE_STATIC);
+        if ((e = step_done(c, st)) != STORE_OK)
+            return e;
+    }
+    sqlite3_stmt *st = db_stmt(c, ST_LOG_PUT);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, h.total + (int64_t)n);
+    sqlite3_bind_int64(st, 3, len - start);
+    sqlite3_bind_int64(st, 4, h.skip);
+    return step_done(c, st);
+}
+
+store_err_t db_log_read(dbconn_t *c, int64_t run_id, arena_t *a, const char **data, size_t *len, int64_t *total)
+{
+    /* the header and the chunks from one snapshot, unless the caller has a transaction open */
+    int own = sqlite3_get_autocommit(c->db);
+    sqlite3_stmt *st = NULL;
+    store_err_t e = STORE_ERROR;
+    log_head_t h;
+    *data = "";
+    *len = 0;
+    *total = 0;
+    if (own && ((st = db_stmt(c, ST_READ_BEGIN)) == NULL || step_done(c, st) != STORE_OK))
+        return STORE_ERROR;
+    if ((e = head_get(c, run_id, &h)) != STORE_OK || h.kept == 0)
+        goto out;
+    e = STORE_ERROR;
+    if ((st = db_stmt(c, ST_LOG_CHUNKS_READ)) == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, run_id);
+    char *buf = arena_alloc(a, (size_t)h.kept + 1);
+    int64_t got = 0, skip = h.skip;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_bytes(st, 0);
+        const char *p = sqlite3_column_blob(st, 0);
+        if (skip >= n || got + (n - skip) > h.kept)
+            break;
+        memcpy(buf + got, p + skip, (size_t)(n - skip));
+        got += n - skip;
+        skip = 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || got != h.kept) {
+        log_error("run log %lld is inconsistent: %lld bytes kept, chunks hold %lld", (long long)run_id,
+                  (long long)h.kept, (long long)got);
+        goto out;
+    }
+    *data = buf;
+    *len = (size_t)got;
+    e = STORE_OK;
+out:
+    if (e == STORE_OK)
+        *total = h.total;
+    if (own && !sqlite3_get_autocommit(c->db) && (st = db_stmt(c, ST_COMMIT)) != NULL)
+        step_done(c, st);
+    return e;
+}
+
+/* Migration 7: moves each run_logs.data blob into chunks (read piecewise, so a large log is read
+ * once), fills the kept column and drops data. Runs inside the migration's transaction. */
+int db_log_migrate_chunks(sqlite3 *db)
+{
+    sqlite3_stmt *runs = NULL, *ins = NULL;
+    sqlite3_blob *blob = NULL;
+    char *buf = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT run_id, length(data) FROM run_logs ORDER BY run_id", -1, &runs, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "INSERT INTO run_log_chunks (run_id, data) VALUES (?1, ?2)", -1, &ins, NULL);
+    if (rc == SQLITE_OK && (buf = sqlite3_malloc(LOG_CHUNK_MAX)) == NULL)
+        rc = SQLITE_NOMEM;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(runs)) == SQLITE_ROW) {
+        int64_t run_id = sqlite3_column_int64(runs, 0), n = sqlite3_column_int64(runs, 1);
+        rc = SQLITE_OK;
+        if (n > 0)
+            rc = blob == NULL ? sqlite3_blob_open(db, "main", "run_logs", "data", run_id, 0, &blob)
+                              : sqlite3_blob_reopen(blob, run_id);
+        for (int64_t off = 0; rc == SQLITE_OK && off < n; off += LOG_CHUNK_MAX) {
+            int piece = (int)(n - off < LOG_CHUNK_MAX ? n - off : LOG_CHUNK_MAX);
+            rc = sqlite3_blob_read(blob, buf, piece, (int)off);
+            if (rc == SQLITE_OK) {
+                sqlite3_bind_int64(ins, 1, run_id);
+                sqlite3_bind_blob(ins, 2, buf, piece, SQLITE_STATIC);
+                rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+                sqlite3_reset(ins);
+            }
+        }
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_blob_close(blob);
+    sqlite3_finalize(runs);
+    sqlite3_finalize(ins);
+    sqlite3_free(buf);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(
+            db, "UPDATE run_logs SET kept = length(data), skip_bytes = 0; ALTER TABLE run_logs DROP COLUMN data;", NULL,
+            NULL, NULL);
+    return rc;
+}
