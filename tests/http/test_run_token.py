@@ -89,7 +89,11 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
-        db.execute("DROP INDEX api_keys_run")
+        db.execute("DROP TABLE run_log_chunks")  # undo migration 7 (no log was written)
+        db.execute("ALTER TABLE run_logs DROP COLUMN kept")
+        db.execute("ALTER TABLE run_logs DROP COLUMN skip_bytes")
+        db.execute("ALTER TABLE run_logs ADD COLUMN data BLOB NOT NULL DEFAULT x''")
+        db.execute("DROP INDEX api_keys_run")  # undo migration 5
         db.execute("ALTER TABLE api_keys DROP COLUMN run_id")
         db.execute("PRAGMA user_version = 4")
         add_key(db, "run #%d" % ended["id"], "sr_legacy_ended_run_token_000000000000")
