@@ -29,6 +29,13 @@ int native_run_cancel(http_ctx_t *c);
 int native_run_events(http_ctx_t *c);
 int native_run_log_get(http_ctx_t *c);
 int native_run_log_append(http_ctx_t *c);
+/* Shared by the trigger routes (native, Census, Braze), defined in runs.c. api_trigger_begin
+ * checks the Idempotency-Key header (answers 400 and returns NULL when it is malformed) and returns
+ * a write of OP_RUN_TRIGGER for connection cn, with the key and the SHA-256 of `fingerprint` (the
+ * request as the route sees it, to detect a key reused for another request). api_trigger_defaults
+ * fills the trigger's tag ("API") and detail (which key) when the route set none. */
+store_write_t *api_trigger_begin(http_ctx_t *c, const connection_t *cn, const char *fingerprint, size_t len);
+void api_trigger_defaults(http_ctx_t *c, store_trigger_t *t);
 /* native: import.c */
 int native_run_import(http_ctx_t *c);
 /* native: jobs.c */
@@ -40,6 +47,11 @@ int native_task_update(http_ctx_t *c);
 /* census.c */
 int census_sync_runs(http_ctx_t *c);
 int census_sync_run(http_ctx_t *c);
+int census_sync_trigger(http_ctx_t *c);
+int census_sync_list(http_ctx_t *c);
+int census_sync_get(http_ctx_t *c);
+int census_source_get(http_ctx_t *c);
+int census_destination_get(http_ctx_t *c);
 /* itwin.c */
 int itwin_runs_list(http_ctx_t *c);
 int itwin_run_get(http_ctx_t *c);
@@ -49,6 +61,8 @@ int itwin_connection_list(http_ctx_t *c);
 int itwin_connection_get(http_ctx_t *c);
 /* braze.c */
 int braze_job_sync_status(http_ctx_t *c);
+int braze_integration_sync(http_ctx_t *c);
+int braze_integration_list(http_ctx_t *c);
 /* blueconic.c */
 int blueconic_connection_runs(http_ctx_t *c);
 /* health */

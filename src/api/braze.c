@@ -1,7 +1,11 @@
-/* Braze Cloud Data Ingestion dialect: sync statuses exactly as Braze's API answers them (seed 002).
- *   GET /cdi/integrations/{integration_id}/job_sync_status[?cursor=…]
- * A Braze "integration" is a connection, named by its UUID. Pages hold 10 runs, newest first, and
- * are walked with opaque signed keyset cursors given in the Link header. */
+/* Braze Cloud Data Ingestion dialect: sync statuses exactly as Braze's API answers them (seed 002),
+ * and the CDI routes Braze clients call around them (braze-docs _docs/_api/endpoints/cdi/):
+ *   GET  /cdi/integrations/{integration_id}/job_sync_status[?cursor=…]
+ *   POST /cdi/integrations/{integration_id}/sync
+ *   GET  /cdi/integrations[?cursor=…]
+ * A Braze "integration" is a connection, named by its UUID. Pages hold 10 items (runs newest first,
+ * integrations in creation order) and are walked with opaque signed keyset cursors given in the
+ * Link header. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +41,26 @@ static const struct {
     {429, "API rate limit exceeded: too many requests; retry after the number of seconds in Retry-After"},
 };
 
+/* Braze's own answers of the CDI routes, sent with their documented status and text whatever the
+ * table above says for that status (404 Integration not found, 429 Another job is in progress). */
+static const struct {
+    const char *code, *message;
+} braze_cdi_errors[] = {
+    {"invalid_integration", "Invalid integration ID"},
+    {"invalid_cursor", "Invalid cursor"},
+    {"integration_not_found", "Integration not found"},
+    {"job_in_progress", "Another job is in progress"},
+};
+
 static void braze_send_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field)
 {
     const char *msg = status >= 500 ? "Internal Server Error" : message;
     for (size_t i = 0; i < sizeof(braze_errors) / sizeof(braze_errors[0]); i++)
         if (braze_errors[i].status == status)
             msg = braze_errors[i].message;
+    for (size_t i = 0; code != NULL && i < sizeof(braze_cdi_errors) / sizeof(braze_cdi_errors[0]); i++)
+        if (strcmp(braze_cdi_errors[i].code, code) == 0)
+            msg = braze_cdi_errors[i].message;
     http_send_json(c, status, json_pack("{s:s}", "message", msg ? msg : "Bad Request"));
 }
 
@@ -91,14 +109,16 @@ static json_t *braze_run(const run_t *r)
 }
 
 /* ---- cursors ----
- * A cursor is base64url(version, direction, connection id, run_count position, tag), the tag being
- * the first 16 bytes of HMAC-SHA256 under the database secret over a label and the fields before
- * it. It is bound to one integration, cannot be forged or edited, and names a keyset position, so
- * it stays right while runs are added. */
+ * A cursor is base64url(version, direction, owner id, position, tag), the tag being the first 16
+ * bytes of HMAC-SHA256 under the database secret over a label and the fields before it. The label
+ * says which list it walks: a job_sync_status cursor is owned by one integration (a connection id)
+ * and its position is a run_count; an integration-list cursor is owned by one workspace and its
+ * position is a connection id. It cannot be forged, edited or used on another list, and names a
+ * keyset position, so it stays right while items are added. */
 
 typedef enum braze_dir {
-    BRAZE_OLDER = 'o', /* runs with run_count < position, newest first */
-    BRAZE_NEWER = 'n', /* runs with run_count > position: fetched ascending, shown newest first */
+    BRAZE_OLDER = 'o', /* items with a key < position */
+    BRAZE_NEWER = 'n', /* items with a key > position */
 } braze_dir_t;
 
 enum {
@@ -109,7 +129,9 @@ enum {
     BRAZE_CURSOR_LEN = (BRAZE_CURSOR_RAW * 4 + 2) / 3, /* 46 characters, no padding */
 };
 
-static const char braze_cursor_label[] = "syncrun braze job_sync_status cursor";
+static const char braze_runs_label[] = "syncrun braze job_sync_status cursor";
+static const char braze_integrations_label[] = "syncrun braze integrations cursor";
+enum { BRAZE_LABEL_MAX = 40 };
 
 static void put_u64(unsigned char *p, uint64_t v)
 {
@@ -126,16 +148,19 @@ static uint64_t get_u64(const unsigned char *p)
 }
 
 /* The tag of body; -1 if OpenSSL fails. */
-static int braze_cursor_tag(store_t *s, const unsigned char body[BRAZE_CURSOR_BODY],
+static int braze_cursor_tag(store_t *s, const char *label, const unsigned char body[BRAZE_CURSOR_BODY],
                             unsigned char tag[BRAZE_CURSOR_TAG])
 {
-    unsigned char key[32], msg[sizeof(braze_cursor_label) + BRAZE_CURSOR_BODY], md[EVP_MAX_MD_SIZE];
+    unsigned char key[32], msg[BRAZE_LABEL_MAX + 1 + BRAZE_CURSOR_BODY], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     int rc = -1;
+    size_t llen = strnlen(label, BRAZE_LABEL_MAX) + 1; /* with its NUL: a separator */
     store_secret(s, key);
-    memcpy(msg, braze_cursor_label, sizeof(braze_cursor_label)); /* with its NUL: a separator */
-    memcpy(msg + sizeof(braze_cursor_label), body, BRAZE_CURSOR_BODY);
-    if (HMAC(EVP_sha256(), key, (int)sizeof(key), msg, sizeof(msg), md, &mdlen) == NULL || mdlen < BRAZE_CURSOR_TAG)
+    memcpy(msg, label, llen);
+    msg[llen - 1] = '\0';
+    memcpy(msg + llen, body, BRAZE_CURSOR_BODY);
+    if (HMAC(EVP_sha256(), key, (int)sizeof(key), msg, llen + BRAZE_CURSOR_BODY, md, &mdlen) == NULL ||
+        mdlen < BRAZE_CURSOR_TAG)
         goto out;
     memcpy(tag, md, BRAZE_CURSOR_TAG);
     rc = 0;
@@ -145,32 +170,33 @@ out:
     return rc;
 }
 
-/* Writes the cursor of (conn_id, dir, position) into out; -1 if it could not be signed. */
-static int braze_cursor_make(store_t *s, int64_t conn_id, braze_dir_t dir, int64_t position,
+/* Writes the cursor of (label, owner, dir, position) into out; -1 if it could not be signed. */
+static int braze_cursor_make(store_t *s, const char *label, int64_t owner, braze_dir_t dir, int64_t position,
                              char out[BRAZE_CURSOR_LEN + 1])
 {
     unsigned char raw[BRAZE_CURSOR_RAW];
     raw[0] = BRAZE_CURSOR_VERSION;
     raw[1] = (unsigned char)dir;
-    put_u64(raw + 2, (uint64_t)conn_id);
+    put_u64(raw + 2, (uint64_t)owner);
     put_u64(raw + 10, (uint64_t)position);
-    if (braze_cursor_tag(s, raw, raw + BRAZE_CURSOR_BODY) != 0)
+    if (braze_cursor_tag(s, label, raw, raw + BRAZE_CURSOR_BODY) != 0)
         return -1;
     ids_b64url_encode(raw, sizeof(raw), out);
     return 0;
 }
 
-/* Reads a cursor this server made for connection conn_id; -1 for anything else. */
-static int braze_cursor_parse(store_t *s, const char *text, int64_t conn_id, braze_dir_t *dir, int64_t *position)
+/* Reads a cursor this server made for (label, owner); -1 for anything else. */
+static int braze_cursor_parse(store_t *s, const char *label, const char *text, int64_t owner, braze_dir_t *dir,
+                              int64_t *position)
 {
     unsigned char raw[BRAZE_CURSOR_RAW], tag[BRAZE_CURSOR_TAG];
     size_t len = strnlen(text, BRAZE_CURSOR_MAX + 1);
     if (len != BRAZE_CURSOR_LEN || ids_b64url_decode(text, len, raw, sizeof(raw)) != BRAZE_CURSOR_RAW)
         return -1;
-    if (braze_cursor_tag(s, raw, tag) != 0 || CRYPTO_memcmp(tag, raw + BRAZE_CURSOR_BODY, sizeof(tag)) != 0)
+    if (braze_cursor_tag(s, label, raw, tag) != 0 || CRYPTO_memcmp(tag, raw + BRAZE_CURSOR_BODY, sizeof(tag)) != 0)
         return -1;
     int64_t id = (int64_t)get_u64(raw + 2), pos = (int64_t)get_u64(raw + 10);
-    if (raw[0] != BRAZE_CURSOR_VERSION || (raw[1] != BRAZE_OLDER && raw[1] != BRAZE_NEWER) || id != conn_id ||
+    if (raw[0] != BRAZE_CURSOR_VERSION || (raw[1] != BRAZE_OLDER && raw[1] != BRAZE_NEWER) || id != owner ||
         pos < (raw[1] == BRAZE_OLDER ? 1 : 0))
         return -1;
     *dir = (braze_dir_t)raw[1];
@@ -196,16 +222,16 @@ static int braze_runs_beyond(http_ctx_t *c, int64_t conn_id, braze_dir_t dir, in
     return n > 0;
 }
 
-/* Appends `<path?cursor=…>; rel="rel"` to the Link value in buf. -1 if the cursor could not be made. */
-static int braze_link_add(http_ctx_t *c, const connection_t *cn, braze_dir_t dir, int64_t position, const char *rel,
-                          char *buf, size_t cap)
+/* Appends `<path?cursor=…>; rel="rel"` to the Link value in buf, the cursor being (label, owner,
+ * dir, position). -1 if the cursor could not be made. */
+static int braze_link_add(http_ctx_t *c, const char *path, const char *label, int64_t owner, braze_dir_t dir,
+                          int64_t position, const char *rel, char *buf, size_t cap)
 {
     char cursor[BRAZE_CURSOR_LEN + 1];
-    if (braze_cursor_make(c->store, cn->id, dir, position, cursor) != 0)
+    if (braze_cursor_make(c->store, label, owner, dir, position, cursor) != 0)
         return -1;
     size_t used = strlen(buf);
-    snprintf(buf + used, cap - used, "%s</cdi/integrations/%s/job_sync_status?cursor=%s>; rel=\"%s\"", used ? "," : "",
-             cn->uuid, cursor, rel);
+    snprintf(buf + used, cap - used, "%s<%s?cursor=%s>; rel=\"%s\"", used ? "," : "", path, cursor, rel);
     return 0;
 }
 
@@ -225,7 +251,7 @@ int braze_job_sync_status(http_ctx_t *c)
     const char *cursor = http_query(c, "cursor");
     braze_dir_t dir = BRAZE_OLDER;
     int64_t pos = 0; /* older than nothing: from the newest */
-    if (cursor != NULL && braze_cursor_parse(c->store, cursor, cn.id, &dir, &pos) != 0)
+    if (cursor != NULL && braze_cursor_parse(c->store, braze_runs_label, cursor, cn.id, &dir, &pos) != 0)
         return braze_bad_cursor(c);
 
     /* One more than a page, to know whether there is a page beyond this one. */
@@ -258,9 +284,12 @@ int braze_job_sync_status(http_ctx_t *c)
     if (has_next < 0 || has_prev < 0)
         return api_store_error(c, STORE_ERROR, NULL);
 
-    char link[512] = "";
-    if ((has_prev && braze_link_add(c, &cn, BRAZE_NEWER, top, "prev", link, sizeof(link)) != 0) ||
-        (has_next && braze_link_add(c, &cn, BRAZE_OLDER, bottom, "next", link, sizeof(link)) != 0))
+    char link[512] = "", path[96];
+    snprintf(path, sizeof(path), "/cdi/integrations/%s/job_sync_status", cn.uuid);
+    if ((has_prev &&
+         braze_link_add(c, path, braze_runs_label, cn.id, BRAZE_NEWER, top, "prev", link, sizeof(link)) != 0) ||
+        (has_next &&
+         braze_link_add(c, path, braze_runs_label, cn.id, BRAZE_OLDER, bottom, "next", link, sizeof(link)) != 0))
         return http_error(c, 500, "internal", "could not sign a cursor", NULL);
     if (link[0] != '\0')
         http_add_header(c, "link", link);
@@ -270,6 +299,152 @@ int braze_job_sync_status(http_ctx_t *c)
         json_t *o = braze_run(&runs[i]);
         if (o != NULL)
             json_array_append_new(results, o);
+    }
+    return http_send_json(c, 200, json_pack("{s:o, s:s}", "results", results, "message", "success"));
+}
+
+/* ---- trigger a sync ---- */
+
+static void braze_on_synced(http_ctx_t *c, store_write_t *w, void *data)
+{
+    (void)data;
+    if (w->err == STORE_NOT_FOUND) {
+        http_error(c, 404, "integration_not_found", "Integration not found", NULL);
+        return;
+    }
+    if (w->err != STORE_OK) {
+        api_store_error(c, w->err, w->err_field);
+        return;
+    }
+    if (w->trigger_outcome == TRIGGER_REFUSED) {
+        http_error(c, 429, "job_in_progress", "Another job is in progress", NULL);
+        return;
+    }
+    http_send_json(c, 202, json_pack("{s:s}", "message", "success"));
+}
+
+/* Starts a run (queued) unless one of the integration is queued or working: Braze answers that with
+ * 429 whatever the connection's overlap policy, decided by the store's writer in the trigger's
+ * transaction (refuse_active), so two racing requests cannot both start one. */
+int braze_integration_sync(http_ctx_t *c)
+{
+    char uuid[IDS_UUID_LEN];
+    connection_t cn;
+    if (ids_uuid_normalize(c->params[0], uuid) != 0)
+        return braze_bad_integration(c);
+    store_err_t e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, &cn);
+    if (e == STORE_NOT_FOUND)
+        return http_error(c, 404, "integration_not_found", "Integration not found", NULL);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    static const char fingerprint[] = "braze sync";
+    store_write_t *w = api_trigger_begin(c, &cn, fingerprint, sizeof(fingerprint) - 1);
+    if (w == NULL)
+        return 0;
+    w->trigger.refuse_active = 1;
+    api_trigger_defaults(c, &w->trigger);
+    return http_write_submit(c, w, braze_on_synced, NULL, NULL);
+}
+
+/* ---- the integration list ---- */
+
+/* One integration in the shape Braze documents (GET /cdi/integrations), from the connection and its
+ * newest run (NULL when none). */
+static json_t *braze_integration(const connection_t *cn, const char *app_group, const run_t *last)
+{
+    /* a skipped run is not a job Braze lists (job_sync_status leaves it out): no last job then */
+    const char *status = last != NULL ? braze_job_status(last->state, last->result) : NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "integration_id", json_string(cn->uuid));
+    json_object_set_new(o, "app_group_id", render_str(app_group));
+    json_object_set_new(o, "integration_name", render_str(cn->name));
+    json_object_set_new(o, "integration_type", render_str(cn->connector_type));
+    json_object_set_new(o, "integration_status", json_string("active"));
+    json_object_set_new(o, "contact_emails", json_null());
+    json_object_set_new(o, "last_updated_at", render_time(status != NULL ? last->watermark : 0));
+    json_object_set_new(o, "warehouse_type", json_null());
+    json_object_set_new(o, "last_job_start_time",
+                        render_time(status == NULL     ? 0
+                                    : last->started_at ? last->started_at
+                                                       : last->created_at));
+    json_object_set_new(o, "last_job_status", render_str(status));
+    json_object_set_new(o, "next_scheduled_run", render_time(cn->schedule != NULL ? cn->next_fire_at : 0));
+    return o;
+}
+
+/* 1 when the workspace has a connection beyond `from` (older: id < from; newer: id > from), 0 when
+ * not, -1 when the store failed. */
+static int braze_integrations_beyond(http_ctx_t *c, braze_dir_t dir, int64_t from)
+{
+    connection_t *cs;
+    int n;
+    store_err_t e = dir == BRAZE_NEWER
+                        ? store_connection_list(c->reader, c->key.workspace_id, from, 1, &c->arena, &cs, &n)
+                        : store_connection_list_before(c->reader, c->key.workspace_id, from, 1, &c->arena, &cs, &n);
+    return e != STORE_OK ? -1 : n > 0;
+}
+
+/* Integrations in creation order, 10 a page; `next` walks on (ids above the page), `prev` back. */
+int braze_integration_list(http_ctx_t *c)
+{
+    int64_t ws = c->key.workspace_id;
+    const char *cursor = http_query(c, "cursor");
+    braze_dir_t dir = BRAZE_NEWER;
+    int64_t pos = 0; /* newer than nothing: from the first */
+    if (cursor != NULL && braze_cursor_parse(c->store, braze_integrations_label, cursor, ws, &dir, &pos) != 0)
+        return braze_bad_cursor(c);
+    connection_t *cs;
+    int n;
+    store_err_t e = dir == BRAZE_NEWER
+                        ? store_connection_list(c->reader, ws, pos, BRAZE_PAGE + 1, &c->arena, &cs, &n)
+                        : store_connection_list_before(c->reader, ws, pos, BRAZE_PAGE + 1, &c->arena, &cs, &n);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    int shown = n < BRAZE_PAGE ? n : BRAZE_PAGE, beyond = n > BRAZE_PAGE;
+    if (dir == BRAZE_OLDER) /* the `shown` connections just before pos, descending: creation order */
+        for (int i = 0, j = shown - 1; i < j; i++, j--) {
+            connection_t t = cs[i];
+            cs[i] = cs[j];
+            cs[j] = t;
+        }
+    /* first and last id of this page, or where the cursor pointed */
+    int64_t first = shown ? cs[0].id : (dir == BRAZE_NEWER ? pos + 1 : pos);
+    int64_t last = shown ? cs[shown - 1].id : (dir == BRAZE_NEWER ? pos : pos - 1);
+    int has_next, has_prev;
+    if (dir == BRAZE_NEWER) {
+        has_next = beyond;
+        has_prev = cursor == NULL ? 0 : braze_integrations_beyond(c, BRAZE_OLDER, first);
+    } else {
+        has_prev = beyond;
+        has_next = braze_integrations_beyond(c, BRAZE_NEWER, last);
+    }
+    if (has_next < 0 || has_prev < 0)
+        return api_store_error(c, STORE_ERROR, NULL);
+
+    workspace_t wsp;
+    run_t *runs = NULL;
+    int nruns = 0;
+    if ((e = store_workspace_get(c->reader, ws, &c->arena, &wsp)) != STORE_OK ||
+        (shown > 0 && (e = store_runs_newest(c->reader, ws, cs[0].id, cs[shown - 1].id, shown, &c->arena, &runs,
+                                             &nruns)) != STORE_OK))
+        return api_store_error(c, e, NULL);
+
+    char link[512] = "";
+    if ((has_prev && braze_link_add(c, "/cdi/integrations", braze_integrations_label, ws, BRAZE_OLDER, first, "prev",
+                                    link, sizeof(link)) != 0) ||
+        (has_next && braze_link_add(c, "/cdi/integrations", braze_integrations_label, ws, BRAZE_NEWER, last, "next",
+                                    link, sizeof(link)) != 0))
+        return http_error(c, 500, "internal", "could not sign a cursor", NULL);
+    if (link[0] != '\0')
+        http_add_header(c, "link", link);
+
+    json_t *results = json_array();
+    for (int i = 0; i < shown; i++) {
+        const run_t *newest = NULL;
+        for (int k = 0; k < nruns && newest == NULL; k++)
+            if (runs[k].connection_id == cs[i].id)
+                newest = &runs[k];
+        json_array_append_new(results, braze_integration(&cs[i], wsp.uuid, newest));
     }
     return http_send_json(c, 200, json_pack("{s:o, s:s}", "results", results, "message", "success"));
 }

@@ -1,7 +1,12 @@
-/* Census dialect: sync runs exactly as Census's API answers them (seeds 001 and 003).
- *   GET /api/v1/syncs/{sync_id}/sync_runs?page=&per_page=&order=
- *   GET /api/v1/sync_runs/{sync_run_id}
- * A Census "sync" is a connection; ids are the integer ids. */
+/* Census dialect: sync runs exactly as Census's API answers them (seeds 001 and 003), and the sync
+ * routes Census clients call around them (Census's API docs, basics/api/syncs.md):
+ *   GET  /api/v1/syncs/{sync_id}/sync_runs?page=&per_page=&order=
+ *   GET  /api/v1/sync_runs/{sync_run_id}
+ *   POST /api/v1/syncs/{sync_id}/trigger[?force_full_sync=true]
+ *   GET  /api/v1/syncs?page=&per_page=&order=      GET /api/v1/syncs/{sync_id}
+ *   GET  /api/v1/sources/{id}                      GET /api/v1/destinations/{id}
+ * A Census "sync" is a connection; ids are the integer ids. syncrun has no source or destination
+ * objects, only a connection's labels: source N and destination N are those of connection N. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +14,7 @@
 #include "api/import.h"
 #include "api/rcache.h"
 #include "api/render.h"
+#include "model/census_step.h"
 #include "model/paging.h"
 #include "util/ids.h"
 #include "util/jsonw.h"
@@ -21,6 +27,40 @@ static void census_send_error(http_ctx_t *c, int status, const char *code, const
 }
 
 const http_dialect_t census_dialect = {"census", census_send_error};
+
+/* What a failed run says when it carries no error of its own: clients slice and print
+ * error_code and error_message, so a failed run always has both. */
+static const struct {
+    const char *code, *message;
+} census_fail_texts[RUN_RESULT_COUNT] = {
+    [RESULT_ERROR] = {"error", "The sync run failed"},
+    [RESULT_CONFIG_ERROR] = {"config_error", "The sync run failed: the sync's configuration is invalid"},
+    [RESULT_TIMED_OUT] = {"timed_out", "The sync run timed out"},
+    [RESULT_CANCELED] = {"canceled", "The sync run was canceled"},
+};
+
+/* Writes error_code and error_message (each "key":value, separated by a comma). */
+static void census_write_error(buf_t *b, const run_t *r)
+{
+    const char *code = r->error_code, *message = r->error_message;
+    int failed =
+        r->state == RUN_FINISHED && (unsigned)r->result < RUN_RESULT_COUNT && census_fail_texts[r->result].code != NULL;
+    JW_KEY(b, "error_code");
+    jw_str(b, code == NULL && failed ? census_fail_texts[r->result].code : code);
+    JW_LIT(b, ",");
+    JW_KEY(b, "error_message");
+    if (message != NULL || !failed) {
+        jw_str(b, message);
+        return;
+    }
+    /* the run's message, when it has one, says why (e.g. which overlap policy canceled it) */
+    char text[4 * RUN_TEXT_MAX + 128]; /* a message of RUN_TEXT_MAX characters fits whole */
+    if (r->message != NULL && r->message[0] != '\0')
+        snprintf(text, sizeof(text), "%s: %s", census_fail_texts[r->result].message, r->message);
+    else
+        snprintf(text, sizeof(text), "%s", census_fail_texts[r->result].message);
+    jw_str(b, text);
+}
 
 /* One run in Census's shape, keys in the seed's order, appended to b. */
 static void census_write_run(buf_t *b, const run_t *r)
@@ -38,11 +78,7 @@ static void census_write_run(buf_t *b, const run_t *r)
     JW_KEY(b, "completed_at");
     jw_time(b, r->completed_at);
     JW_LIT(b, ",");
-    JW_KEY(b, "error_code");
-    jw_str(b, r->error_code);
-    JW_LIT(b, ",");
-    JW_KEY(b, "error_message");
-    jw_str(b, r->error_message);
+    census_write_error(b, r);
     JW_LIT(b, ",");
     JW_KEY(b, "error_detail");
     jw_str(b, r->error_detail);
@@ -61,7 +97,8 @@ static void census_write_run(buf_t *b, const run_t *r)
         {",\"source_record_updates\":", CTR_SOURCE_RECORD_UPDATES},
         {",\"source_record_deletes\":", CTR_SOURCE_RECORD_DELETES},
         {",\"source_record_invalids\":", CTR_SOURCE_RECORD_INVALIDS},
-        {",\"records_invalid\":", CTR_RECORDS_INVALID},
+        /* the old name of source_record_invalids (seed 001: "backward compatibility"), the same number */
+        {",\"records_invalid\":", CTR_SOURCE_RECORD_INVALIDS},
         {",\"records_processed\":", CTR_RECORDS_PROCESSED},
         {",\"records_updated\":", CTR_RECORDS_UPDATED},
     };
@@ -88,7 +125,7 @@ static void census_write_run(buf_t *b, const run_t *r)
     jw_bool(b, r->result == RESULT_CANCELED);
     JW_LIT(b, ",");
     JW_KEY(b, "current_step");
-    jw_str(b, r->current_step);
+    jw_str(b, census_step_name(r->current_step));
     JW_LIT(b, "}");
 }
 
@@ -120,19 +157,60 @@ static int census_id(http_ctx_t *c, int i, int64_t *id)
     return ids_parse_i64(p, strlen(p), 1, INT64_MAX, id);
 }
 
+/* Reads Census's page, per_page and order (by creation time; newest first unless order=asc). On a
+ * bad value answers 400 and returns -1. */
+static int census_page_query(http_ctx_t *c, int64_t *page, int64_t *per_page, int *asc)
+{
+    if (api_query_int(c, "page", 0, INT32_MAX, 1, page) != 0 ||
+        api_query_int(c, "per_page", 1, CENSUS_PER_PAGE_MAX, CENSUS_PER_PAGE_DEFAULT, per_page) != 0)
+        return -1;
+    const char *order = http_query(c, "order");
+    *asc = 0;
+    if (order != NULL) {
+        if (strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+            http_error(c, 400, "invalid_query", "order must be asc or desc", "order");
+            return -1;
+        }
+        *asc = strcmp(order, "asc") == 0;
+    }
+    return 0;
+}
+
+/* Writes `{"status":"success","pagination":{...}` (the object left open after last_page). */
+static void census_write_pagination(buf_t *b, int64_t total, int64_t per_page, const page_window_t *win)
+{
+    JW_LIT(b, "{\"status\":\"success\",\"pagination\":{");
+    JW_KEY(b, "total_records");
+    jw_int(b, total);
+    JW_LIT(b, ",");
+    JW_KEY(b, "per_page");
+    jw_int(b, per_page);
+    JW_LIT(b, ",");
+    JW_KEY(b, "prev_page");
+    if (win->prev_page)
+        jw_int(b, win->prev_page);
+    else
+        JW_LIT(b, "null");
+    JW_LIT(b, ",");
+    JW_KEY(b, "page");
+    jw_int(b, win->page);
+    JW_LIT(b, ",");
+    JW_KEY(b, "next_page");
+    if (win->next_page)
+        jw_int(b, win->next_page);
+    else
+        JW_LIT(b, "null");
+    JW_LIT(b, ",");
+    JW_KEY(b, "last_page");
+    jw_int(b, win->last_page);
+}
+
 int census_sync_runs(http_ctx_t *c)
 {
     int64_t sync_id, page, per_page;
-    if (api_query_int(c, "page", 0, INT32_MAX, 1, &page) != 0 ||
-        api_query_int(c, "per_page", 1, CENSUS_PER_PAGE_MAX, CENSUS_PER_PAGE_DEFAULT, &per_page) != 0)
+    int asc;
+    if (census_page_query(c, &page, &per_page, &asc) != 0)
         return 0;
-    const char *order = http_query(c, "order");
-    int asc = 0;
-    if (order != NULL) {
-        if (strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
-            return http_error(c, 400, "invalid_query", "order must be asc or desc", "order");
-        asc = strcmp(order, "asc") == 0;
-    }
     connection_t cn;
     store_err_t e = census_id(c, 0, &sync_id) == 0
                         ? store_connection_get(c->reader, c->key.workspace_id, sync_id, &c->arena, &cn)
@@ -152,30 +230,7 @@ int census_sync_runs(http_ctx_t *c)
         STORE_OK)
         return api_store_error(c, e, NULL);
     buf_t b = BUF_INIT(CENSUS_BODY_MAX);
-    JW_LIT(&b, "{\"status\":\"success\",\"pagination\":{");
-    JW_KEY(&b, "total_records");
-    jw_int(&b, cn.run_count);
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "per_page");
-    jw_int(&b, per_page);
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "prev_page");
-    if (win.prev_page)
-        jw_int(&b, win.prev_page);
-    else
-        JW_LIT(&b, "null");
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "page");
-    jw_int(&b, win.page);
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "next_page");
-    if (win.next_page)
-        jw_int(&b, win.next_page);
-    else
-        JW_LIT(&b, "null");
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "last_page");
-    jw_int(&b, win.last_page);
+    census_write_pagination(&b, cn.run_count, per_page, &win);
     /* Finished runs rendered before come from the cache; the others are read: one by one when they
      * are few (a live run or two), else with one range query. */
     int misses = 0;
@@ -231,6 +286,248 @@ int census_sync_run(http_ctx_t *c)
     JW_LIT(&b, "{\"status\":\"success\",\"data\":");
     census_append_run(&b, &r);
     JW_LIT(&b, "}");
+    return render_send_buf(c, 200, &b);
+}
+
+/* ---- trigger ---- */
+
+static void census_on_triggered(http_ctx_t *c, store_write_t *w, void *data)
+{
+    (void)data;
+    if (w->err == STORE_NOT_FOUND) {
+        http_error(c, 404, "not_found", "Sync not found", NULL);
+        return;
+    }
+    if (w->err != STORE_OK) {
+        api_store_error(c, w->err, w->err_field);
+        return;
+    }
+    if (w->trigger_outcome == TRIGGER_REPLAYED)
+        http_add_header(c, "idempotent-replayed", "true");
+    /* Every outcome names a sync run: a new one (queued, or recorded skipped under overlap skip, as
+     * Census records skipped runs), or the one in progress (overlap attach), or the one an earlier
+     * request with the same Idempotency-Key created. */
+    http_send_json(c, 200,
+                   json_pack("{s:s, s:{s:I}}", "status", "success", "data", "sync_run_id", (json_int_t)w->run.id));
+}
+
+/* force_full_sync as Census documents it (a URL argument), or in a JSON body (as dagster-census
+ * sends it): true when either says true. */
+int census_sync_trigger(http_ctx_t *c)
+{
+    int64_t sync_id;
+    connection_t cn;
+    store_err_t e = census_id(c, 0, &sync_id) == 0
+                        ? store_connection_get(c->reader, c->key.workspace_id, sync_id, &c->arena, &cn)
+                        : STORE_NOT_FOUND;
+    if (e == STORE_NOT_FOUND)
+        return http_error(c, 404, "not_found", "Sync not found", NULL);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    int full = 0, body_full = 0;
+    const char *q = http_query(c, "force_full_sync");
+    if (q != NULL) {
+        if (strcmp(q, "true") == 0 || strcmp(q, "1") == 0)
+            full = 1;
+        else if (strcmp(q, "false") != 0 && strcmp(q, "0") != 0)
+            return http_error(c, 400, "invalid_query", "force_full_sync must be true or false", "force_full_sync");
+    }
+    json_t *body = http_body_json(c, 1);
+    if (body == NULL)
+        return 0;
+    static const char *const fields[] = {"force_full_sync", NULL};
+    input_t in;
+    input_init(&in, body);
+    int rc = input_known(&in, fields) < 0 || input_bool(&in, "force_full_sync", &body_full) < 0;
+    json_decref(body);
+    if (rc)
+        return api_input_error(c, &in);
+    full = full || body_full;
+    /* the request as this route reads it: the same key with another force_full_sync is a reuse */
+    char fingerprint[48];
+    int n = snprintf(fingerprint, sizeof(fingerprint), "census trigger force_full_sync=%d", full);
+    store_write_t *w = api_trigger_begin(c, &cn, fingerprint, (size_t)n);
+    if (w == NULL)
+        return 0;
+    w->trigger.full_sync = full;
+    api_trigger_defaults(c, &w->trigger);
+    return http_write_submit(c, w, census_on_triggered, NULL, NULL);
+}
+
+/* ---- syncs, sources, destinations ---- */
+
+/* A sync in the shape Census documents (GET /syncs/{id}), filled from the connection and its newest
+ * run (NULL when it has none). What syncrun does not know is null; see the README. */
+static void census_write_sync(buf_t *b, const connection_t *cn, const run_t *last)
+{
+    const char *status = "Ready"; /* Census: no sync history */
+    if (last != NULL)
+        status = strcmp(census_status(last->state, last->result), "failed") == 0 ? "Failing" : "Up to Date";
+    JW_LIT(b, "{");
+    JW_KEY(b, "id");
+    jw_int(b, cn->id);
+    JW_LIT(b, ",");
+    JW_KEY(b, "label");
+    jw_str(b, cn->name);
+    /* a cron schedule is Census's "expression" frequency; no schedule is "never" (manual) */
+    JW_LIT(b, ",");
+    JW_KEY(b, "schedule_frequency");
+    jw_str(b, cn->schedule != NULL ? "expression" : "never");
+    JW_LIT(b, ",\"schedule_day\":null,\"schedule_hour\":null,\"schedule_minute\":null,");
+    JW_KEY(b, "cron_expression");
+    jw_str(b, cn->schedule);
+    JW_LIT(b, ",");
+    JW_KEY(b, "created_at");
+    jw_time(b, cn->created_at);
+    JW_LIT(b, ",");
+    JW_KEY(b, "updated_at");
+    jw_time(b, cn->updated_at);
+    JW_LIT(b, ",\"operation\":null,\"paused\":false,");
+    JW_KEY(b, "status");
+    jw_str(b, status);
+    JW_LIT(b, ",\"lead_union_insert_to\":null,\"trigger_on_dbt_cloud_rebuild\":false,\"field_behavior\":null,"
+              "\"field_normalization\":null,\"mirror_strategy\":null,\"failed_run_notifications_enabled\":null,"
+              "\"failed_record_notifications_enabled\":null,"
+              "\"failed_record_notifications_threshold_percent\":null,");
+    JW_KEY(b, "source_attributes");
+    JW_LIT(b, "{");
+    JW_KEY(b, "connection_id");
+    jw_int(b, cn->id);
+    JW_LIT(b, ",\"object\":{\"type\":null,\"id\":null,");
+    JW_KEY(b, "name");
+    jw_str(b, cn->source);
+    JW_LIT(b, "}},");
+    JW_KEY(b, "destination_attributes");
+    JW_LIT(b, "{");
+    JW_KEY(b, "connection_id");
+    jw_int(b, cn->id);
+    JW_LIT(b, ",");
+    JW_KEY(b, "object");
+    jw_str(b, cn->destination);
+    JW_LIT(b, "},\"mappings\":[]}");
+}
+
+/* The connection named by path parameter 0 (an integer id), or 404 `what` not found. */
+static int census_load_connection(http_ctx_t *c, const char *what, connection_t *cn)
+{
+    int64_t id;
+    store_err_t e = census_id(c, 0, &id) == 0 ? store_connection_get(c->reader, c->key.workspace_id, id, &c->arena, cn)
+                                              : STORE_NOT_FOUND;
+    if (e == STORE_OK)
+        return 0;
+    if (e == STORE_NOT_FOUND) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "%s not found", what);
+        http_error(c, 404, "not_found", msg, NULL);
+    } else {
+        api_store_error(c, e, NULL);
+    }
+    return -1;
+}
+
+/* The newest run of cn into *out; 0 when it has one, 1 when none, -1 (answered) on a store error. */
+static int census_newest_run(http_ctx_t *c, const connection_t *cn, run_t *out)
+{
+    run_t *runs;
+    int n;
+    store_err_t e = store_runs_newest(c->reader, c->key.workspace_id, cn->id, cn->id, 1, &c->arena, &runs, &n);
+    if (e != STORE_OK) {
+        api_store_error(c, e, NULL);
+        return -1;
+    }
+    if (n == 0)
+        return 1;
+    *out = runs[0];
+    return 0;
+}
+
+int census_sync_get(http_ctx_t *c)
+{
+    connection_t cn;
+    run_t last;
+    int has;
+    if (census_load_connection(c, "Sync", &cn) != 0 || (has = census_newest_run(c, &cn, &last)) < 0)
+        return 0;
+    buf_t b = BUF_INIT(CENSUS_BODY_MAX);
+    JW_LIT(&b, "{\"status\":\"success\",\"data\":");
+    census_write_sync(&b, &cn, has == 0 ? &last : NULL);
+    JW_LIT(&b, "}");
+    return render_send_buf(c, 200, &b);
+}
+
+int census_sync_list(http_ctx_t *c)
+{
+    int64_t page, per_page, total;
+    int asc;
+    if (census_page_query(c, &page, &per_page, &asc) != 0)
+        return 0;
+    store_err_t e = store_connection_count(c->reader, c->key.workspace_id, &total);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    /* ranks 1..total in creation (id) order, as run_count is for runs */
+    page_window_t win;
+    paging_window(total, page, per_page, asc, &win);
+    connection_t *conns = NULL;
+    run_t *runs = NULL;
+    int n = 0, nruns = 0;
+    if (win.lo <= win.hi && (e = store_connection_page(c->reader, c->key.workspace_id, win.lo - 1,
+                                                       (int)(win.hi - win.lo + 1), &c->arena, &conns, &n)) != STORE_OK)
+        return api_store_error(c, e, NULL);
+    if (n > 0 && (e = store_runs_newest(c->reader, c->key.workspace_id, conns[0].id, conns[n - 1].id, n, &c->arena,
+                                        &runs, &nruns)) != STORE_OK)
+        return api_store_error(c, e, NULL);
+    buf_t b = BUF_INIT(CENSUS_BODY_MAX);
+    census_write_pagination(&b, total, per_page, &win);
+    JW_LIT(&b, "},\"data\":[");
+    for (int k = 0; k < n; k++) {
+        const connection_t *cn = &conns[asc ? k : n - 1 - k];
+        const run_t *last = NULL;
+        for (int j = 0; j < nruns && last == NULL; j++)
+            if (runs[j].connection_id == cn->id)
+                last = &runs[j];
+        if (k > 0)
+            JW_LIT(&b, ",");
+        census_write_sync(&b, cn, last);
+    }
+    JW_LIT(&b, "]}");
+    return render_send_buf(c, 200, &b);
+}
+
+/* GET /api/v1/sources/{id}: the source of connection id (its source label), in Census's shape. */
+int census_source_get(http_ctx_t *c)
+{
+    connection_t cn;
+    if (census_load_connection(c, "Source", &cn) != 0)
+        return 0;
+    buf_t b = BUF_INIT(CENSUS_BODY_MAX);
+    JW_LIT(&b, "{\"status\":\"success\",\"data\":{");
+    JW_KEY(&b, "id");
+    jw_int(&b, cn.id);
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "name");
+    jw_str(&b, cn.source);
+    JW_LIT(&b, ",\"label\":null,");
+    JW_KEY(&b, "type");
+    jw_str(&b, cn.connector_type);
+    JW_LIT(&b, ",\"last_test_succeeded\":null,\"last_tested_at\":null,\"connection_details\":null,"
+               "\"read_only_connection\":null}}");
+    return render_send_buf(c, 200, &b);
+}
+
+/* GET /api/v1/destinations/{id}: the destination of connection id (its destination label). */
+int census_destination_get(http_ctx_t *c)
+{
+    connection_t cn;
+    if (census_load_connection(c, "Destination", &cn) != 0)
+        return 0;
+    buf_t b = BUF_INIT(CENSUS_BODY_MAX);
+    JW_LIT(&b, "{\"status\":\"success\",\"data\":{");
+    JW_KEY(&b, "id");
+    jw_int(&b, cn.id);
+    JW_LIT(&b, ",");
+    JW_KEY(&b, "name");
+    jw_str(&b, cn.destination);
+    JW_LIT(&b, ",\"connection_details\":null,\"objects\":null}}");
     return render_send_buf(c, 200, &b);
 }
 

@@ -67,6 +67,11 @@ const http_route_t api_routes[] = {
 
     R("GET", "/api/v1/syncs/:sync_id/sync_runs", census_dialect, SCOPE_RUNS_READ, census_sync_runs),
     R("GET", "/api/v1/sync_runs/:id", census_dialect, SCOPE_RUNS_READ, census_sync_run),
+    R("POST", "/api/v1/syncs/:sync_id/trigger", census_dialect, SCOPE_RUNS_WRITE, census_sync_trigger),
+    R("GET", "/api/v1/syncs", census_dialect, SCOPE_RUNS_READ, census_sync_list),
+    R("GET", "/api/v1/syncs/:sync_id", census_dialect, SCOPE_RUNS_READ, census_sync_get),
+    R("GET", "/api/v1/sources/:id", census_dialect, SCOPE_RUNS_READ, census_source_get),
+    R("GET", "/api/v1/destinations/:id", census_dialect, SCOPE_RUNS_READ, census_destination_get),
 
     R("GET", "/connections/:connection/runs", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_runs),
 
@@ -93,6 +98,8 @@ const http_route_t api_routes[] = {
 
     R("GET", "/cdi/integrations/:integration_id/job_sync_status", braze_dialect, SCOPE_RUNS_READ,
       braze_job_sync_status),
+    R("POST", "/cdi/integrations/:integration_id/sync", braze_dialect, SCOPE_RUNS_WRITE, braze_integration_sync),
+    R("GET", "/cdi/integrations", braze_dialect, SCOPE_RUNS_READ, braze_integration_list),
 };
 
 const size_t api_route_count = sizeof(api_routes) / sizeof(api_routes[0]);

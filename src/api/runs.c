@@ -66,15 +66,48 @@ static int parse_trigger_state(const char *s)
     return st == RUN_QUEUED || st == RUN_WORKING ? st : -1;
 }
 
+store_write_t *api_trigger_begin(http_ctx_t *c, const connection_t *cn, const char *fingerprint, size_t len)
+{
+    const char *idem = http_header(c, "idempotency-key");
+    if (idem != NULL && !valid_idempotency_key(idem)) {
+        http_error(c, 400, "invalid_header", "Idempotency-Key must be 1 to 200 printable ASCII characters",
+                   "Idempotency-Key");
+        return NULL;
+    }
+    store_write_t *w = http_write_new(c);
+    w->op = OP_RUN_TRIGGER;
+    w->workspace_id = c->key.workspace_id;
+    w->id = cn->id;
+    if (idem != NULL) {
+        char *hash = arena_alloc(&c->arena, IDS_SHA256_HEX_LEN);
+        ids_sha256_hex(fingerprint, len, hash);
+        w->trigger.idempotency_key = idem;
+        w->trigger.idempotency_hash = hash;
+    }
+    return w;
+}
+
+void api_trigger_defaults(http_ctx_t *c, store_trigger_t *t)
+{
+    if (t->tag == NULL)
+        t->tag = "API";
+    if (t->detail == NULL) {
+        char *d = arena_alloc(&c->arena, 64);
+        snprintf(d, 64, "Triggered through the API with key #%lld", (long long)c->key.key_id);
+        t->detail = d;
+    }
+}
+
 int native_run_trigger(http_ctx_t *c)
 {
     connection_t cn;
     if (api_load_connection(c, 0, &cn) != 0)
         return 0;
-    const char *idem = http_header(c, "idempotency-key");
-    if (idem != NULL && !valid_idempotency_key(idem))
-        return http_error(c, 400, "invalid_header", "Idempotency-Key must be 1 to 200 printable ASCII characters",
-                          "Idempotency-Key");
+    size_t len;
+    const char *raw = http_body(c, &len);
+    store_write_t *w = api_trigger_begin(c, &cn, raw, len);
+    if (w == NULL)
+        return 0;
     json_t *body = http_body_json(c, 1);
     if (body == NULL)
         return 0;
@@ -82,10 +115,6 @@ int native_run_trigger(http_ctx_t *c)
     static const char *const trigger_fields[] = {"tag", "detail", NULL};
     input_t in, tin;
     input_init(&in, body);
-    store_write_t *w = http_write_new(c);
-    w->op = OP_RUN_TRIGGER;
-    w->workspace_id = c->key.workspace_id;
-    w->id = cn.id;
     store_trigger_t *t = &w->trigger;
     int state = RUN_QUEUED;
     json_t *trig = NULL;
@@ -102,21 +131,7 @@ int native_run_trigger(http_ctx_t *c)
             goto bad;
         }
     }
-    if (t->tag == NULL)
-        t->tag = "API";
-    if (t->detail == NULL) {
-        char *d = arena_alloc(&c->arena, 64);
-        snprintf(d, 64, "Triggered through the API with key #%lld", (long long)c->key.key_id);
-        t->detail = d;
-    }
-    if (idem != NULL) {
-        size_t len;
-        const char *raw = http_body(c, &len);
-        char *hash = arena_alloc(&c->arena, IDS_SHA256_HEX_LEN);
-        ids_sha256_hex(raw, len, hash);
-        t->idempotency_key = idem;
-        t->idempotency_hash = hash;
-    }
+    api_trigger_defaults(c, t);
     return http_write_submit(c, w, on_triggered, NULL, body);
 bad:
     api_input_error(c, &in);

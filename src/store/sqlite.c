@@ -176,6 +176,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                          "AND run_count BETWEEN ?3 AND ?4 ORDER BY run_count DESC",
     [ST_RUN_GET_EXTERNAL] =
         "SELECT " RUN_COLS "WHERE r.connection_id = ?1 AND r.external_id = ?2 AND r.workspace_id = ?3",
+    /* Dialect connection lists (Census syncs, Braze integrations): a workspace's connections are
+     * configuration, not history (few), so a page number may be an offset here. */
+    [ST_CONN_PAGE] =
+        "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+    [ST_CONN_BEFORE] = "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id < ?2 "
+                       "ORDER BY id DESC LIMIT ?3",
+    /* The newest run (highest run_count) of each connection with an id in [?2, ?3]: driven from the
+     * connections, each run found through UNIQUE (connection_id, run_count). */
+    [ST_RUNS_NEWEST] = "SELECT " RUN_COLS "WHERE r.id IN (SELECT n.id FROM connections m CROSS JOIN runs n "
+                       "ON n.connection_id = m.id AND n.run_count = m.run_count WHERE m.workspace_id = ?1 "
+                       "AND m.deleted_at IS NULL AND m.id BETWEEN ?2 AND ?3) ORDER BY r.connection_id",
 };
 
 struct store {

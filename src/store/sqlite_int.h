@@ -73,6 +73,10 @@ typedef enum stmt_id {
     ST_ROLLBACK_TO,
     ST_RUN_KEYS_ASC,
     ST_RUN_KEYS_DESC,
+    /* dialect connection lists (census syncs, braze integrations) */
+    ST_CONN_PAGE,
+    ST_CONN_BEFORE,
+    ST_RUNS_NEWEST,
     ST_COUNT
 } stmt_id_t;
 

@@ -558,3 +558,47 @@ void store_reader_end(store_reader_t *r)
         sqlite3_reset(st);
     }
 }
+
+/* ---- dialect connection lists (Census syncs, Braze integrations) ---- */
+
+store_err_t store_connection_page(store_reader_t *r, int64_t ws, int64_t offset, int limit, arena_t *a,
+                                  connection_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_CONN_PAGE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    /* the statement's LIMIT is the cap: nothing is cut silently */
+    return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n, NULL);
+}
+
+store_err_t store_connection_list_before(store_reader_t *r, int64_t ws, int64_t before_id, int limit, arena_t *a,
+                                         connection_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_CONN_BEFORE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int64(st, 2, before_id);
+    sqlite3_bind_int(st, 3, limit);
+    return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n, NULL);
+}
+
+store_err_t store_runs_newest(store_reader_t *r, int64_t ws, int64_t lo_id, int64_t hi_id, int limit, arena_t *a,
+                              run_t **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (lo_id > hi_id || limit <= 0)
+        return STORE_OK;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUNS_NEWEST);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int64(st, 2, lo_id);
+    sqlite3_bind_int64(st, 3, hi_id);
+    /* at most one run per connection of the range: limit (the page's connections) cuts nothing */
+    return collect(&r->c, st, a, sizeof(run_t), limit, row_run, (void **)out, n, NULL);
+}

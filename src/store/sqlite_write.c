@@ -432,6 +432,11 @@ static store_err_t run_trigger(wctx_t *x)
     run_state_t state = w->trigger.initial_state == RUN_WORKING ? RUN_WORKING : RUN_QUEUED;
     run_result_t result = RESULT_NONE;
     w->trigger_outcome = TRIGGER_CREATED;
+    if (active != 0 && w->trigger.refuse_active) { /* decided here, in the transaction: race-free */
+        w->trigger_outcome = TRIGGER_REFUSED;
+        e = db_run_get(x->c, w->workspace_id, active, &w->arena, &w->run);
+        return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+    }
     if (active != 0) {
         switch (w->trigger.attach_active ? OVERLAP_ATTACH : cn.overlap) {
         case OVERLAP_ATTACH:

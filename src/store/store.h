@@ -141,6 +141,7 @@ typedef enum trigger_outcome {
     TRIGGER_SKIPPED,  /* a new run, recorded finished/skipped because another was in progress */
     TRIGGER_ATTACHED, /* no new run: `run` is the one in progress (overlap policy attach) */
     TRIGGER_REPLAYED, /* no new run: `run` was created earlier with the same Idempotency-Key */
+    TRIGGER_REFUSED,  /* no new run: refuse_active was set and `run` is the one in progress */
 } trigger_outcome_t;
 
 typedef struct store_trigger {
@@ -153,6 +154,8 @@ typedef struct store_trigger {
     int64_t next_fire_at;         /* when set, the connection's next_fire_at is set with the trigger */
     int attach_active;            /* 1: while a run is queued or working, attach to it (TRIGGER_ATTACHED)
                                      whatever the connection's overlap policy, as a dialect's API demands */
+    int refuse_active;            /* 1: while a run is queued or working, create nothing and answer
+                                     TRIGGER_REFUSED, whatever the overlap policy (Braze CDI's 429) */
 } store_trigger_t;
 
 /* One run of a vendor's history: every field as the vendor recorded it. run.external_id is required;
@@ -367,5 +370,19 @@ store_err_t store_job_list(store_reader_t *r, int64_t ws, int64_t run_id, arena_
 
 /* Statements this reader has run (a debug counter: tests assert a page costs a fixed number). */
 uint64_t store_reader_statements(store_reader_t *r);
+
+/* ---- dialect connection lists (Census syncs, Braze integrations) ----
+ * A workspace's connections are configuration, not history: few, so a page may be an offset. */
+
+/* Connections in id (creation) order, skipping the first `offset`, at most limit. */
+store_err_t store_connection_page(store_reader_t *r, int64_t ws, int64_t offset, int limit, arena_t *a,
+                                  connection_t **out, int *n);
+/* Connections with id < before_id, in descending id order, at most limit. */
+store_err_t store_connection_list_before(store_reader_t *r, int64_t ws, int64_t before_id, int limit, arena_t *a,
+                                         connection_t **out, int *n);
+/* The newest run (highest run_count) of each connection with lo_id <= id <= hi_id that has runs, in
+ * connection id order, at most limit: one set query for a page of connections. */
+store_err_t store_runs_newest(store_reader_t *r, int64_t ws, int64_t lo_id, int64_t hi_id, int limit, arena_t *a,
+                              run_t **out, int *n);
 
 #endif

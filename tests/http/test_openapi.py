@@ -608,11 +608,64 @@ def test_census(api, world):
 
 def test_census_imported_completed_run_keeps_recorded_step(api, world):
     # Seed 001's example is a completed run with current_step "Running Sync": an import keeps what
-    # Census recorded (runs syncrun finishes itself have no step, checked by the native cases).
+    # Census recorded (runs syncrun finishes itself have no step, checked by the native cases),
+    # shown as seed 003 spells it (current_step shows only seed 003's values).
     r = api("GET", "/api/v1/syncs/{sync_id}/sync_runs", path="/api/v1/syncs/%d/sync_runs" % world["imported"]["id"],
             expect=200)
     assert r.json["data"][0]["status"] == "completed"
-    assert r.json["data"][0]["current_step"] == "Running Sync"
+    assert r.json["data"][0]["current_step"] == "Running sync"
+
+
+def test_census_syncs(api, srv, world):
+    T, L, G = "/api/v1/syncs/{sync_id}/trigger", "/api/v1/syncs", "/api/v1/syncs/{sync_id}"
+    SRC, DST = "/api/v1/sources/{id}", "/api/v1/destinations/{id}"
+    conn = api("POST", "/v1/connections", expect=201,
+               body={"name": "census syncs", "overlap": "skip", "schedule": "*/5 * * * *"}).json
+    tpath = "/api/v1/syncs/%d/trigger" % conn["id"]
+    first = api("POST", T, path=tpath, expect=200, token="write").json["data"]["sync_run_id"]
+    api("POST", T, path=tpath + "?force_full_sync=true", expect=200, body={"force_full_sync": False})
+    api("POST", T, path=tpath, expect=200, headers={"Idempotency-Key": "oa-1"})
+    api("POST", T, path=tpath, expect=200, headers={"Idempotency-Key": "oa-1"})
+    api("POST", T, path=tpath + "?force_full_sync=1", expect=422, headers={"Idempotency-Key": "oa-1"})
+    api("POST", T, path=tpath + "?force_full_sync=maybe", expect=400)
+    api("POST", T, path=tpath, expect=400, body={"other": 1})
+    api("POST", T, path=tpath, expect=401, token="none")
+    api("POST", T, path=tpath, expect=403, token="read")
+    api("POST", T, path="/api/v1/syncs/999999/trigger", expect=404)
+    srv.ok("POST", "/v1/runs/%d/cancel" % first, {}, expect=200)
+    api("GET", "/api/v1/sync_runs/{id}", path="/api/v1/sync_runs/%d" % first, expect=200)
+    api("GET", L, expect=200, token="read")
+    api("GET", L, path=L + "?page=2&per_page=1&order=asc", expect=200)
+    for bad in ("per_page=0", "page=-1", "order=up"):
+        api("GET", L, path=L + "?" + bad, expect=400)
+    api("GET", L, expect=401, token="none")
+    for c in (conn, world["conn"], world["queue"]):
+        api("GET", G, path="/api/v1/syncs/%d" % c["id"], expect=200)
+        api("GET", SRC, path="/api/v1/sources/%d" % c["id"], expect=200)
+        api("GET", DST, path="/api/v1/destinations/%d" % c["id"], expect=200)
+    for t, p in ((G, "/api/v1/syncs/%d"), (SRC, "/api/v1/sources/%d"), (DST, "/api/v1/destinations/%d")):
+        api("GET", t, path=p % conn["id"], expect=401, token="none")
+        api("GET", t, path=p % 999999, expect=404)
+
+
+def test_braze_cdi(api, srv, world):
+    S, L = "/cdi/integrations/{integration_id}/sync", "/cdi/integrations"
+    conn = api("POST", "/v1/connections", expect=201, body={"name": "braze cdi", "schedule": "0 * * * *"}).json
+    path = "/cdi/integrations/%s/sync" % conn["uuid"]
+    api("POST", S, path=path, expect=202, token="write")
+    api("POST", S, path=path, expect=429)
+    api("POST", S, path="/cdi/integrations/nope/sync", expect=400)
+    api("POST", S, path="/cdi/integrations/%s/sync" % UNKNOWN_UUID, expect=404)
+    api("POST", S, path=path, expect=401, token="none")
+    api("POST", S, path=path, expect=403, token="read")
+    for i in range(11):
+        api("POST", "/v1/connections", expect=201, body={"name": "cdi %d" % i})
+    r = api("GET", L, expect=200, token="read")
+    nxt = re.search(r'<([^>]+)>; rel="next"', r.headers["link"]).group(1)
+    r = api("GET", L, path=nxt, expect=200)
+    assert 'rel="prev"' in r.headers.get("link", ""), r.describe()
+    api("GET", L, path=L + "?cursor=c2tpcDow", expect=400)
+    api("GET", L, expect=401, token="none")
 
 
 def test_braze(api, srv, world):
@@ -761,6 +814,22 @@ def test_rate_limits_answer_429(tmp_path_factory):
             "/synchronization/imodels/manifestconnections/{connectionId}/runs/{runId}":
                 "/synchronization/imodels/manifestconnections/%s/runs/%s" % (conn["uuid"], run["uuid"]),
         }
+        posts = {
+            "/api/v1/syncs/{sync_id}/trigger": "/api/v1/syncs/%d/trigger" % conn["id"],
+        }
+        for template, path in posts.items():
+            token = s.new_key("runs:write")
+            for _ in range(2):
+                check(s.request("POST", path, token=token), template, "POST", 200)
+            r = check(s.request("POST", path, token=token), template, "POST", 429)
+            assert int(r.headers["retry-after"]) >= 1
+        paths.update({
+            "/api/v1/syncs": "/api/v1/syncs",
+            "/api/v1/syncs/{sync_id}": "/api/v1/syncs/%d" % conn["id"],
+            "/api/v1/sources/{id}": "/api/v1/sources/%d" % conn["id"],
+            "/api/v1/destinations/{id}": "/api/v1/destinations/%d" % conn["id"],
+            "/cdi/integrations": "/cdi/integrations",
+        })
         for template, path in paths.items():
             # a key of its own per route: each starts with a full bucket of 2
             token = s.new_key("runs:read")
