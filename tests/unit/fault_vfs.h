@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 typedef enum fault_op { FOP_READ, FOP_WRITE, FOP_SYNC, FOP_COUNT } fault_op_t;
 
@@ -203,6 +205,16 @@ static inline void fault_arm(fault_op_t op, long k, int rc)
 static inline void fault_disarm(void)
 {
     atomic_store(&armed, 0);
+}
+
+/* Where these tests keep their databases: tmpfs when there is one. What they check does not
+ * depend on real fsyncs (the shim fails them itself), which would only cost seconds. */
+static inline const char *fault_vfs_tmpdir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (access("/dev/shm", W_OK) == 0)
+        return "/dev/shm";
+    return tmp && *tmp ? tmp : "/tmp";
 }
 
 /* Calls of op since fault_arm; whether the armed fault was injected. */

@@ -38,7 +38,7 @@ static const fault_kind_t kinds[] = {
 
 /* ---- the workload ---- */
 
-enum { NTRIGGERS = 4, NAPPENDS = 4, NWRITES = NTRIGGERS + NAPPENDS };
+enum { NTRIGGERS = 4, NAPPENDS = 4, NWRITES = NTRIGGERS + NAPPENDS, LOG_CAP = 2048 };
 
 typedef struct fx {
     char dir[256];
@@ -230,6 +230,13 @@ static long run_once(fx_t *f, const fault_kind_t *kind, long k)
         }
         store_write_release(&ws[i]);
     }
+    store_reader_close(r);
+    store_close(s);
+
+    /* After a restart: every write is there once. */
+    s = open_store(f->path);
+    r = store_reader_open(s);
+    assert_non_null(r);
     assert_int_equal(store_log_get(r, f->ws, f->log_run, &a, &data, &len, &total), STORE_OK);
     for (int i = 1; i < NWRITES; i += 2)
         assert_int_equal(count_in(data, len, lines[i]), 1);
@@ -256,8 +263,7 @@ static int setup(void **state)
     fault_vfs_install();
     fx_t *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof(f->dir), "%s/syncrun-test-fault.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(f->dir, sizeof(f->dir), "%s/syncrun-test-fault.XXXXXX", fault_vfs_tmpdir());
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->template_path, sizeof(f->template_path), "%s/template.db", f->dir);
     snprintf(f->path, sizeof(f->path), "%s/work.db", f->dir);
@@ -273,6 +279,7 @@ static int setup(void **state)
     wr_init(&w, OP_CONNECTION_CREATE, f->ws, 0);
     w.conn.name = "faulty";
     w.conn.overlap = OVERLAP_QUEUE;
+    w.conn.log_max_bytes = LOG_CAP;
     assert_int_equal(store_exec(s, &w), STORE_OK);
     f->conn = w.conn.id;
     store_write_release(&w);
@@ -282,9 +289,13 @@ static int setup(void **state)
     assert_int_equal(store_exec(s, &w), STORE_OK);
     f->log_run = w.run.id;
     store_write_release(&w);
+    /* a full log: each append of the workload cuts its oldest bytes */
+    static char full[LOG_CAP];
+    for (size_t i = 0; i < sizeof(full); i++)
+        full[i] = i % 50 == 49 ? '\n' : 'o';
     wr_init(&w, OP_LOG_APPEND, f->ws, f->log_run);
-    w.log_data = "the log so far\n";
-    w.log_len = strlen(w.log_data);
+    w.log_data = full;
+    w.log_len = sizeof(full);
     assert_int_equal(store_exec(s, &w), STORE_OK);
     store_write_release(&w);
     store_close(s);

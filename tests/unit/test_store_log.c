@@ -67,8 +67,7 @@ static int setup(void **state)
     fault_vfs_install();
     fx_t *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof(f->dir), "%s/syncrun-test-log.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(f->dir, sizeof(f->dir), "%s/syncrun-test-log.XXXXXX", fault_vfs_tmpdir());
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
     f->s = open_store(f->path);
