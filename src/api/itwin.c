@@ -482,7 +482,7 @@ int itwin_runs_list(http_ctx_t *c)
             int k = 0;
             while (k < n && runs[k].id != last->run_id)
                 k++;
-            shown = !last->more ? k + 1 : k > 0 ? k : 1;
+            shown = k == n ? n : !last->more ? k + 1 : k > 0 ? k : 1; /* (one snapshot: k < n) */
             truncated = last->more && k == 0;
         }
     }

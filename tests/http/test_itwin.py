@@ -613,6 +613,7 @@ def test_representation_page_is_bounded_and_links_the_rest(srv):
     assert r.headers.get("Preference-Applied") == "return=representation"
     assert "syncrun-truncated" not in r.headers
     runs = r.json["runs"]
+    assert len(r.raw) < 1024 * 1024, len(r.raw)
     assert [x["id"] for x in runs] == ["bp-0", "bp-1", "bp-2"]
     assert all(len(x["jobs"][0]["tasks"]) == 600 for x in runs)
     assert r.json["_links"]["next"]["href"] == href(srv, cn["uuid"], 3, 1000)
