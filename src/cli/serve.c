@@ -15,12 +15,16 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N] "
-            "[--tls-cert FILE --tls-key FILE] [--trust-proxy] [--demo]\n\n"
+            "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
+            "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
+            "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
             "  --threads N          event-loop threads (default: one per CPU)\n"
-            "  --max-connections N  open connections at most (default 4096)\n"
+            "  --max-connections N  open connections at most (default 4096; lowered to fit the open-file limit)\n"
+            "  --idle-timeout S     close a connection idle between requests, or sending one, after S seconds\n"
+            "                       (default 10)\n"
+            "  --write-timeout S    close a connection whose answer makes no progress for S seconds (default 30)\n"
             "  --rate-limit D=N/S   at most N requests per S seconds per API key on dialect D's routes\n"
             "                       (repeatable; default braze=100/60, as Braze documents; N=0 turns a limit off)\n"
             "  --tls-cert FILE      serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key\n"
@@ -164,11 +168,13 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-cert", required_argument, NULL, 'C'},
                                          {"tls-key", required_argument, NULL, 'K'},
                                          {"trust-proxy", no_argument, NULL, 'P'},
+                                         {"idle-timeout", required_argument, NULL, 'i'},
+                                         {"write-timeout", required_argument, NULL, 'w'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
     int trust_proxy = 0;
-    int64_t threads = 0, maxconn = 4096;
+    int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30;
     int demo = 0, opt;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
     size_t nlimits = 1;
@@ -190,6 +196,14 @@ int cmd_serve(int argc, char **argv)
         case 'm':
             if (ids_parse_i64(optarg, strlen(optarg), 1, 1000000, &maxconn) != 0) {
                 fprintf(stderr, "syncrun serve: --max-connections must be from 1 to 1000000\n");
+                return 2;
+            }
+            break;
+        case 'i':
+        case 'w':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 3600, opt == 'i' ? &idle_s : &write_s) != 0) {
+                fprintf(stderr, "syncrun serve: --%s must be a number of seconds from 1 to 3600\n",
+                        opt == 'i' ? "idle-timeout" : "write-timeout");
                 return 2;
             }
             break;
@@ -261,6 +275,8 @@ int cmd_serve(int argc, char **argv)
         .listen_port = port,
         .threads = (int)threads,
         .max_connections = (int)maxconn,
+        .idle_timeout_s = (int)idle_s,
+        .write_timeout_s = (int)write_s,
         .routes = api_routes,
         .nroutes = api_route_count,
         .fallback_dialect = &native_dialect,

@@ -62,7 +62,9 @@ typedef struct http_config {
     const char *listen_host;
     int listen_port;
     int threads;         /* event-loop threads; 0 = number of CPUs */
-    int max_connections; /* open connections across all threads */
+    int max_connections; /* open connections across all threads; lowered to fit RLIMIT_NOFILE */
+    int idle_timeout_s;  /* to receive a request, and idle keep-alive; 0 = 10 */
+    int write_timeout_s; /* an answer whose sending makes no progress this long is cut; 0 = 30 */
     const http_route_t *routes;
     size_t nroutes;
     const http_dialect_t *fallback_dialect; /* for 404/405 on unknown paths */

@@ -8,6 +8,13 @@
 #include "http/http.h"
 
 enum { HTTP_WAIT_MAX_SECONDS = 60 };
+/* After EMFILE/ENFILE the listener pauses this long (or until a connection closes). */
+enum { HTTP_ACCEPT_RETRY_MS = 100 };
+/* Descriptors kept out of the connection cap: per loop thread (its queue, epoll, listener, store
+ * reader) and for the rest of the process (runner pipes, webhooks, SQLite's files). */
+enum { HTTP_FDS_PER_THREAD = 8, HTTP_FDS_SPARE = 48 };
+/* An answer is sent in pieces of this size, so that each piece's progress is seen. */
+enum { HTTP_SEND_CHUNK = 64 * 1024 };
 
 /* Counts the loops that finished setting up, for the thread that started them. */
 typedef struct http_ready {
@@ -26,6 +33,21 @@ typedef struct auth_entry {
     int64_t at_ms;       /* monotonic time of the lookup */
 } auth_entry_t;
 
+/* What the server keeps of one accepted connection (the socket's on_close.data), so that a request
+ * can reach its socket's descriptor: to notice a parked long-poll's client leaving, and to cut a
+ * connection whose answer stopped moving. */
+typedef struct http_conn {
+    http_thread_t *thread;
+    int fd;
+    struct watcher *watcher; /* the long-poll parked on this connection, or NULL */
+} http_conn_t;
+
+/* The connection a request arrived on; NULL if it was not accepted by this server. */
+http_conn_t *http_conn_of(h2o_req_t *req);
+/* Cuts the connection at once: pending output is dropped (RST) and h2o, which sees its next write
+ * fail, closes it and frees its slot. */
+void http_conn_abort(http_conn_t *hc);
+
 struct http_thread {
     int index;
     const http_config_t *cfg;
@@ -38,6 +60,10 @@ struct http_thread {
     int listen_fd;
     int listener_paused;
     int nconns, max_conns;
+    h2o_timeout_t accept_retry_timeout; /* after EMFILE/ENFILE: try accepting again later */
+    h2o_timeout_entry_t accept_retry;
+    int64_t accept_error_logged_ms;
+    h2o_timeout_t write_timeout; /* an answer that makes no progress this long is cut */
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t write_receiver;  /* durable writes coming back from the writer */
     h2o_multithread_receiver_t change_receiver; /* "these runs changed" from the writer */

@@ -280,18 +280,77 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* One answer being sent: a piece at a time (h2o asks for the next when the last is written), with
+ * a deadline that each piece restarts; at the deadline the connection is cut. */
+typedef struct http_stream {
+    h2o_generator_t super;
+    http_thread_t *thread;
+    h2o_req_t *req;
+    const char *body;
+    size_t len, off;
+    h2o_timeout_entry_t deadline;
+} http_stream_t;
+
+static void stream_unlink(http_stream_t *st)
+{
+    if (h2o_timeout_is_linked(&st->deadline))
+        h2o_timeout_unlink(&st->deadline);
+}
+
+static void stream_dispose(void *p)
+{
+    stream_unlink(p);
+}
+
+/* The client has not taken a piece for write_timeout: it holds a slot and the answer's memory. */
+static void stream_on_deadline(h2o_timeout_entry_t *entry)
+{
+    http_stream_t *st = H2O_STRUCT_FROM_MEMBER(http_stream_t, deadline, entry);
+    http_conn_t *hc = http_conn_of(st->req);
+    if (hc != NULL)
+        http_conn_abort(hc);
+}
+
+static void stream_send_next(http_stream_t *st)
+{
+    size_t n = st->len - st->off < HTTP_SEND_CHUNK ? st->len - st->off : HTTP_SEND_CHUNK;
+    h2o_iovec_t buf = h2o_iovec_init(st->body + st->off, n);
+    st->off += n;
+    stream_unlink(st);
+    h2o_timeout_link(st->thread->loop, &st->thread->write_timeout, &st->deadline);
+    /* The last piece may complete and dispose the request (and st) before h2o_send returns. */
+    h2o_send(st->req, &buf, n ? 1 : 0, st->off == st->len ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void stream_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+    stream_send_next((http_stream_t *)g);
+}
+
+static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    stream_unlink((http_stream_t *)g);
+}
+
 int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len)
 {
-    static h2o_generator_t generator = {NULL, NULL};
     h2o_req_t *req = c->req;
+    http_stream_t *st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), stream_dispose);
+    memset(st, 0, sizeof(*st));
+    st->super.proceed = stream_proceed;
+    st->super.stop = stream_stop;
+    st->thread = c->thread;
+    st->req = req;
+    st->body = body;
+    st->len = len;
+    st->deadline.cb = stream_on_deadline;
     req->res.status = status;
     req->res.reason = reason_phrase(status);
     if (content_type != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     req->res.content_length = len;
-    h2o_start_response(req, &generator);
-    h2o_iovec_t buf = h2o_iovec_init(body, len);
-    h2o_send(req, &buf, len ? 1 : 0, H2O_SEND_STATE_FINAL);
+    h2o_start_response(req, &st->super);
+    stream_send_next(st);
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * reader and message queue; the dispatch of requests to routes; durable-write completions and
  * long-poll wake-ups delivered back to the loop that owns the request. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +36,8 @@ typedef struct watcher {
     h2o_linklist_t link;
     h2o_timeout_entry_t timeout;
     http_ctx_t *c;
+    http_conn_t *hc;    /* the connection, polled for its client leaving; NULL if unknown */
+    h2o_socket_t *sock; /* its socket */
     int64_t run_id;
     http_wake_fn wake;
     void *data;
@@ -201,8 +205,41 @@ static void watcher_fire(watcher_t *wt, int timed_out)
     h2o_linklist_unlink(&wt->link);
     if (h2o_timeout_is_linked(&wt->timeout))
         h2o_timeout_unlink(&wt->timeout);
+    if (wt->hc != NULL) {
+        /* give the socket back to h2o as it left it: not reading, reads not suppressed */
+        h2o_socket_read_stop(wt->sock);
+        h2o_socket_dont_read(wt->sock, 0);
+        wt->hc->watcher = NULL;
+    }
     atomic_fetch_sub(&t->nwatchers, 1);
     wt->wake(wt->c, timed_out, wt->data);
+}
+
+/* The parked request's socket became readable (it is polled without being read). EOF or an error
+ * means the client left: answer now (nobody reads it) so that the connection closes and frees its
+ * slot, instead of holding it until the deadline. */
+static void on_parked_readable(h2o_socket_t *sock, const char *err)
+{
+    http_conn_t *hc = sock->on_close.data;
+    watcher_t *wt = hc->watcher;
+    char b;
+    if (wt == NULL) {
+        h2o_socket_read_stop(sock);
+        h2o_socket_dont_read(sock, 0);
+        return;
+    }
+    ssize_t n = recv(hc->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) {
+        /* More bytes (a pipelined request): the client is there. Stop polling, or this level-
+         * triggered readiness would spin the loop; the deadline still answers. */
+        h2o_socket_read_stop(sock);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    h2o_req_t *req = wt->c->req;
+    req->http1_is_persistent = 0;
+    watcher_fire(wt, 1);
 }
 
 static void on_watch_timeout(h2o_timeout_entry_t *entry)
@@ -231,6 +268,14 @@ int http_wait_run(http_ctx_t *c, int64_t run_id, int seconds, http_wake_fn wake,
     wt->wake = wake;
     wt->data = data;
     wt->timeout.cb = on_watch_timeout;
+    if ((wt->hc = http_conn_of(req)) != NULL) {
+        /* h2o stopped reading the socket once the request was in, so it would not notice the client
+         * leaving: poll the socket for readability without reading from it. */
+        wt->sock = req->conn->callbacks->get_socket(req->conn);
+        wt->hc->watcher = wt;
+        h2o_socket_dont_read(wt->sock, 1);
+        h2o_socket_read_start(wt->sock, on_parked_readable);
+    }
     h2o_linklist_insert(&t->watchers, &wt->link);
     atomic_fetch_add(&t->nwatchers, 1);
     h2o_timeout_link(t->ctx.loop, &t->wait_timeouts[seconds - 1], &wt->timeout);
@@ -281,14 +326,52 @@ static void on_change_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
 
 static void on_accept(h2o_socket_t *listener, const char *err);
 
-static void on_conn_close(void *data)
+http_conn_t *http_conn_of(h2o_req_t *req)
 {
-    http_thread_t *t = data;
-    t->nconns--;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    return sock != NULL && sock->on_close.cb != NULL ? sock->on_close.data : NULL;
+}
+
+void http_conn_abort(http_conn_t *hc)
+{
+    struct linger lg = {1, 0};
+    setsockopt(hc->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    shutdown(hc->fd, SHUT_RDWR);
+}
+
+static void listener_resume(http_thread_t *t)
+{
     if (t->listener_paused && t->nconns < t->max_conns && !atomic_load(&stopping)) {
         t->listener_paused = 0;
         h2o_socket_read_start(t->listener, on_accept);
     }
+}
+
+/* Stops reading the listener (the kernel's backlog holds the rest); with retry, tries again after
+ * a moment even if no connection closes. */
+static void listener_pause(http_thread_t *t, int retry)
+{
+    if (!t->listener_paused) {
+        h2o_socket_read_stop(t->listener);
+        t->listener_paused = 1;
+    }
+    if (retry && !h2o_timeout_is_linked(&t->accept_retry))
+        h2o_timeout_link(t->loop, &t->accept_retry_timeout, &t->accept_retry);
+}
+
+static void on_accept_retry(h2o_timeout_entry_t *entry)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, accept_retry, entry);
+    listener_resume(t);
+}
+
+static void on_conn_close(void *data)
+{
+    http_conn_t *hc = data;
+    http_thread_t *t = hc->thread;
+    free(hc);
+    t->nconns--;
+    listener_resume(t);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -297,19 +380,44 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     for (int i = 0; i < 32; i++) {
-        /* h2o has no cap on open connections: stop reading the listener at the cap (the kernel's
-         * backlog holds the rest) and resume when a connection closes. */
+        /* h2o has no cap on open connections: stop reading the listener at the cap and resume when
+         * a connection closes. */
         if (t->nconns >= t->max_conns) {
-            h2o_socket_read_stop(listener);
-            t->listener_paused = 1;
+            listener_pause(t, 0);
             return;
         }
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        /* Accepted here rather than by h2o_evloop_socket_accept, which says neither why it failed
+         * nor which descriptor it made. */
+        int fd = accept4(t->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The connection stays in the backlog and the listener stays readable: reading it
+                 * again at once would spin. Pause as at the cap. */
+                int64_t now = time_mono_ms();
+                if (now - t->accept_error_logged_ms >= 10000) {
+                    log_warn("cannot accept a connection: %s; pausing the listener (%d connections open)",
+                             strerror(errno), t->nconns);
+                    t->accept_error_logged_ms = now;
+                }
+                listener_pause(t, 1);
+            }
+            return; /* EAGAIN: nothing more; ECONNABORTED and the like: the next event retries */
+        }
+        http_conn_t *hc = malloc(sizeof(*hc));
+        if (hc == NULL) {
+            close(fd);
+            listener_pause(t, 1);
             return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        hc->thread = t;
+        hc->fd = fd;
+        hc->watcher = NULL;
+        h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
         t->nconns++;
         sock->on_close.cb = on_conn_close;
-        sock->on_close.data = t;
+        sock->on_close.data = hc;
         h2o_accept(&t->accept_ctx, sock);
     }
 }
@@ -363,6 +471,9 @@ static void *thread_main(void *arg)
     h2o_multithread_register_receiver(t->queue, &t->write_receiver, on_write_messages);
     h2o_multithread_register_receiver(t->queue, &t->change_receiver, on_change_messages);
     h2o_linklist_init_anchor(&t->watchers);
+    h2o_timeout_init(t->loop, &t->write_timeout, (uint64_t)t->cfg->write_timeout_s * 1000);
+    h2o_timeout_init(t->loop, &t->accept_retry_timeout, HTTP_ACCEPT_RETRY_MS);
+    t->accept_retry.cb = on_accept_retry;
     pthread_mutex_lock(&t->ready->mu);
     t->ready->count++;
     pthread_cond_signal(&t->ready->cv);
@@ -377,6 +488,8 @@ static void *thread_main(void *arg)
     /* Stop accepting; answer long-polls now; let writes in flight finish and be answered. */
     if (!t->listener_paused)
         h2o_socket_read_stop(t->listener);
+    if (h2o_timeout_is_linked(&t->accept_retry))
+        h2o_timeout_unlink(&t->accept_retry);
     h2o_socket_close(t->listener);
     while (!h2o_linklist_is_empty(&t->watchers))
         watcher_fire(H2O_STRUCT_FROM_MEMBER(watcher_t, link, t->watchers.next), 1);
@@ -394,6 +507,46 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Open descriptors of this process (those in /proc/self/fd), or -1 if that cannot be read. */
+static int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = -1; /* the directory's own descriptor is not counted */
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 2; /* "." and ".." */
+}
+
+/* The connection cap that fits the descriptor limit: each connection is a descriptor, and the
+ * process needs others (database files, queues, listeners, the runner's pipes). Raises the soft
+ * limit towards the hard one first; logs when the cap is lowered. */
+static int fit_fd_limit(int max_connections, int threads)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return max_connections;
+    int used = count_open_fds();
+    rlim_t reserve = (rlim_t)(used > 0 ? used : 16) + (rlim_t)threads * HTTP_FDS_PER_THREAD + HTTP_FDS_SPARE;
+    rlim_t want = reserve + (rlim_t)max_connections;
+    if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur >= want)
+        return max_connections;
+    rlim_t room = rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
+    int cap = room > (rlim_t)threads ? (int)room : threads;
+    log_warn("max_connections lowered from %d to %d: the process may open %llu files (RLIMIT_NOFILE) and keeps "
+             "%llu for itself; raise the limit (ulimit -n) to allow more",
+             max_connections, cap, (unsigned long long)rl.rlim_cur, (unsigned long long)reserve);
+    return cap;
+}
+
 int http_serve(const http_config_t *cfg_in, store_t *store)
 {
     http_config_t cfg = *cfg_in;
@@ -403,6 +556,11 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
     }
     if (cfg.max_connections <= 0)
         cfg.max_connections = 4096;
+    if (cfg.idle_timeout_s <= 0)
+        cfg.idle_timeout_s = 10;
+    if (cfg.write_timeout_s <= 0)
+        cfg.write_timeout_s = 30;
+    cfg.max_connections = fit_fd_limit(cfg.max_connections, cfg.threads);
 
     /* A peer that closes early must not kill the process with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
@@ -423,7 +581,7 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
     globalconf.http1.upgrade_to_http2 = 0;
     /* Time to receive a request's headers and body, and idle keep-alive; short, as slow clients
      * hold a connection slot. */
-    globalconf.http1.req_timeout = 10000;
+    globalconf.http1.req_timeout = (uint64_t)cfg.idle_timeout_s * 1000;
     SSL_CTX *tls = NULL;
     if (cfg.tls_cert_file != NULL && (tls = http_tls_context(cfg.tls_cert_file, cfg.tls_key_file)) == NULL)
         return -1;
@@ -464,8 +622,9 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
         pthread_cond_wait(&ready.cv, &ready.mu);
     pthread_mutex_unlock(&ready.mu);
     store_add_change_hook(store, on_runs_changed, threads);
-    log_info("listening on %s://%s:%d threads=%d max_connections=%d", tls ? "https" : "http", cfg.listen_host, port,
-             cfg.threads, cfg.max_connections);
+    log_info("listening on %s://%s:%d threads=%d max_connections=%d idle_timeout=%ds write_timeout=%ds",
+             tls ? "https" : "http", cfg.listen_host, port, cfg.threads, cfg.max_connections, cfg.idle_timeout_s,
+             cfg.write_timeout_s);
     if (cfg.on_listening != NULL)
         cfg.on_listening(cfg.on_listening_ctx, port);
     int sig = 0;

@@ -319,3 +319,140 @@ def test_second_sigterm_during_shutdown(server_factory, tmp_path):
     rows = out["data"] if isinstance(out, dict) else out
     row = [r for r in rows if r["id"] == run["id"]][0]
     assert row["state"] == "finished" and row["error"]["code"] == "INTERRUPTED", row
+
+
+# ---- defect 7: clients that never read are cut; well-behaved clients are served ------------------
+
+MiB = 1024 * 1024
+TCP_STATE_ESTABLISHED = 1
+
+
+def tcp_state(s):
+    """The kernel's TCP state of socket s (1 = established; 7 = closed, 8 = close-wait)."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)[0]
+
+
+def _big_log_run(port, token, mib):
+    """A run whose log holds `mib` MiB (appended 1 MiB at a time); returns its id."""
+    import http.client
+
+    def call(method, path, body=None, ctype="application/json"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        h = {"Authorization": "Bearer " + token}
+        if body is not None:
+            h["Content-Type"] = ctype
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        assert r.status in (200, 201, 204), (method, path, r.status, data[:300])
+        return json.loads(data) if data else None
+
+    cn = call("POST", "/v1/connections", json.dumps({"name": "biglog", "log_max_bytes": 64 * MiB}))
+    run = call("POST", "/v1/connections/%s/runs" % cn["id"], "{}")
+    line = (b"x" * 1023 + b"\n") * 1024
+    for _ in range(mib):
+        call("POST", "/v1/runs/%s/log" % run["id"], line, "text/plain")
+    return run["id"]
+
+
+def test_clients_that_never_read_are_cut(server_factory):
+    srv = server_factory("noread", start=False)
+    srv.extra_args = ["--threads", "1", "--max-connections", "4", "--write-timeout", "1"]
+    srv.start()
+    run_id = _big_log_run(srv.port, srv.admin_token, 8)
+    req = ("GET /v1/runs/%s/log HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % (run_id, srv.admin_token)).encode()
+    stuck = []
+    try:
+        for _ in range(6):  # more than the cap: the last ones wait in the backlog
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # and never read
+            s.connect(("127.0.0.1", srv.port))
+            s.sendall(req)
+            stuck.append(s)
+        # a well-behaved client is answered (its connection waits until stuck ones are cut)
+        r = srv.request("GET", "/v1/runs/%s" % run_id, timeout=20)
+        assert r.status == 200, r.describe()
+        # the server closed every stuck connection: none is still established
+        gone = wait_until(lambda: all(tcp_state(s) != TCP_STATE_ESTABLISHED for s in stuck), 20, 0.1)
+        assert gone, "connections of clients that never read are still open: states %s" % [tcp_state(s) for s in stuck]
+        assert srv.alive()
+        # a client that does read gets the whole log
+        r = srv.request("GET", "/v1/runs/%s/log" % run_id, timeout=30)
+        assert r.status == 200 and len(r.raw) == 8 * MiB, (r.status, len(r.raw))
+    finally:
+        for s in stuck:
+            s.close()
+
+
+# ---- defect 8: a long-poll whose client left frees its slot at once ------------------------------
+
+
+def test_dead_long_polls_free_their_slots(server_factory):
+    srv = server_factory("deadpoll", start=False)
+    srv.extra_args = ["--threads", "1", "--max-connections", "4"]
+    srv.start()
+    cn = srv.create_connection(name="poll")
+    run = srv.trigger(cn["id"])
+    req = ("GET /v1/runs/%s?wait=60 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nIf-None-Match: \"%s\"\r\n\r\n"
+           % (run["id"], srv.admin_token, run["version"])).encode()
+    for _round in range(3):  # each round would hold every slot for 60 s if the slots were not freed
+        polls = []
+        for _ in range(4):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            s.sendall(req)
+            polls.append(s)
+        time.sleep(0.3)  # parked
+        for s in polls:
+            s.close()
+        r = srv.request("GET", "/v1/runs/%s" % run["id"], timeout=10)
+        assert r.status == 200, r.describe()
+    # a long-poll whose client stays still waits for the change, and gets it
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
+    try:
+        s.sendall(req)
+        time.sleep(0.3)
+        srv.ok("PATCH", "/v1/runs/%s" % run["id"], {"message": "changed"})
+        data, _ = recv_all(s, timeout=10)
+        assert responses(data)[:1] == [200] and b"changed" in data, data[:500]
+    finally:
+        s.close()
+
+
+# ---- defect 10: at the open-file limit the server neither spins nor stops answering --------------
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_fd_limit_clamps_and_does_not_spin(server_factory):
+    srv = server_factory("fdlimit", start=False)
+    log = srv.stderr_path
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    proc, port = spawn(srv.db, log, ["--threads", "2", "--max-connections", "1000", "--idle-timeout", "1"],
+                       preexec_fn=low_limit)
+    assert port is not None, open(log).read()
+    flood = []
+    try:
+        text = open(log, "rb").read().decode(errors="replace")
+        assert "max_connections lowered from 1000 to" in text and "RLIMIT_NOFILE" in text, text
+        for _ in range(200):  # more than the descriptors the process may open
+            flood.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(0.3)
+        before, t0 = _cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(2.0)
+        used, spent = _cpu_seconds(proc.pid) - before, time.monotonic() - t0
+        assert used < 0.2 * spent, "the server spun: %.2f s of CPU in %.2f s" % (used, spent)
+        st, body = get(port, "/healthz", timeout=30)
+        assert st == 200, (st, body)
+        assert proc.poll() is None
+    finally:
+        for s in flood:
+            s.close()
+        stop(proc)
