@@ -150,6 +150,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_CHUNK_LENS] = "SELECT id, length(data) FROM run_log_chunks WHERE run_id = ?1 ORDER BY id",
     [ST_LOG_CHUNK_DATA] = "SELECT data FROM run_log_chunks WHERE id = ?1",
     [ST_LOG_CHUNK_INSERT] = "INSERT INTO run_log_chunks (run_id, data) VALUES (?1, ?2)",
+    [ST_LOG_CHUNK_LAST] = "SELECT id, length(data) FROM run_log_chunks WHERE run_id = ?1 ORDER BY id DESC LIMIT 1",
+    [ST_LOG_CHUNK_SET] = "UPDATE run_log_chunks SET data = ?2 WHERE id = ?1",
     [ST_LOG_CHUNKS_DELETE] = "DELETE FROM run_log_chunks WHERE run_id = ?1 AND id <= ?2",
     [ST_LOG_CHUNKS_READ] = "SELECT data FROM run_log_chunks WHERE run_id = ?1 ORDER BY id",
     /* Driven from the connections that have a command (few), each looked up through the partial

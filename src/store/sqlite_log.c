@@ -9,6 +9,7 @@
 
 enum {
     LOG_CHUNK_MAX = 64 * 1024, /* a chunk holds at most this many bytes */
+    LOG_CHUNK_SMALL = 4096,    /* small appends fill the newest chunk up to this size */
     LOG_LINE_SCAN = 4096,      /* after a cut, the kept log starts after a newline found this near */
 };
 
@@ -129,6 +130,44 @@ static store_err_t cut_before(dbconn_t *c, int64_t run_id, log_head_t *h, int64_
     return step_done(c, st);
 }
 
+/* Adds n bytes (n < LOG_CHUNK_SMALL) to the newest chunk when the result stays small, so a log
+ * written a line at a time (the runner flushes every second) is not thousands of tiny rows for
+ * its readers. Rewrites at most LOG_CHUNK_SMALL bytes. Sets *merged. */
+static store_err_t merge_small(dbconn_t *c, int64_t run_id, const char *data, size_t n, int *merged)
+{
+    *merged = 0;
+    sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNK_LAST);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t len = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    if (id == 0 || len + (int64_t)n > LOG_CHUNK_SMALL)
+        return STORE_OK;
+    char buf[LOG_CHUNK_SMALL];
+    if ((st = db_stmt(c, ST_LOG_CHUNK_DATA)) == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)len)
+        memcpy(buf, sqlite3_column_blob(st, 0), (size_t)len);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return STORE_ERROR;
+    memcpy(buf + len, data, n);
+    if ((st = db_stmt(c, ST_LOG_CHUNK_SET)) == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_blob(st, 2, buf, (int)(len + (int64_t)n), SQLITE_TRANSIENT);
+    store_err_t e = step_done(c, st);
+    *merged = e == STORE_OK;
+    return e;
+}
+
 store_err_t db_log_append(dbconn_t *c, int64_t run_id, size_t cap, const char *data, size_t n, int replace)
 {
     log_head_t h;
@@ -158,7 +197,15 @@ store_err_t db_log_append(dbconn_t *c, int64_t run_id, size_t cap, const char *d
     }
     if (start > 0 && (e = cut_before(c, run_id, &h, start < h.kept ? start : h.kept)) != STORE_OK)
         return e;
-    for (int64_t off = start > h.kept ? start - h.kept : 0; off < (int64_t)n; off += LOG_CHUNK_MAX) {
+    int64_t from = start > h.kept ? start - h.kept : 0;
+    if (from < (int64_t)n && (int64_t)n - from < LOG_CHUNK_SMALL) {
+        int merged;
+        if ((e = merge_small(c, run_id, data + from, (size_t)((int64_t)n - from), &merged)) != STORE_OK)
+            return e;
+        if (merged)
+            from = (int64_t)n;
+    }
+    for (int64_t off = from; off < (int64_t)n; off += LOG_CHUNK_MAX) {
         int64_t piece = (int64_t)n - off < LOG_CHUNK_MAX ? (int64_t)n - off : LOG_CHUNK_MAX;
         sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNK_INSERT);
         if (st == NULL)

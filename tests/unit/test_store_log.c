@@ -246,6 +246,29 @@ static void test_log_append_writes_what_it_appends(void **state)
     store_reader_close(r);
 }
 
+/* A log written a line at a time is not a row per line: small appends fill the newest chunk. */
+static void test_log_small_appends_share_chunks(void **state)
+{
+    fx_t *f = *state;
+    enum { LINES = 2000 };
+    for (int i = 0; i < LINES; i++) {
+        char line[32];
+        int n = snprintf(line, sizeof(line), "line %05d of many\n", i);
+        append(f, line, (size_t)n, 0);
+    }
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(length(data)) FROM run_log_chunks", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int chunks = sqlite3_column_int(st, 0);
+    assert_int_equal(sqlite3_column_int(st, 1), LINES * 19);
+    assert_true(chunks <= LINES * 19 / 4000 + 1); /* 4 KiB chunks, not one per line */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static void exec_ok(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
@@ -346,6 +369,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_log_follows_the_tail_rules),
         T(test_log_append_writes_what_it_appends),
+        T(test_log_small_appends_share_chunks),
         T(test_log_migrates_from_schema_4),
     };
     return cmocka_run_group_tests_name("store log", tests, NULL, NULL);
