@@ -14,6 +14,7 @@
 #include "api/import.h"
 #include "api/rcache.h"
 #include "api/render.h"
+#include "model/census_schedule.h"
 #include "model/census_step.h"
 #include "model/paging.h"
 #include "util/ids.h"
@@ -369,13 +370,29 @@ static void census_write_sync(buf_t *b, const connection_t *cn, const run_t *las
     JW_LIT(b, ",");
     JW_KEY(b, "label");
     jw_str(b, cn->name);
-    /* a cron schedule is Census's "expression" frequency; no schedule is "never" (manual) */
+    census_schedule_t sch;
+    census_schedule_of(cn->schedule, cn->timezone, &sch);
     JW_LIT(b, ",");
     JW_KEY(b, "schedule_frequency");
-    jw_str(b, cn->schedule != NULL ? "expression" : "never");
-    JW_LIT(b, ",\"schedule_day\":null,\"schedule_hour\":null,\"schedule_minute\":null,");
+    jw_str(b, sch.frequency);
+    JW_LIT(b, ",");
+    JW_KEY(b, "schedule_day");
+    jw_str(b, sch.day);
+    JW_LIT(b, ",");
+    JW_KEY(b, "schedule_hour");
+    if (sch.hour >= 0)
+        jw_int(b, sch.hour);
+    else
+        JW_LIT(b, "null");
+    JW_LIT(b, ",");
+    JW_KEY(b, "schedule_minute");
+    if (sch.minute >= 0)
+        jw_int(b, sch.minute);
+    else
+        JW_LIT(b, "null");
+    JW_LIT(b, ",");
     JW_KEY(b, "cron_expression");
-    jw_str(b, cn->schedule);
+    jw_str(b, sch.cron);
     JW_LIT(b, ",");
     JW_KEY(b, "created_at");
     jw_time(b, cn->created_at);

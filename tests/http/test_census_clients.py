@@ -254,7 +254,9 @@ def test_sync_list_paging_and_shape(server_factory):
     s = server_factory("census-syncs")
     made = [s.create_connection(name="s%d" % i, source="src%d" % i, destination="dst%d" % i) for i in range(5)]
     sched = s.create_connection(name="scheduled", schedule="0 3 * * *")
-    made.append(sched)
+    expr = s.create_connection(name="weekdays", schedule="0 9 * * 1-5")
+    paris = s.create_connection(name="paris", schedule="0 3 * * *", timezone="Europe/Paris")
+    made += [sched, expr, paris]
     failing = made[1]["id"]
     rid = s.trigger(failing)["id"]
     s.finish(rid, "error")
@@ -264,18 +266,18 @@ def test_sync_list_paging_and_shape(server_factory):
     alive = [m["id"] for m in made[1:]]
 
     desc = s.ok("GET", "/api/v1/syncs?per_page=2", expect=200)
-    assert desc["pagination"] == {"total_records": 5, "per_page": 2, "prev_page": None, "page": 1, "next_page": 2,
-                                  "last_page": 3}
+    assert desc["pagination"] == {"total_records": 7, "per_page": 2, "prev_page": None, "page": 1, "next_page": 2,
+                                  "last_page": 4}
     got = []
-    for p in (1, 2, 3):
+    for p in (1, 2, 3, 4):
         got += [d["id"] for d in s.ok("GET", "/api/v1/syncs?per_page=2&page=%d" % p, expect=200)["data"]]
     assert got == sorted(alive, reverse=True), "newest first by default, deleted ones left out"
     asc = []
-    for p in (1, 2, 3):
+    for p in (1, 2, 3, 4):
         asc += [d["id"] for d in s.ok("GET", "/api/v1/syncs?per_page=2&order=asc&page=%d" % p, expect=200)["data"]]
     assert asc == sorted(alive)
     past = s.ok("GET", "/api/v1/syncs?per_page=2&page=9", expect=200)
-    assert past["data"] == [] and past["pagination"]["prev_page"] == 3
+    assert past["data"] == [] and past["pagination"]["prev_page"] == 4
 
     by_id = {d["id"]: d for d in s.ok("GET", "/api/v1/syncs?per_page=100", expect=200)["data"]}
     for d in by_id.values():
@@ -288,8 +290,13 @@ def test_sync_list_paging_and_shape(server_factory):
     assert by_id[made[3]["id"]]["source_attributes"]["object"]["name"] == "src3"
     assert by_id[made[3]["id"]]["destination_attributes"]["object"] == "dst3"
     assert (by_id[made[3]["id"]]["schedule_frequency"], by_id[made[3]["id"]]["cron_expression"]) == ("never", None)
-    assert (by_id[sched["id"]]["schedule_frequency"], by_id[sched["id"]]["cron_expression"]) == ("expression",
-                                                                                                  "0 3 * * *")
+    d = by_id[sched["id"]]
+    assert (d["schedule_frequency"], d["schedule_day"], d["schedule_hour"], d["schedule_minute"],
+            d["cron_expression"]) == ("daily", None, 3, 0, None)
+    d = by_id[expr["id"]]
+    assert (d["schedule_frequency"], d["schedule_hour"], d["cron_expression"]) == ("expression", None, "0 9 * * 1-5")
+    d = by_id[paris["id"]]
+    assert (d["schedule_frequency"], d["cron_expression"]) == ("expression", "0 3 * * *"), "Census runs in UTC"
     one = s.ok("GET", "/api/v1/syncs/%d" % failing, expect=200)
     assert one == {"status": "success", "data": by_id[failing]}
 
