@@ -1,0 +1,5 @@
+import dataclasses
+
+
+def record(cls):
+    return dataclasses.dataclass(frozen=True)(cls)

@@ -1,0 +1,2 @@
+def cached_method(fn):
+    return fn

@@ -1,0 +1,5 @@
+import logging
+
+
+def get_run_logger():
+    return logging.getLogger("prefect")
