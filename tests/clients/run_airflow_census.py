@@ -37,7 +37,14 @@ def step(name, fn):
         return None
 
 
-step("hook.test_connection (GET /api/v1/syncs?page=1&per_page=1)", lambda: CensusHook().test_connection())
+def test_connection():
+    ok, message = CensusHook().test_connection()
+    if not ok:
+        raise RuntimeError(message)
+    return message
+
+
+step("hook.test_connection (GET /api/v1/syncs?page=1&per_page=1)", test_connection)
 run_id = step("CensusOperator.execute (POST /api/v1/syncs/{id}/trigger)",
               lambda: CensusOperator(task_id="trigger", sync_id=sync_id).execute({}))
 if run_id is not None:

@@ -2,7 +2,6 @@
 coroutine directly (task.submit returns a future whose result() awaits it), the Block base classes
 as pydantic models, sync_compatible with its .aio. prefect-census's own code runs unchanged."""
 import functools
-import inspect
 
 __version__ = "stub"
 
@@ -38,5 +37,3 @@ def flow(fn=None, **options):
         return lambda f: f
     return fn
 
-
-assert inspect  # keep the import for readers looking for coroutine handling
