@@ -23,7 +23,7 @@ enum {
 enum { BAD_MAX = 256 };
 
 /* Scheduled connections are read this many at a time, every page of them. */
-enum { SCHEDULED_PAGE = 1000 };
+enum { SCHEDULED_PAGE = 256 };
 
 struct scheduler {
     struct {

@@ -447,6 +447,34 @@ static void test_invalid_schedule_with_a_due_time_never_fires(void **state)
     scheduler_free(sc);
 }
 
+/* More scheduled connections than the scheduler reads in one page (256): each one is computed and
+ * fired, the last page's too (the store's read used to stop at its cap without saying so). */
+static void test_more_than_a_page_of_scheduled_connections(void **state)
+{
+    fx_t *f = *state;
+    enum { N = 300 };
+    int64_t *ids = calloc(N, sizeof(*ids));
+    assert_non_null(ids);
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "c%d", i);
+        ids[i] = mk_conn(f, name, (conn_opts_t){.schedule = "*/5 * * * *"});
+    }
+    scheduler_t *sc = scheduler_new(f->s, f->r);
+    assert_non_null(sc);
+    scheduler_tick(sc, iso_ms("2026-03-10T10:00:30.000Z"));
+    for (int i = 0; i < N; i += N - 1) {
+        assert_time(get_conn(f, ids[i]).next_fire_at, "2026-03-10T10:05:00.000Z");
+        assert_int_equal(run_count(f, ids[i]), 0);
+    }
+    scheduler_tick(sc, iso_ms("2026-03-10T10:05:00.500Z"));
+    for (int i = 0; i < N; i++)
+        if (run_count(f, ids[i]) != 1)
+            fail_msg("connection %d of %d (id %lld) did not fire", i + 1, N, (long long)ids[i]);
+    scheduler_free(sc);
+    free(ids);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -462,6 +490,7 @@ int main(void)
         T(test_berlin_across_dst),
         T(test_invalid_schedule_is_logged_and_ignored),
         T(test_invalid_schedule_with_a_due_time_never_fires),
+        T(test_more_than_a_page_of_scheduled_connections),
     };
     return cmocka_run_group_tests_name("scheduler", tests, NULL, NULL);
 }
