@@ -38,7 +38,9 @@ static const fault_kind_t kinds[] = {
 
 /* ---- the workload ---- */
 
-enum { NTRIGGERS = 4, NAPPENDS = 4, NWRITES = NTRIGGERS + NAPPENDS, LOG_CAP = 2048 };
+/* The workload: writes of four kinds in turn, each observable afterwards. */
+typedef enum wkind { W_TRIGGER, W_APPEND, W_EVENT, W_IMPORT, W_KINDS } wkind_t;
+enum { NWRITES = 12, PER_KIND = NWRITES / W_KINDS, IMPORT_RUNS = 2, LOG_CAP = 2048 };
 
 typedef struct fx {
     char dir[256];
@@ -114,20 +116,53 @@ static void wr_init(store_write_t *w, store_op_t op, int64_t ws, int64_t id)
     w->id = id;
 }
 
-static void workload_write(fx_t *f, store_write_t *w, int i, char *line, size_t linelen)
+typedef struct wdata {
+    char text[64];
+    char ext[IMPORT_RUNS][32];
+    store_import_t imports[IMPORT_RUNS];
+} wdata_t;
+
+/* Write i of the workload, made afresh (a retry is the same request again). */
+static void workload_write(fx_t *f, store_write_t *w, int i, wdata_t *d)
 {
-    if (i % 2 == 0) {
+    switch ((wkind_t)(i % W_KINDS)) {
+    case W_TRIGGER: /* observable: a retry with its Idempotency-Key is replayed */
         wr_init(w, OP_RUN_TRIGGER, f->ws, f->conn);
         w->trigger.tag = "API";
         w->trigger.initial_state = RUN_QUEUED;
-        snprintf(line, linelen, "key-%d", i);
-        w->trigger.idempotency_key = line;
+        snprintf(d->text, sizeof(d->text), "key-%d", i);
+        w->trigger.idempotency_key = d->text;
         w->trigger.idempotency_hash = "same";
-    } else {
+        break;
+    case W_APPEND: /* observable: its line in the log */
         wr_init(w, OP_LOG_APPEND, f->ws, f->log_run);
-        snprintf(line, linelen, "line %d of the workload\n", i);
-        w->log_data = line;
-        w->log_len = strlen(line);
+        snprintf(d->text, sizeof(d->text), "line %d of the workload\n", i);
+        w->log_data = d->text;
+        w->log_len = strlen(d->text);
+        break;
+    case W_EVENT: /* observable: its event */
+        wr_init(w, OP_RUN_EVENT, f->ws, f->log_run);
+        snprintf(d->text, sizeof(d->text), "{\"workload\":%d}", i);
+        w->event_kind = "note";
+        w->event_json = d->text;
+        break;
+    case W_IMPORT: /* several runs, all or nothing; observable by their external ids */
+        wr_init(w, OP_RUN_IMPORT, f->ws, f->conn);
+        memset(d->imports, 0, sizeof(d->imports));
+        for (int j = 0; j < IMPORT_RUNS; j++) {
+            snprintf(d->ext[j], sizeof(d->ext[j]), "ext-%d-%d", i, j);
+            run_t *r = &d->imports[j].run;
+            r->external_id = d->ext[j];
+            r->state = RUN_FINISHED;
+            r->result = RESULT_SUCCESS;
+            r->created_at = 2000000000000LL + i * 10 + j; /* newer than the runs there */
+            r->completed_at = r->created_at + 1;
+        }
+        w->imports = d->imports;
+        w->nimports = IMPORT_RUNS;
+        break;
+    case W_KINDS:
+        break;
     }
 }
 
@@ -137,6 +172,50 @@ static size_t count_in(const char *hay, size_t len, const char *needle)
     for (size_t i = 0; i + nl <= len; i++)
         if (memcmp(hay + i, needle, nl) == 0)
             n++;
+    return n;
+}
+
+/* How many times write i is in the store (triggers: -1, seen only by retrying them). */
+static int observed(fx_t *f, store_reader_t *r, int i, const wdata_t *d)
+{
+    arena_t a = ARENA_INIT;
+    int n = -1;
+    switch ((wkind_t)(i % W_KINDS)) {
+    case W_TRIGGER:
+    case W_KINDS:
+        break;
+    case W_APPEND: {
+        const char *data;
+        size_t len;
+        int64_t total;
+        assert_int_equal(store_log_get(r, f->ws, f->log_run, &a, &data, &len, &total), STORE_OK);
+        n = (int)count_in(data, len, d->text);
+        break;
+    }
+    case W_EVENT: {
+        run_event_t *ev;
+        int nev;
+        assert_int_equal(store_event_list(r, f->ws, f->log_run, 0, 1000, &a, &ev, &nev), STORE_OK);
+        n = 0;
+        for (int j = 0; j < nev; j++)
+            n += strcmp(ev[j].data, d->text) == 0;
+        break;
+    }
+    case W_IMPORT: {
+        int found = 0;
+        for (int j = 0; j < IMPORT_RUNS; j++) {
+            run_t run;
+            store_err_t e = store_run_get_external(r, f->ws, f->conn, d->ext[j], &a, &run);
+            assert_true(e == STORE_OK || e == STORE_NOT_FOUND);
+            found += e == STORE_OK;
+        }
+        if (found != 0 && found != IMPORT_RUNS)
+            fail_msg("import %d is there in part: %d of %d runs", i, found, IMPORT_RUNS);
+        n = found / IMPORT_RUNS;
+        break;
+    }
+    }
+    arena_release(&a);
     return n;
 }
 
@@ -162,10 +241,10 @@ static long run_once(fx_t *f, const fault_kind_t *kind, long k)
     pthread_mutex_unlock(&g.mu);
 
     static store_write_t ws[NWRITES];
-    static char lines[NWRITES][64];
+    static wdata_t wd[NWRITES];
     fault_arm(kind->op, k, kind->rc);
     for (int i = 0; i < NWRITES; i++) {
-        workload_write(f, &ws[i], i, lines[i], sizeof(lines[i]));
+        workload_write(f, &ws[i], i, &wd[i]);
         ws[i].done = count_done;
         ws[i].ctx = &g;
         store_submit(s, &ws[i]);
@@ -181,53 +260,45 @@ static long run_once(fx_t *f, const fault_kind_t *kind, long k)
     assert_int_equal(blocker.err, STORE_OK);
     store_write_release(&blocker);
 
-    int failed = 0;
+    int failed = 0, acked[NWRITES];
     for (int i = 0; i < NWRITES; i++) {
         if (ws[i].err != STORE_OK && ws[i].err != STORE_ERROR)
             fail_msg("%s k=%ld: write %d answered %s", kind->name, k, i, store_strerror(ws[i].err));
-        failed += ws[i].err == STORE_ERROR;
+        acked[i] = ws[i].err == STORE_OK;
+        failed += !acked[i];
     }
     if (fault_fired() && failed == 0)
         fail_msg("%s k=%ld: the fault fired and every write was answered success", kind->name, k);
     if (!fault_fired() && failed != 0)
         fail_msg("%s k=%ld: %d writes failed without a fault", kind->name, k, failed);
 
-    /* The log holds the lines of the acknowledged appends, once, and none of the failed ones. */
+    /* An acknowledged write is there once, a failed one not at all. */
     store_reader_t *r = store_reader_open(s);
     assert_non_null(r);
-    arena_t a = ARENA_INIT;
-    const char *data;
-    size_t len;
-    int64_t total;
-    assert_int_equal(store_log_get(r, f->ws, f->log_run, &a, &data, &len, &total), STORE_OK);
-    for (int i = 1; i < NWRITES; i += 2) {
-        size_t want = ws[i].err == STORE_OK ? 1 : 0;
-        if (count_in(data, len, lines[i]) != want)
-            fail_msg("%s k=%ld: append %d answered %s but its line is in the log %zu times", kind->name, k, i,
-                     store_strerror(ws[i].err), count_in(data, len, lines[i]));
-    }
-    /* Retrying each write: an acknowledged trigger is replayed (it is there), a failed one creates
-     * its run now (it was not there); a failed append is applied now. */
-    int64_t acked_runs[NWRITES] = {0};
     for (int i = 0; i < NWRITES; i++) {
-        int was_ok = ws[i].err == STORE_OK;
-        if (i % 2 == 0)
-            acked_runs[i] = was_ok ? ws[i].run.id : 0;
-        if (i % 2 == 1 && was_ok) {
-            store_write_release(&ws[i]);
-            continue;
-        }
+        int n = observed(f, r, i, &wd[i]);
+        if (n >= 0 && n != acked[i])
+            fail_msg("%s k=%ld: write %d (kind %d) answered %s, and it is there %d times", kind->name, k, i,
+                     i % W_KINDS, acked[i] ? "ok" : "an error", n);
+    }
+    /* Retrying: a failed write is applied now; an acknowledged trigger is replayed and an
+     * acknowledged import finds its runs (appends and events are not idempotent: not retried). */
+    for (int i = 0; i < NWRITES; i++) {
+        wkind_t wk = (wkind_t)(i % W_KINDS);
+        int64_t run_id = ws[i].run.id;
         store_write_release(&ws[i]);
-        workload_write(f, &ws[i], i, lines[i], sizeof(lines[i]));
+        if (acked[i] && (wk == W_APPEND || wk == W_EVENT))
+            continue;
+        workload_write(f, &ws[i], i, &wd[i]);
         assert_int_equal(store_exec(s, &ws[i]), STORE_OK);
-        if (i % 2 == 0) {
-            trigger_outcome_t want = was_ok ? TRIGGER_REPLAYED : TRIGGER_CREATED;
-            if (ws[i].trigger_outcome != want)
-                fail_msg("%s k=%ld: trigger %d answered %s, and its retry was %s", kind->name, k, i,
-                         was_ok ? "ok" : "an error", ws[i].trigger_outcome == TRIGGER_REPLAYED ? "replayed" : "new");
-            if (was_ok)
-                assert_int_equal(ws[i].run.id, acked_runs[i]);
-        }
+        if (wk == W_TRIGGER && ws[i].trigger_outcome != (acked[i] ? TRIGGER_REPLAYED : TRIGGER_CREATED))
+            fail_msg("%s k=%ld: trigger %d answered %s, and its retry was %s", kind->name, k, i,
+                     acked[i] ? "ok" : "an error", ws[i].trigger_outcome == TRIGGER_REPLAYED ? "replayed" : "new");
+        if (wk == W_TRIGGER && acked[i])
+            assert_int_equal(ws[i].run.id, run_id);
+        if (wk == W_IMPORT && ws[i].imported != (acked[i] ? 0 : IMPORT_RUNS))
+            fail_msg("%s k=%ld: import %d answered %s, and its retry imported %d runs", kind->name, k, i,
+                     acked[i] ? "ok" : "an error", ws[i].imported);
         store_write_release(&ws[i]);
     }
     store_reader_close(r);
@@ -237,12 +308,15 @@ static long run_once(fx_t *f, const fault_kind_t *kind, long k)
     s = open_store(f->path);
     r = store_reader_open(s);
     assert_non_null(r);
-    assert_int_equal(store_log_get(r, f->ws, f->log_run, &a, &data, &len, &total), STORE_OK);
-    for (int i = 1; i < NWRITES; i += 2)
-        assert_int_equal(count_in(data, len, lines[i]), 1);
+    for (int i = 0; i < NWRITES; i++) {
+        int n = observed(f, r, i, &wd[i]);
+        if (n >= 0 && n != 1)
+            fail_msg("%s k=%ld: after the retries and a restart, write %d is there %d times", kind->name, k, i, n);
+    }
+    arena_t a = ARENA_INIT;
     connection_t cn;
     assert_int_equal(store_connection_get(r, f->ws, f->conn, &a, &cn), STORE_OK);
-    assert_int_equal(cn.run_count, 1 + NTRIGGERS); /* the log's run, one per key */
+    assert_int_equal(cn.run_count, 1 + PER_KIND + PER_KIND * IMPORT_RUNS); /* the log's run, triggers, imports */
     arena_release(&a);
     store_reader_close(r);
     store_close(s);
