@@ -40,7 +40,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # openapi.c embeds openapi.yaml with .incbin: an edit of the document rebuilds it.
-$(BUILD)/src/api/openapi.o: openapi.yaml
+$(BUILD)/src/api/openapi.o: openapi.yaml docs/blueconic-openapi.json
 
 $(BUILD)/libsyncrun.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -90,7 +90,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-$(FUZZ_BUILD)/src/api/openapi.o: openapi.yaml
+$(FUZZ_BUILD)/src/api/openapi.o: openapi.yaml docs/blueconic-openapi.json
 
 $(FUZZ_BUILD)/libsyncrun.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^

@@ -12,6 +12,7 @@ extern const http_dialect_t census_dialect;
 extern const http_dialect_t itwin_dialect;
 extern const http_dialect_t braze_dialect;
 extern const http_dialect_t blueconic_dialect;
+extern const http_dialect_t blueconic_oauth_dialect;
 
 /* native: connections.c */
 int native_connection_create(http_ctx_t *c);
@@ -65,9 +66,15 @@ int braze_integration_sync(http_ctx_t *c);
 int braze_integration_list(http_ctx_t *c);
 /* blueconic.c */
 int blueconic_connection_runs(http_ctx_t *c);
+int blueconic_connection_list(http_ctx_t *c);
+int blueconic_connection_get(http_ctx_t *c);
+/* blueconic_oauth.c */
+int blueconic_oauth_token(http_ctx_t *c);
 /* health */
 int api_healthz(http_ctx_t *c);
 /* openapi.c: GET /openapi.yaml, the document embedded at build time */
 int api_openapi(http_ctx_t *c);
+/* openapi.c: GET /rest/v2/openapi.json, what syncrun serves of BlueConic's API (docs/blueconic-openapi.json) */
+int api_blueconic_openapi(http_ctx_t *c);
 
 #endif

@@ -1,7 +1,10 @@
 /* BlueConic dialect: the run history of a batch connection exactly as BlueConic's API answers it
- * (seed 000), and the parser that imports such a history.
- *   GET /connections/{connection}/runs?startIndex=&count=
- * A BlueConic "connection" is a connection, named by its UUID; a run's "goals" are its jobs. */
+ * (seed 000), the connections with their last run, and the parser that imports such a history.
+ *   GET [/rest/v2]/connections/{connection}/runs?startIndex=&count=
+ *   GET [/rest/v2]/connections?startIndex=&count=
+ *   GET [/rest/v2]/connections/{connection}
+ * A BlueConic "connection" is a connection, named by its UUID; a run's "goals" are its jobs.
+ * Tokens: blueconic_oauth.c. */
 #include "api/blueconic.h"
 
 #include <ctype.h>
@@ -115,7 +118,7 @@ const char *blueconic_state(run_state_t s, run_result_t r)
 {
     switch (s) {
     case RUN_QUEUED:
-        return "QUEUED";
+        return "STARTING";
     case RUN_WORKING:
     case RUN_RETRYING:
         return "RUNNING";
@@ -336,12 +339,15 @@ static json_t *bc_message(const connection_t *cn, const run_t *r, const bc_goals
     return m != NULL ? m : json_string("<ul><li>The run message is too long to show.</li></ul>");
 }
 
-/* YYYYMMDDHHMMSS_<connection uuid> of the run's start, as BlueConic's run ids are. */
-static void bc_run_id(int64_t start, const char *conn_uuid, char out[64])
+/* YYYYMMDDHHMMSS_<uuid>, the shape of BlueConic's run ids, from fields of the run that never
+ * change: its creation time and its own UUID (BlueConic puts the connection's UUID there, which
+ * makes two runs started in the same second share an id, and a queued run's id change when it
+ * starts). */
+static void bc_run_id(const run_t *r, char out[64])
 {
     char iso[TIME_ISO_LEN]; /* 2025-09-24T13:46:48.107Z */
-    time_format_iso(start, iso);
-    snprintf(out, 64, "%.4s%.2s%.2s%.2s%.2s%.2s_%s", iso, iso + 5, iso + 8, iso + 11, iso + 14, iso + 17, conn_uuid);
+    time_format_iso(r->created_at, iso);
+    snprintf(out, 64, "%.4s%.2s%.2s%.2s%.2s%.2s_%s", iso, iso + 5, iso + 8, iso + 11, iso + 14, iso + 17, r->uuid);
 }
 
 /* One run in BlueConic's shape, keys in the seed's order. */
@@ -352,7 +358,7 @@ static json_t *bc_run(const connection_t *cn, const run_t *r, const bc_goals_t *
     bc_external_read(r, &hold, &x);
     int64_t start = r->started_at ? r->started_at : r->created_at;
     char run_id[64];
-    bc_run_id(start, cn->uuid, run_id);
+    bc_run_id(r, run_id);
 
     json_t *o = json_object();
     json_object_set_new(o, "endDate", render_time(r->completed_at));
@@ -385,43 +391,31 @@ static int bc_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t ma
     return -1;
 }
 
-int blueconic_connection_runs(http_ctx_t *c)
+/* The runs of cn with lo <= run_count <= hi, newest first, in BlueConic's shape (an empty array when
+ * hi < 1). Their goals are read for the whole page at once: counted by result in SQL, and the first
+ * failed ones of each run named. At most four statements, however many runs and goals the page has.
+ * On failure answers the store error and returns -1. */
+static int bc_runs_page(http_ctx_t *c, const connection_t *cn, int64_t lo, int64_t hi, json_t **out)
 {
-    int64_t start, count;
-    if (bc_query_int(c, "startIndex", 0, INT64_MAX, 0, "an integer of 0 or more", &start) != 0 ||
-        bc_query_int(c, "count", 1, BC_COUNT_MAX, BC_COUNT_DEFAULT, "an integer from 1 to 100", &count) != 0)
-        return 0;
-
-    /* Only a UUID names a connection here; unknown, foreign and malformed ids get the same 404. */
-    connection_t cn;
-    store_err_t e = STORE_NOT_FOUND;
-    char uuid[IDS_UUID_LEN];
-    if (ids_uuid_normalize(c->params[0], uuid) == 0)
-        e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, &cn);
-    if (e == STORE_NOT_FOUND)
-        return http_error(c, 404, "not_found", "The connection does not exist.", NULL);
-    if (e != STORE_OK)
-        return api_store_error(c, e, NULL);
-
-    /* Newest first: startIndex 0 is run_count total. A page is a run_count range, whatever its depth;
-     * its goals are read for the whole page at once: counted by result in SQL, and the first failed
-     * ones of each run named. At most four statements, however many runs and goals the page has. */
-    int64_t total = cn.run_count, hi = total - start, lo = hi - count + 1 < 1 ? 1 : hi - count + 1;
+    store_err_t e = STORE_OK;
     run_t *runs = NULL;
     store_job_counts_t *counts = NULL;
     store_run_jobs_t *failed = NULL;
     int n = 0, ncounts = 0, nfailed = 0;
     if (hi >= 1) {
         const int64_t ws = c->key.workspace_id;
-        if ((e = store_run_range(c->reader, ws, cn.id, lo, hi, 0, &c->arena, &runs, &n)) != STORE_OK ||
-            (e = store_job_counts(c->reader, ws, cn.id, lo, hi, &c->arena, &counts, &ncounts)) != STORE_OK)
-            return api_store_error(c, e, NULL);
+        if ((e = store_run_range(c->reader, ws, cn->id, lo, hi, 0, &c->arena, &runs, &n)) == STORE_OK)
+            e = store_job_counts(c->reader, ws, cn->id, lo, hi, &c->arena, &counts, &ncounts);
         int errors = 0; /* failed goals are named only in error messages */
         for (int i = 0; i < n && !errors; i++)
             errors = bc_is_error(&runs[i]);
-        if (errors && (e = store_jobs_first(c->reader, ws, cn.id, lo, hi, bc_failed_mask(), BC_FAILED_GOALS_SHOWN,
-                                            &c->arena, &failed, &nfailed)) != STORE_OK)
-            return api_store_error(c, e, NULL);
+        if (e == STORE_OK && errors)
+            e = store_jobs_first(c->reader, ws, cn->id, lo, hi, bc_failed_mask(), BC_FAILED_GOALS_SHOWN, &c->arena,
+                                 &failed, &nfailed);
+    }
+    if (e != STORE_OK) {
+        api_store_error(c, e, NULL);
+        return -1;
     }
     json_t *list = json_array();
     for (int i = 0, ci = 0, fi = 0; i < n; i++) {
@@ -431,11 +425,125 @@ int blueconic_connection_runs(http_ctx_t *c)
             g.counts = &counts[ci++];
         if (fi < nfailed && failed[fi].run_id == runs[i].id)
             g.failed = &failed[fi++];
-        json_array_append_new(list, bc_run(&cn, &runs[i], &g));
+        json_array_append_new(list, bc_run(cn, &runs[i], &g));
     }
+    *out = list;
+    return 0;
+}
+
+/* The connection of path parameter 0. Only a UUID names a connection here; unknown, foreign and
+ * malformed ids get the same 404. On failure answers and returns -1. */
+static int bc_load_connection(http_ctx_t *c, connection_t *cn)
+{
+    store_err_t e = STORE_NOT_FOUND;
+    char uuid[IDS_UUID_LEN];
+    if (ids_uuid_normalize(c->params[0], uuid) == 0)
+        e = store_connection_get_uuid(c->reader, c->key.workspace_id, uuid, &c->arena, cn);
+    if (e == STORE_NOT_FOUND)
+        http_error(c, 404, "not_found", "The connection does not exist.", NULL);
+    else if (e != STORE_OK)
+        api_store_error(c, e, NULL);
+    return e == STORE_OK ? 0 : -1;
+}
+
+int blueconic_connection_runs(http_ctx_t *c)
+{
+    int64_t start, count;
+    if (bc_query_int(c, "startIndex", 0, INT64_MAX, 0, "an integer of 0 or more", &start) != 0 ||
+        bc_query_int(c, "count", 1, BC_COUNT_MAX, BC_COUNT_DEFAULT, "an integer from 1 to 100", &count) != 0)
+        return 0;
+
+    connection_t cn;
+    if (bc_load_connection(c, &cn) != 0)
+        return 0;
+
+    /* Newest first: startIndex 0 is run_count total. A page is a run_count range, whatever its depth. */
+    int64_t total = cn.run_count, hi = total - start, lo = hi - count + 1 < 1 ? 1 : hi - count + 1;
+    json_t *list = NULL;
+    if (bc_runs_page(c, &cn, lo, hi, &list) != 0)
+        return 0;
     json_t *body = json_object();
     json_object_set_new(body, "itemsPerPage", json_integer(count));
     json_object_set_new(body, "runs", list);
+    json_object_set_new(body, "startIndex", json_integer(start));
+    json_object_set_new(body, "totalPages", json_integer(total == 0 ? 0 : (total + count - 1) / count));
+    json_object_set_new(body, "totalResults", json_integer(total));
+    return http_send_json(c, 200, body);
+}
+
+/* ---- connections ---- */
+
+/* A connection in BlueConic's shape (keys in its order), with its newest run as lastRun (left out
+ * before the first run). syncrun has no channels, domains, tags, roles or users: their lists are
+ * empty and the users left out; every connection is an enabled, scheduled (batch) connection. */
+static int bc_connection(http_ctx_t *c, const connection_t *cn, json_t **out)
+{
+    json_t *runs = NULL;
+    if (bc_runs_page(c, cn, cn->run_count, cn->run_count, &runs) != 0)
+        return -1;
+    /* "source → destination", from the connection's labels */
+    const char *src = cn->source ? cn->source : "?", *dst = cn->destination ? cn->destination : "?";
+    size_t dlen = strlen(src) + strlen(dst) + 8;
+    char *desc = arena_alloc(&c->arena, dlen);
+    snprintf(desc, dlen, "%s \xE2\x86\x92 %s", src, dst);
+    json_t *o = json_object();
+    json_object_set_new(o, "allChannels", json_false());
+    json_object_set_new(o, "creationDate", render_time(cn->created_at));
+    json_object_set_new(o, "description", json_string(cn->source || cn->destination ? desc : ""));
+    json_object_set_new(o, "domains", json_array());
+    json_object_set_new(o, "id", json_string(cn->uuid));
+    json_object_set_new(o, "isEnabled", json_true());
+    json_object_set_new(o, "lastModifiedDate", render_time(cn->updated_at));
+    if (json_array_size(runs) > 0)
+        json_object_set(o, "lastRun", json_array_get(runs, 0));
+    json_object_set_new(o, "name", json_string(cn->name));
+    if (cn->connector_type != NULL)
+        json_object_set_new(o, "pluginId", json_string(cn->connector_type));
+    json_object_set_new(o, "roles", json_array());
+    json_object_set_new(o, "scheduleMode", json_string("SCHEDULED"));
+    json_object_set_new(o, "tags", json_array());
+    json_object_set_new(o, "targetChannels", json_array());
+    json_decref(runs);
+    *out = o;
+    return 0;
+}
+
+int blueconic_connection_get(http_ctx_t *c)
+{
+    connection_t cn;
+    json_t *o;
+    if (bc_load_connection(c, &cn) != 0 || bc_connection(c, &cn, &o) != 0)
+        return 0;
+    return http_send_json(c, 200, o);
+}
+
+int blueconic_connection_list(http_ctx_t *c)
+{
+    int64_t start, count, total;
+    if (bc_query_int(c, "startIndex", 0, INT64_MAX, 0, "an integer of 0 or more", &start) != 0 ||
+        bc_query_int(c, "count", 1, BC_COUNT_MAX, BC_COUNT_DEFAULT, "an integer from 1 to 100", &count) != 0)
+        return 0;
+    store_err_t e = store_connection_count(c->reader, c->key.workspace_id, &total);
+    if (e != STORE_OK)
+        return api_store_error(c, e, NULL);
+    connection_t *rows = NULL;
+    int n = 0;
+    if (start < total && api_connection_slice(c, start, (int)count, &rows, &n) != 0)
+        return 0;
+    /* Each connection's last run is one run_count range read (its goals with it): a page of at most
+     * 100 connections costs at most 100 such reads. */
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o;
+        if (bc_connection(c, &rows[i], &o) != 0) {
+            json_decref(list);
+            return 0;
+        }
+        json_array_append_new(list, o);
+    }
+    json_t *body = json_object();
+    json_object_set_new(body, "connections", list);
+    json_object_set_new(body, "itemsPerPage", json_integer(count));
     json_object_set_new(body, "startIndex", json_integer(start));
     json_object_set_new(body, "totalPages", json_integer(total == 0 ? 0 : (total + count - 1) / count));
     json_object_set_new(body, "totalResults", json_integer(total));
@@ -502,13 +610,15 @@ static int bc_goal_statistics_read(input_t *err, json_t *item, int i, int64_t v[
 static int bc_state_parse(const char *state, const char *message, run_t *r)
 {
     r->result = RESULT_NONE;
-    if (strcmp(state, "QUEUED") == 0)
+    if (strcmp(state, "STARTING") == 0 || strcmp(state, "QUEUED") == 0) /* QUEUED: what syncrun once answered */
         r->state = RUN_QUEUED;
-    else if (strcmp(state, "RUNNING") == 0)
+    else if (strcmp(state, "RUNNING") == 0 || strcmp(state, "STOPPING") == 0)
         r->state = RUN_WORKING;
     else if (strcmp(state, "FINISHED") == 0)
         r->state = RUN_FINISHED,
         r->result = message != NULL && strstr(message, "bcpError") != NULL ? RESULT_ERROR : RESULT_SUCCESS;
+    else if (strcmp(state, "FAILED") == 0)
+        r->state = RUN_FINISHED, r->result = RESULT_ERROR;
     else if (strcmp(state, "STOPPED") == 0)
         r->state = RUN_FINISHED, r->result = RESULT_CANCELED;
     else
@@ -558,7 +668,8 @@ int blueconic_import_parse(json_t *doc, arena_t *a, store_import_t **out, int *n
         if (run_id[0] == '\0')
             return import_fail(err, "runs", i, "runId", "must not be empty");
         if (bc_state_parse(state, message, r) != 0)
-            return import_fail(err, "runs", i, "state", "must be one of QUEUED, RUNNING, FINISHED, STOPPED");
+            return import_fail(err, "runs", i, "state",
+                               "must be one of STARTING, RUNNING, FINISHED, FAILED, STOPPING, STOPPED");
         if (end != 0 && r->state != RUN_FINISHED)
             return import_fail(err, "runs", i, "endDate", "must be null while the run is QUEUED or RUNNING");
         if (end != 0 && end < start)

@@ -21,7 +21,11 @@ enum { BLUECONIC_COUNT_LEN = 32 };
 /* v in decimal with thousands separators, as BlueConic's messages show counts ("199,836"). */
 void blueconic_format_count(int64_t v, char out[BLUECONIC_COUNT_LEN]);
 
-/* BlueConic `state` of a canonical run: QUEUED, RUNNING, FINISHED or STOPPED. */
+/* An API key as an OAuth client (POST /rest/v2/oauth/token): client_id is this prefix and the key's
+ * id ("syncrun-key-12"), client_secret the key's token. */
+#define BLUECONIC_CLIENT_ID_PREFIX "syncrun-key-"
+
+/* BlueConic `state` of a canonical run: STARTING, RUNNING, FINISHED or STOPPED. */
 const char *blueconic_state(run_state_t s, run_result_t r);
 
 #endif

@@ -74,6 +74,13 @@ const http_route_t api_routes[] = {
     R("GET", "/api/v1/destinations/:id", census_dialect, SCOPE_RUNS_READ, census_destination_get),
 
     R("GET", "/connections/:connection/runs", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_runs),
+    R("GET", "/connections", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_list),
+    R("GET", "/connections/:connection", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_get),
+    R("GET", "/rest/v2/connections/:connection/runs", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_runs),
+    R("GET", "/rest/v2/connections", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_list),
+    R("GET", "/rest/v2/connections/:connection", blueconic_dialect, SCOPE_RUNS_READ, blueconic_connection_get),
+    {"POST", "/rest/v2/oauth/token", &blueconic_oauth_dialect, 0, SCOPE_RUNS_READ, blueconic_oauth_token, 0},
+    {"GET", "/rest/v2/openapi.json", &blueconic_dialect, 0, SCOPE_RUNS_READ, api_blueconic_openapi, 0},
 
     RNOCASE("GET", "/synchronization/imodels/manifestconnections/:connectionId/runs", itwin_dialect, SCOPE_RUNS_READ,
             itwin_runs_list),

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "api/blueconic.h"
 #include "api/render.h"
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -13,7 +14,8 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: syncrun key create --scope SCOPE [--workspace ID] [--name NAME] [--db PATH] [--json]\n"
+    fprintf(out, "usage: syncrun key create --scope SCOPE [--oauth] [--workspace ID] [--name NAME] [--db PATH] "
+                 "[--json]\n"
                  "       syncrun key list [--workspace ID] [--db PATH] [--json]\n"
                  "\n"
                  "create prints a new API key's token, which is shown only this once; list shows the\n"
@@ -24,6 +26,8 @@ static void usage(FILE *out)
                  "                   or admin (also create, change and delete connections)\n"
                  "  --workspace ID   the workspace (default: the only one, when the database has one)\n"
                  "  --name NAME      a label for the key, up to 200 bytes (create)\n"
+                 "  --oauth          create: also print the key as an OAuth client (client_id and\n"
+                 "                   client_secret, for BlueConic's POST /rest/v2/oauth/token)\n"
                  "  --db PATH        database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
                  "  --json           create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array\n"
                  "  -h, --help       show this help\n");
@@ -35,6 +39,7 @@ static const struct option options[] = {
     {"name", required_argument, NULL, 'n'},
     {"db", required_argument, NULL, 'd'},
     {"json", no_argument, NULL, 'j'},
+    {"oauth", no_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -44,6 +49,7 @@ typedef struct key_args {
     int64_t ws; /* 0 = not given */
     int scope;  /* -1 = not given */
     int json;
+    int oauth; /* create: show the key as an OAuth client too */
 } key_args_t;
 
 /* Parses the options of `key <cmd>`; returns -1 to go on, else the exit code. */
@@ -55,6 +61,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, key_ar
     ka->ws = 0;
     ka->scope = -1;
     ka->json = 0;
+    ka->oauth = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
@@ -81,6 +88,11 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, key_ar
             break;
         case 'j':
             ka->json = 1;
+            break;
+        case 'o':
+            if (!create)
+                return cli_usage_error(cmd, "--oauth is an option of 'key create'");
+            ka->oauth = 1;
             break;
         case 'h':
             usage(stdout);
@@ -131,8 +143,14 @@ static int key_create(int argc, char **argv)
                 w.err_field != NULL ? " in " : "", w.err_field != NULL ? w.err_field : "");
         goto out;
     }
+    /* As an OAuth client, the key's id names it and its token is the secret: nothing else is stored. */
+    char client_id[48];
+    snprintf(client_id, sizeof(client_id), BLUECONIC_CLIENT_ID_PREFIX "%" PRId64, w.key_id);
     if (ka.json) {
-        rc = cli_print_json(cmd, json_pack("{s:I,s:s}", "key_id", (json_int_t)w.key_id, "token", w.token));
+        json_t *o = json_pack("{s:I,s:s}", "key_id", (json_int_t)w.key_id, "token", w.token);
+        if (ka.oauth)
+            json_object_update_new(o, json_pack("{s:s,s:s}", "client_id", client_id, "client_secret", w.token));
+        rc = cli_print_json(cmd, o);
         goto shown;
     }
     printf("Created %s key %" PRId64 " in workspace %" PRId64 ".\n"
@@ -145,6 +163,13 @@ static int key_create(int argc, char **argv)
            "\n"
            "    curl -H \"Authorization: Bearer %s\" http://127.0.0.1:8080/v1/connections\n",
            scope_name((scope_t)ka.scope), w.key_id, ka.ws, w.token, w.token);
+    if (ka.oauth)
+        printf("\n"
+               "As an OAuth client (client-credentials grant at POST /rest/v2/oauth/token):\n"
+               "\n"
+               "    client_id:     %s\n"
+               "    client_secret: the token above\n",
+               client_id);
     rc = cli_flush_stdout(cmd);
 shown:
     if (rc)

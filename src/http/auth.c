@@ -28,9 +28,10 @@ static long b64std_decode(arena_t *a, const char *s, char *out, size_t outcap)
     return ids_b64url_decode(t, n, out, outcap);
 }
 
-/* Finds the key of token. A key found valid is remembered by this loop until a key is revoked
- * through this server's store (the generation changes before the revoking write is answered) or
- * AUTH_CACHE_TTL_MS pass (revocations by another process). Unknown tokens are never remembered. */
+/* Finds the key of token (or of the access token it is). A key found valid is remembered by this
+ * loop until a key is revoked through this server's store (the generation changes before the
+ * revoking write is answered), AUTH_CACHE_TTL_MS pass (revocations by another process) or, for an
+ * access token, it expires. Unknown tokens are never remembered. */
 static int lookup(http_ctx_t *c, const char *token)
 {
     size_t n = token != NULL ? strlen(token) : 0;
@@ -43,7 +44,7 @@ static int lookup(http_ctx_t *c, const char *token)
     uint64_t generation = store_keys_generation(c->store);
     int64_t now = time_mono_ms();
     if (e->len == n && e->generation == generation && now - e->at_ms < AUTH_CACHE_TTL_MS &&
-        CRYPTO_memcmp(e->token, token, n) == 0) {
+        (e->info.expires_at == 0 || time_now_ms() < e->info.expires_at) && CRYPTO_memcmp(e->token, token, n) == 0) {
         c->key = e->info;
         return 0;
     }
@@ -59,6 +60,25 @@ static int lookup(http_ctx_t *c, const char *token)
     return 0;
 }
 
+int http_basic_credentials(http_ctx_t *c, const char **user, const char **password)
+{
+    const char *h = http_header(c, "authorization");
+    if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
+        return -1;
+    char *creds = arena_alloc(&c->arena, 2 * TOKEN_MAX + 2);
+    long n = b64std_decode(&c->arena, h + 6, creds, 2 * TOKEN_MAX + 1);
+    if (n <= 0 || memchr(creds, '\0', (size_t)n) != NULL)
+        return -1;
+    creds[n] = '\0';
+    char *colon = strchr(creds, ':');
+    if (colon == NULL)
+        return -1;
+    *colon = '\0';
+    *user = creds;
+    *password = colon + 1;
+    return 0;
+}
+
 int http_authenticate(http_ctx_t *c, const http_route_t *route)
 {
     const char *h = http_header(c, "authorization");
@@ -68,17 +88,10 @@ int http_authenticate(http_ctx_t *c, const http_route_t *route)
         while (*tok == ' ')
             tok++;
         ok = lookup(c, tok);
-    } else if (h != NULL && strncasecmp(h, "Basic ", 6) == 0) {
-        char creds[2 * TOKEN_MAX + 2];
-        long n = b64std_decode(&c->arena, h + 6, creds, sizeof(creds) - 1);
-        if (n > 0 && memchr(creds, '\0', (size_t)n) == NULL) {
-            creds[n] = '\0';
-            char *colon = strchr(creds, ':');
-            if (colon != NULL) {
-                *colon = '\0';
-                ok = lookup(c, creds) == 0 ? 0 : lookup(c, colon + 1);
-            }
-        }
+    } else {
+        const char *user, *password;
+        if (http_basic_credentials(c, &user, &password) == 0)
+            ok = lookup(c, user) == 0 ? 0 : lookup(c, password);
     }
     if (ok != 0) {
         http_add_header(c, "www-authenticate", "Bearer realm=\"syncrun\"");

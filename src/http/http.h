@@ -94,11 +94,18 @@ const char *http_header(http_ctx_t *c, const char *name);
  * is "$top"); NULL when absent. A value that cannot be decoded is returned as "\x01", which no
  * parameter accepts, so the caller's check reports the parameter as invalid. */
 const char *http_query(http_ctx_t *c, const char *name);
+/* The decoded value of field `name` of an application/x-www-form-urlencoded body, read as
+ * http_query reads the query string (same decoding, same "\x01" for an undecodable value); NULL
+ * when absent. The caller checks the Content-Type. */
+const char *http_form(http_ctx_t *c, const char *name);
 /* Parses the body as a JSON object. On failure sends the 400 and returns NULL. An empty body is
  * an empty object when allow_empty. The caller owns the result (json_decref). */
 json_t *http_body_json(http_ctx_t *c, int allow_empty);
 /* The raw body. */
 const char *http_body(http_ctx_t *c, size_t *len);
+/* The user name and password of an `Authorization: Basic` header, NUL-terminated in the arena;
+ * -1 when there is none or it does not decode (each part at most 256 bytes). */
+int http_basic_credentials(http_ctx_t *c, const char **user, const char **password);
 /* Host the client addressed (Host header), for absolute links. */
 const char *http_host(http_ctx_t *c);
 /* The scheme the client used, for absolute links: "https" on a TLS connection, or when the front

@@ -174,12 +174,10 @@ char *http_percent_decode(arena_t *a, const char *s, size_t n, int plus_is_space
     return out;
 }
 
-const char *http_query(http_ctx_t *c, const char *name)
+/* The decoded value of field `name` of application/x-www-form-urlencoded text [q, end): a query
+ * string or a form body. */
+static const char *urlencoded_find(http_ctx_t *c, const char *q, const char *end, const char *name)
 {
-    h2o_req_t *req = c->req;
-    if (req->query_at == SIZE_MAX)
-        return NULL;
-    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
     size_t nlen = strlen(name);
     while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q));
@@ -202,6 +200,21 @@ const char *http_query(http_ctx_t *c, const char *name)
         q = pe + 1;
     }
     return NULL;
+}
+
+const char *http_query(http_ctx_t *c, const char *name)
+{
+    h2o_req_t *req = c->req;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    return urlencoded_find(c, req->path.base + req->query_at + 1, req->path.base + req->path.len, name);
+}
+
+const char *http_form(http_ctx_t *c, const char *name)
+{
+    size_t len;
+    const char *body = http_body(c, &len);
+    return urlencoded_find(c, body, body + len, name);
 }
 
 const char *http_body(http_ctx_t *c, size_t *len)

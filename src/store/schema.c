@@ -168,6 +168,17 @@ const char *const schema_migrations[] = {
      "CREATE INDEX run_log_chunks_run ON run_log_chunks(run_id, id);"
      "ALTER TABLE run_logs ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE run_logs ADD COLUMN skip_bytes INTEGER NOT NULL DEFAULT 0;"),
+
+    /* 8: OAuth access tokens issued for an API key (client-credentials grant, BlueConic's
+     * /rest/v2/oauth/token): only their SHA-256 is stored; they end at expires_at or when their key
+     * is revoked. */
+    ("CREATE TABLE access_tokens ("
+     "  id INTEGER PRIMARY KEY,"
+     "  key_id INTEGER NOT NULL REFERENCES api_keys(id),"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL);"
+     "CREATE INDEX access_tokens_key ON access_tokens(key_id, expires_at);"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

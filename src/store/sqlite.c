@@ -64,6 +64,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONN_LIST] = "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2 "
                      "ORDER BY id LIMIT ?3",
     [ST_CONN_COUNT] = "SELECT count(*) FROM connections WHERE workspace_id = ?1 AND deleted_at IS NULL",
+    [ST_TOKEN_KEY_USABLE] = "SELECT scope FROM api_keys WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL "
+                            "AND run_id IS NULL",
+    [ST_TOKEN_PURGE] = "DELETE FROM access_tokens WHERE key_id = ?1 AND expires_at <= ?2",
+    [ST_TOKEN_INSERT] =
+        "INSERT INTO access_tokens (key_id, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKEN_LOOKUP] = "SELECT k.id, k.workspace_id, k.scope, t.expires_at FROM access_tokens t "
+                        "JOIN api_keys k ON k.id = t.key_id WHERE t.token_hash = ?1 AND t.expires_at > ?2 "
+                        "AND k.revoked_at IS NULL",
     [ST_CONN_UPDATE] = "UPDATE connections SET name = ?2, source = ?3, destination = ?4, connector_type = ?5, "
                        "overlap = ?6, updated_at = ?7, command = ?8, workdir = ?9, env = ?10, schedule = ?11, "
                        "timezone = ?12, timeout_s = ?13, retry_max = ?14, retry_backoff_s = ?15, catchup = ?16, "

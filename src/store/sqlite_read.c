@@ -4,6 +4,7 @@
 
 #include "store/sqlite_int.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 /* Steps st collecting at most cap rows into an arena array of elem_size via fn. When more is not
  * NULL, one row past cap is looked for and *more says whether it exists; without it, cap must be
@@ -92,6 +93,26 @@ store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_
         out->workspace_id = sqlite3_column_int64(st, 1);
         out->scope = (scope_t)sqlite3_column_int(st, 2);
         out->run_id = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) {
+        out->expires_at = 0;
+        return STORE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return STORE_ERROR;
+    /* not a key: an access token issued for one (the key revoked kills it) */
+    if ((st = db_stmt(&r->c, ST_TOKEN_LOOKUP)) == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, time_now_ms());
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->key_id = sqlite3_column_int64(st, 0);
+        out->workspace_id = sqlite3_column_int64(st, 1);
+        out->scope = (scope_t)sqlite3_column_int(st, 2);
+        out->run_id = 0;
+        out->expires_at = sqlite3_column_int64(st, 3);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;

@@ -126,6 +126,42 @@ static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *
     return STORE_OK;
 }
 
+/* An access token of key w->key_id, for the OAuth client-credentials grant. The key is checked here,
+ * in the transaction: a key revoked before this commits gets no token. Its expired tokens go. */
+static store_err_t access_token_create(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    sqlite3_stmt *st = db_stmt(x->c, ST_TOKEN_KEY_USABLE);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->key_id);
+    sqlite3_bind_int64(st, 2, w->workspace_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        w->key_scope = (scope_t)sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return fail(w, rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR, NULL);
+    if ((st = db_stmt(x->c, ST_TOKEN_PURGE)) == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->key_id);
+    sqlite3_bind_int64(st, 2, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    char hash[IDS_SHA256_HEX_LEN];
+    ids_token(w->token);
+    ids_sha256_hex(w->token, strlen(w->token), hash);
+    if ((st = db_stmt(x->c, ST_TOKEN_INSERT)) == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->key_id);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, x->now);
+    sqlite3_bind_int64(st, 4, x->now + (int64_t)STORE_ACCESS_TOKEN_TTL_S * 1000);
+    e = step_done(x->c, st);
+    return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
+}
+
 static store_err_t workspace_create(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -1138,6 +1174,8 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return key_revoke(&x);
     case OP_RUNS_INTERRUPT:
         return runs_interrupt(&x);
+    case OP_ACCESS_TOKEN_CREATE:
+        return access_token_create(&x);
     }
     return fail(w, STORE_ERROR, NULL);
 }

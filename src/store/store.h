@@ -84,6 +84,9 @@ typedef enum store_op {
                              "interrupted by restart" (all workspaces); out: affected */
     OP_RUN_IMPORT,        /* in: workspace_id, id (connection), imports[nimports]; out: imported, import_existing.
                              All or nothing; runs whose external_id the connection has are left as they are. */
+    OP_ACCESS_TOKEN_CREATE, /* in: workspace_id, key_id: a key of the workspace, not revoked, not limited to
+                               a run (else STORE_NOT_FOUND); out: token, an access token of that key that
+                               ends in STORE_ACCESS_TOKEN_TTL_S or when the key is revoked; key_scope */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
@@ -234,8 +237,12 @@ store_err_t store_workspace_get(store_reader_t *r, int64_t id, arena_t *a, works
 typedef struct api_key_info {
     int64_t key_id, workspace_id;
     scope_t scope;
-    int64_t run_id; /* 0, or the one run this key may address (a managed command's own token) */
+    int64_t run_id;     /* 0, or the one run this key may address (a managed command's own token) */
+    int64_t expires_at; /* 0, or when this token ends (an access token of the key): ms since epoch */
 } api_key_info_t;
+
+/* Lifetime of an OAuth access token (OP_ACCESS_TOKEN_CREATE), BlueConic's expires_in. */
+enum { STORE_ACCESS_TOKEN_TTL_S = 3600 };
 
 typedef struct api_key_row {
     int64_t id;
@@ -245,7 +252,8 @@ typedef struct api_key_row {
     int64_t created_at;
 } api_key_row_t;
 
-/* Finds the key whose token is `token`; STORE_NOT_FOUND when none (or revoked). */
+/* Finds the key whose token is `token`, or whose live access token it is (out->expires_at set);
+ * STORE_NOT_FOUND when none (or revoked, or expired). */
 store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_t *out);
 /* The workspace's live keys with id > after_id, in id order, at most limit; *more says whether there
  * are further keys (page on from the last id). */

@@ -202,8 +202,9 @@ def check_common(c, native, run):
     start = native["started_at"] or native["created_at"]
     assert run["startDate"] == start
     assert TS_RE.match(run["startDate"])
-    digits = re.sub(r"\D", "", start)[:14]
-    assert run["runId"] == "%s_%s" % (digits, c["uuid"])
+    # runId: BlueConic's shape, from the run's creation time and its own UUID (never changes)
+    digits = re.sub(r"\D", "", native["created_at"])[:14]
+    assert run["runId"] == "%s_%s" % (digits, native["uuid"])
     assert run["endDate"] == native["completed_at"]
     assert isinstance(run["message"], str)
 
@@ -272,7 +273,7 @@ def test_queued_run_starts_at_creation(server):
     assert native["state"] == "queued" and native["started_at"] is None
     run = only_run(server, c)
     check_common(c, native, run)
-    assert run["state"] == "QUEUED" and run["endDate"] is None
+    assert run["state"] == "STARTING" and run["endDate"] is None
     assert run["startDate"] == native["created_at"]
 
 
@@ -499,7 +500,7 @@ def test_imported_states_and_goals_render_back(server):
         ("finished", "success"), ("finished", "success"), ("finished", "error")]
     assert native[2]["started_at"] is None and native[2]["created_at"] == t[2]
     got = bc(server, c["uuid"]).json["runs"][::-1]
-    assert [g["state"] for g in got] == ["STOPPED", "RUNNING", "QUEUED", "FINISHED", "FINISHED", "FINISHED"]
+    assert [g["state"] for g in got] == ["STOPPED", "RUNNING", "STARTING", "FINISHED", "FINISHED", "FINISHED"]
     for g, want in zip(got, runs):
         assert g["runId"] == want["runId"] and g["message"] == want["message"]
         assert g["startDate"] == want["startDate"] and g["endDate"] == want.get("endDate")

@@ -733,6 +733,39 @@ def test_itwin(api, world):
     api("GET", S, path=(base % world["queue"]["uuid"]) + "/" + run["uuid"], expect=404)
 
 
+def test_blueconic_connections_and_oauth(api, srv, world):
+    import base64
+    import urllib.parse
+    for prefix in ("", "/rest/v2"):
+        L, G, R = prefix + "/connections", prefix + "/connections/{connection}", prefix + "/connections/{connection}/runs"
+        api("GET", L, expect=200, token="read")
+        api("GET", L, path=L + "?startIndex=1&count=2", expect=200)
+        api("GET", L, path=L + "?count=0", expect=400)
+        api("GET", L, expect=401, token="none")
+        for c in (world["conn"], world["queue"]):
+            api("GET", G, path=prefix + "/connections/" + c["uuid"], expect=200)
+        api("GET", G, path=prefix + "/connections/" + UNKNOWN_UUID, expect=404)
+        api("GET", G, path=prefix + "/connections/" + world["conn"]["uuid"], expect=401, token="none")
+        if prefix:
+            path = prefix + "/connections/%s/runs" % world["conn"]["uuid"]
+            api("GET", R, path=path + "?count=2", expect=200)
+            api("GET", R, path=path + "?count=0", expect=400)
+            api("GET", R, path=path, expect=401, token="none")
+            api("GET", R, path=prefix + "/connections/%s/runs" % UNKNOWN_UUID, expect=404)
+    T = "/rest/v2/oauth/token"
+    client = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db)
+    basic = "Basic " + base64.b64encode(("%s:%s" % (client["client_id"], client["client_secret"])).encode()).decode()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = urllib.parse.urlencode({"grant_type": "client_credentials"})
+    r = api("POST", T, body=body, headers=dict(form, Authorization=basic), token="none", expect=200)
+    api("GET", L, expect=200, token=r.json["access_token"])
+    api("POST", T, body=urllib.parse.urlencode({"grant_type": "password"}), headers=dict(form, Authorization=basic),
+        token="none", expect=400)
+    api("POST", T, body="{}", headers={"Authorization": basic}, token="none", expect=400)
+    api("POST", T, body=body, headers=form, token="none", expect=401)
+    api("GET", "/rest/v2/openapi.json", expect=200, token="none")
+
+
 def test_itwin_run_creation_and_connections(api, world):
     I = "/synchronization/imodels/"
     for kind, tail in (("manifestconnections", "runs"), ("storageconnections", "run")):
@@ -772,9 +805,9 @@ def test_itwin_run_creation_and_connections(api, world):
     api("GET", S, path=path + "/" + world["run"]["uuid"], expect=401, token="none")
 
 
-def test_itwin_new_routes_rate_limited(tmp_path_factory):
+def test_new_dialect_routes_rate_limited(tmp_path_factory):
     s = make_server(tmp_path_factory, "openapi-rl-itwin", start=False)
-    s.extra_args = ["--rate-limit", "itwin=1/60"]
+    s.extra_args = ["--rate-limit", "itwin=1/60", "--rate-limit", "blueconic=1/60"]
     s.start()
     try:
         conn = s.create_connection(name="rl")
@@ -783,6 +816,9 @@ def test_itwin_new_routes_rate_limited(tmp_path_factory):
         calls = [("GET", I + "storageconnections/{connectionId}/runs", I + "storageconnections/%s/runs" % conn["uuid"]),
                  ("GET", I + "storageconnections/{connectionId}/runs/{runId}",
                   I + "storageconnections/%s/runs/%s" % (conn["uuid"], run["uuid"]))]
+        for bc in ("/connections", "/rest/v2/connections"):
+            calls += [("GET", bc, bc), ("GET", bc + "/{connection}", bc + "/" + conn["uuid"])]
+        calls.append(("GET", "/rest/v2/connections/{connection}/runs", "/rest/v2/connections/%s/runs" % conn["uuid"]))
         for kind, tail in (("manifestconnections", "runs"), ("storageconnections", "run")):
             calls += [("POST", I + kind + "/{connectionId}/" + tail, I + kind + "/%s/" % conn["uuid"] + tail),
                       ("GET", I + kind, I + kind),

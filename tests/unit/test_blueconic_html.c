@@ -123,16 +123,11 @@ static void test_states(void **state)
         run_result_t r;
         const char *want;
     } cases[] = {
-        {RUN_QUEUED, RESULT_NONE, "QUEUED"},
-        {RUN_WORKING, RESULT_NONE, "RUNNING"},
-        {RUN_RETRYING, RESULT_NONE, "RUNNING"},
-        {RUN_FINISHED, RESULT_SUCCESS, "FINISHED"},
-        {RUN_FINISHED, RESULT_PARTIAL, "FINISHED"},
-        {RUN_FINISHED, RESULT_ERROR, "FINISHED"},
-        {RUN_FINISHED, RESULT_CONFIG_ERROR, "FINISHED"},
-        {RUN_FINISHED, RESULT_TIMED_OUT, "FINISHED"},
-        {RUN_FINISHED, RESULT_CANCELED, "STOPPED"},
-        {RUN_FINISHED, RESULT_SKIPPED, "FINISHED"},
+        {RUN_QUEUED, RESULT_NONE, "STARTING"},           {RUN_WORKING, RESULT_NONE, "RUNNING"},
+        {RUN_RETRYING, RESULT_NONE, "RUNNING"},          {RUN_FINISHED, RESULT_SUCCESS, "FINISHED"},
+        {RUN_FINISHED, RESULT_PARTIAL, "FINISHED"},      {RUN_FINISHED, RESULT_ERROR, "FINISHED"},
+        {RUN_FINISHED, RESULT_CONFIG_ERROR, "FINISHED"}, {RUN_FINISHED, RESULT_TIMED_OUT, "FINISHED"},
+        {RUN_FINISHED, RESULT_CANCELED, "STOPPED"},      {RUN_FINISHED, RESULT_SKIPPED, "FINISHED"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         assert_string_equal(blueconic_state(cases[i].s, cases[i].r), cases[i].want);

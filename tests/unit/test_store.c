@@ -357,6 +357,87 @@ static void test_token_not_stored(void **state)
     assert_int_equal(k.workspace_id, f->ws);
 }
 
+/* OAuth access tokens of a key: found as the key (with their expiry), stored only as a hash, dead
+ * once expired or once the key is revoked; a revoked or run-limited key gets none. */
+static void test_access_tokens(void **state)
+{
+    fx_t *f = *state;
+    store_write_t w;
+    wr_init(&w, OP_KEY_CREATE, f->ws, 0);
+    w.key_scope = SCOPE_RUNS_READ;
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    int64_t key = w.key_id;
+    store_write_release(&w);
+
+    char tok[2][IDS_TOKEN_LEN];
+    for (int i = 0; i < 2; i++) {
+        wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws, 0);
+        w.key_id = key;
+        int64_t before = time_now_ms();
+        assert_int_equal(store_exec(f->s, &w), STORE_OK);
+        assert_int_equal(w.key_scope, SCOPE_RUNS_READ);
+        memcpy(tok[i], w.token, IDS_TOKEN_LEN);
+        store_write_release(&w);
+        api_key_info_t k;
+        memset(&k, 0, sizeof(k));
+        assert_int_equal(store_key_lookup(f->r, tok[i], &k), STORE_OK);
+        assert_int_equal(k.key_id, key);
+        assert_int_equal(k.workspace_id, f->ws);
+        assert_int_equal(k.scope, SCOPE_RUNS_READ);
+        assert_true(k.expires_at >= before + STORE_ACCESS_TOKEN_TTL_S * 1000LL);
+        assert_true(k.expires_at <= time_now_ms() + STORE_ACCESS_TOKEN_TTL_S * 1000LL);
+    }
+    assert_string_not_equal(tok[0], tok[1]);
+
+    /* another workspace's key, an unknown key: no token */
+    wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws2, 0);
+    w.key_id = key;
+    assert_int_equal(store_exec(f->s, &w), STORE_NOT_FOUND);
+    store_write_release(&w);
+    wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws, 0);
+    w.key_id = 999999;
+    assert_int_equal(store_exec(f->s, &w), STORE_NOT_FOUND);
+    store_write_release(&w);
+
+    /* an expired token is not found (its row made old, as time would) */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char hash[IDS_SHA256_HEX_LEN], sql[256];
+    ids_sha256_hex(tok[0], strlen(tok[0]), hash);
+    snprintf(sql, sizeof(sql), "UPDATE access_tokens SET expires_at = 1 WHERE token_hash = '%s'", hash);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    api_key_info_t k;
+    assert_int_equal(store_key_lookup(f->r, tok[0], &k), STORE_NOT_FOUND);
+    assert_int_equal(store_key_lookup(f->r, tok[1], &k), STORE_OK);
+
+    /* revoking the key kills its tokens, and it gets no new one */
+    wr_init(&w, OP_KEY_REVOKE, f->ws, 0);
+    w.key_id = key;
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    store_write_release(&w);
+    assert_int_equal(store_key_lookup(f->r, tok[1], &k), STORE_NOT_FOUND);
+    wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws, 0);
+    w.key_id = key;
+    assert_int_equal(store_exec(f->s, &w), STORE_NOT_FOUND);
+    store_write_release(&w);
+
+    /* a key limited to one run (a managed command's token) is no OAuth client */
+    int64_t conn = mk_conn(f, f->ws, "oauth", OVERLAP_QUEUE);
+    int64_t run = trigger_ok(f, f->ws, conn, RUN_WORKING, "API");
+    wr_init(&w, OP_KEY_CREATE, f->ws, run);
+    w.key_scope = SCOPE_RUNS_WRITE;
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    int64_t run_key = w.key_id;
+    store_write_release(&w);
+    wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws, 0);
+    w.key_id = run_key;
+    assert_int_equal(store_exec(f->s, &w), STORE_NOT_FOUND);
+    store_write_release(&w);
+}
+
 /* ---- connections ---- */
 
 static void test_connection_crud(void **state)
@@ -638,6 +719,40 @@ static void test_trigger_overlap_attach(void **state)
     assert_int_equal(c.outcome, TRIGGER_CREATED);
     assert_int_not_equal(c.run_id, a.run_id);
     assert_int_equal(c.run_count, 2);
+}
+
+/* attach_active (iTwin's 303, Braze's 429): while a run is queued or working the trigger attaches to
+ * it whatever the connection's overlap policy; otherwise it creates a run as usual. */
+static void test_trigger_attach_active(void **state)
+{
+    fx_t *f = *state;
+    static const overlap_policy_t policies[] = {OVERLAP_SKIP, OVERLAP_QUEUE, OVERLAP_REPLACE, OVERLAP_ATTACH};
+    for (size_t i = 0; i < COUNT(policies); i++) {
+        int64_t conn = mk_conn(f, f->ws, "attach-active", policies[i]);
+        store_write_t w;
+        int64_t first = 0;
+        for (int k = 0; k < 3; k++) {
+            wr_init(&w, OP_RUN_TRIGGER, f->ws, conn);
+            w.trigger.tag = "API";
+            w.trigger.initial_state = RUN_QUEUED;
+            w.trigger.attach_active = 1;
+            assert_int_equal(store_exec(f->s, &w), STORE_OK);
+            assert_int_equal(w.trigger_outcome, k == 0 ? TRIGGER_CREATED : TRIGGER_ATTACHED);
+            if (k == 0)
+                first = w.run.id;
+            assert_int_equal(w.run.id, first);
+            assert_int_equal(w.run.state, RUN_QUEUED); /* the active run is left as it was */
+            store_write_release(&w);
+        }
+        assert_int_equal(get_conn(f, f->ws, conn).run_count, 1);
+        assert_int_equal(finish_run(f, f->ws, first, RESULT_SUCCESS), STORE_OK);
+        wr_init(&w, OP_RUN_TRIGGER, f->ws, conn);
+        w.trigger.attach_active = 1;
+        assert_int_equal(store_exec(f->s, &w), STORE_OK);
+        assert_int_equal(w.trigger_outcome, TRIGGER_CREATED);
+        assert_int_not_equal(w.run.id, first);
+        store_write_release(&w);
+    }
 }
 
 static void test_trigger_idempotency(void **state)
@@ -1553,6 +1668,8 @@ int main(void)
         T(test_open_refuses_newer_schema),
         T(test_workspace_keys),
         T(test_token_not_stored),
+        T(test_access_tokens),
+        T(test_trigger_attach_active),
         T(test_connection_crud),
         T(test_connection_list_keyset),
         T(test_trigger_fields),
