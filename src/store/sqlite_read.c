@@ -136,7 +136,7 @@ store_err_t store_key_list(store_reader_t *r, int64_t ws, int64_t after_id, int 
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, ws);
     sqlite3_bind_int64(st, 2, after_id);
-    sqlite3_bind_int(st, 3, limit + 1);
+    sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
     return collect(&r->c, st, a, sizeof(api_key_row_t), limit, row_api_key, (void **)out, n, more);
 }
 
@@ -294,7 +294,7 @@ store_err_t store_connections_scheduled(store_reader_t *r, int64_t after_id, int
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int(st, 2, limit + 1);
+    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
     return collect(&r->c, st, a, sizeof(connection_t), limit, row_connection, (void **)out, n, more);
 }
 
@@ -401,7 +401,7 @@ store_err_t store_jobs_read(store_reader_t *r, int64_t ws, const store_jobs_quer
         return STORE_ERROR;
     bind_page(st, ws, q->conn_id, q->lo, q->hi);
     sqlite3_bind_int64(st, 5, q->after_job);
-    sqlite3_bind_int(st, 6, q->max_units + 1); /* one row more tells whether the read was cut */
+    sqlite3_bind_int64(st, 6, (int64_t)q->max_units + 1); /* one row more tells whether the read was cut */
     int rc, rows = 0;
     int64_t bytes = 0;
     store_run_jobs_t *run = NULL;
@@ -467,7 +467,7 @@ store_err_t store_jobs_first(store_reader_t *r, int64_t ws, int64_t conn_id, int
         return STORE_ERROR;
     bind_page(st, ws, conn_id, lo, hi);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)results);
-    sqlite3_bind_int(st, 6, per_run + 1); /* one more per run tells whether it has more */
+    sqlite3_bind_int64(st, 6, (int64_t)per_run + 1); /* one more per run tells whether it has more */
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t run_id = sqlite3_column_int64(st, 0);
