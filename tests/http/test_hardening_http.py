@@ -456,3 +456,30 @@ def test_fd_limit_clamps_and_does_not_spin(server_factory):
         for s in flood:
             s.close()
         stop(proc)
+
+
+def test_emfile_pauses_the_listener(server_factory):
+    """Descriptors run out after start (the cap fits the limit at start, but the limit is lowered
+    under the running server): accept fails with EMFILE, and the listener must pause rather than
+    spin; once connections close, it accepts again."""
+    srv = server_factory("emfile", start=False)
+    srv.extra_args = ["--threads", "2", "--idle-timeout", "1"]
+    srv.start()
+    pid = srv.proc.pid
+    nfds = len(os.listdir("/proc/%d/fd" % pid))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfds + 6, nfds + 6))
+    flood = []
+    try:
+        for _ in range(30):
+            flood.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+        time.sleep(0.3)
+        before, t0 = _cpu_seconds(pid), time.monotonic()
+        time.sleep(2.0)
+        used, spent = _cpu_seconds(pid) - before, time.monotonic() - t0
+        assert used < 0.1 * spent, "the server spun on EMFILE: %.2f s of CPU in %.2f s" % (used, spent)
+        assert wait_until(lambda: "pausing the listener" in srv.log_tail(), 5), srv.log_tail()
+        r = srv.request("GET", "/healthz", token=None, timeout=30)
+        assert r.status == 200, r.describe()
+    finally:
+        for s in flood:
+            s.close()
