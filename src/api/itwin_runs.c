@@ -2,7 +2,7 @@
  * iTwin clients call around the run history (itwin.c).
  *   POST /synchronization/imodels/manifestconnections/{connectionId}/runs
  *   POST /synchronization/imodels/storageconnections/{connectionId}/run
- *   GET  /synchronization/imodels/{manifest,storage}connections[?imodelId=&$skip=&$top=]
+ *   GET  /synchronization/imodels/{manifest,storage,}connections[?imodelId=&$skip=&$top=]
  *   GET  /synchronization/imodels/{manifest,storage}connections/{connectionId}
  * Manifest and storage connections are the same syncrun connections; the workspace plays the
  * iModel (iModelId is its UUID). docs/API.md says what differs from Bentley's API. */
@@ -126,11 +126,21 @@ static void itwin_conn_query_int(http_ctx_t *c, const char *name, int64_t min, i
     }
 }
 
+/* A page link of the list the client asked for: GET /synchronization/imodels/connections (Bentley's
+ * list of every kind of connection, the sample app's first call) links to itself, the manifest and
+ * storage lists to theirs (itwin_href). */
 static json_t *itwin_conn_link(http_ctx_t *c, const char *imodel_id, int64_t skip, int64_t top)
 {
     char path[160];
     snprintf(path, sizeof(path), "?imodelId=%s&$skip=%lld&$top=%lld", imodel_id, (long long)skip, (long long)top);
-    return json_pack("{s:s}", "href", itwin_href(c, path));
+    if (strstr(c->route->pattern, "/imodels/connections") == NULL)
+        return json_pack("{s:s}", "href", itwin_href(c, path));
+    static const char fmt[] = "%s://%s/synchronization/imodels/connections%s";
+    const char *scheme = http_scheme(c), *host = http_host(c);
+    int n = snprintf(NULL, 0, fmt, scheme, host, path);
+    char *href = arena_alloc(&c->arena, (size_t)n + 1);
+    snprintf(href, (size_t)n + 1, fmt, scheme, host, path);
+    return json_pack("{s:s}", "href", href);
 }
 
 int itwin_connection_list(http_ctx_t *c)

@@ -102,6 +102,7 @@ const http_route_t api_routes[] = {
             itwin_connection_list),
     RNOCASE("GET", "/synchronization/imodels/storageconnections/:connectionId", itwin_dialect, SCOPE_RUNS_READ,
             itwin_connection_get),
+    RNOCASE("GET", "/synchronization/imodels/connections", itwin_dialect, SCOPE_RUNS_READ, itwin_connection_list),
 
     R("GET", "/cdi/integrations/:integration_id/job_sync_status", braze_dialect, SCOPE_RUNS_READ,
       braze_job_sync_status),

@@ -789,6 +789,11 @@ def test_itwin_run_creation_and_connections(api, world):
         api("GET", G, path=I + kind + "/" + UNKNOWN_UUID, expect=404)
         api("GET", G, path=I + kind + "/bad", expect=422)
         api("GET", G, path=I + kind + "/" + cn["uuid"], expect=401, token="none")
+    C = I + "connections"
+    api("GET", C, expect=200, token="read")
+    api("GET", C, path=C + "?$top=1&$skip=1&imodelId=" + UNKNOWN_UUID, expect=200)
+    api("GET", C, path=C + "?$skip=-1", expect=422)
+    api("GET", C, expect=401, token="none")
     L = I + "storageconnections/{connectionId}/runs"
     S = L + "/{runId}"
     base = I + "storageconnections/%s/runs"
@@ -815,7 +820,8 @@ def test_new_dialect_routes_rate_limited(tmp_path_factory):
         I = "/synchronization/imodels/"
         calls = [("GET", I + "storageconnections/{connectionId}/runs", I + "storageconnections/%s/runs" % conn["uuid"]),
                  ("GET", I + "storageconnections/{connectionId}/runs/{runId}",
-                  I + "storageconnections/%s/runs/%s" % (conn["uuid"], run["uuid"]))]
+                  I + "storageconnections/%s/runs/%s" % (conn["uuid"], run["uuid"])),
+                 ("GET", I + "connections", I + "connections")]
         for bc in ("/connections", "/rest/v2/connections"):
             calls += [("GET", bc, bc), ("GET", bc + "/{connection}", bc + "/" + conn["uuid"])]
         calls.append(("GET", "/rest/v2/connections/{connection}/runs", "/rest/v2/connections/%s/runs" % conn["uuid"]))
