@@ -13,6 +13,11 @@ extern const http_dialect_t itwin_dialect;
 extern const http_dialect_t braze_dialect;
 extern const http_dialect_t blueconic_dialect;
 extern const http_dialect_t blueconic_oauth_dialect;
+extern const http_dialect_t ping_dialect;
+
+/* ping.c: healthchecks.io-style pings, and the ping key of a connection */
+int ping_receive(http_ctx_t *c);
+int native_connection_ping_key(http_ctx_t *c);
 
 /* native: connections.c */
 int native_connection_create(http_ctx_t *c);

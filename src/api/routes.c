@@ -49,6 +49,7 @@ const http_route_t api_routes[] = {
     R("GET", "/v1/connections/:id", native_dialect, SCOPE_RUNS_READ, native_connection_get),
     R("PATCH", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_update),
     R("DELETE", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_delete),
+    R("POST", "/v1/connections/:id/ping-key", native_dialect, SCOPE_ADMIN, native_connection_ping_key),
     R("GET", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_READ, native_run_list),
     R("POST", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_WRITE, native_run_trigger),
     R("POST", "/v1/connections/:id/runs:import", native_dialect, SCOPE_RUNS_WRITE, native_run_import),
@@ -108,6 +109,12 @@ const http_route_t api_routes[] = {
       braze_job_sync_status),
     R("POST", "/cdi/integrations/:integration_id/sync", braze_dialect, SCOPE_RUNS_WRITE, braze_integration_sync),
     R("GET", "/cdi/integrations", braze_dialect, SCOPE_RUNS_READ, braze_integration_list),
+
+    /* pings: the ping key in the path is the credential */
+    {"GET", "/ping/:key", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
+    {"POST", "/ping/:key", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
+    {"GET", "/ping/:key/:action", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
+    {"POST", "/ping/:key/:action", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
 };
 
 const size_t api_route_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -179,6 +179,10 @@ const char *const schema_migrations[] = {
      "  created_at INTEGER NOT NULL,"
      "  expires_at INTEGER NOT NULL);"
      "CREATE INDEX access_tokens_key ON access_tokens(key_id, expires_at);"),
+
+    /* 9: pings (healthchecks.io's protocol): a connection's ping key, kept only as its SHA-256 */
+    ("ALTER TABLE connections ADD COLUMN ping_key_hash TEXT;"
+     "CREATE UNIQUE INDEX connections_ping_key ON connections(ping_key_hash) WHERE ping_key_hash IS NOT NULL;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

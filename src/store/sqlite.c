@@ -61,6 +61,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "?20)",
     [ST_CONN_GET] = "SELECT " CONN_COLS "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_GET_UUID] = "SELECT " CONN_COLS "WHERE uuid = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    [ST_CONN_GET_PING_KEY] = "SELECT " CONN_COLS "WHERE ping_key_hash = ?1 AND deleted_at IS NULL",
+    [ST_CONN_SET_PING_KEY] = "UPDATE connections SET ping_key_hash = ?3, updated_at = ?4 "
+                             "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_LIST] = "SELECT " CONN_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2 "
                      "ORDER BY id LIMIT ?3",
     [ST_CONN_COUNT] = "SELECT count(*) FROM connections WHERE workspace_id = ?1 AND deleted_at IS NULL",

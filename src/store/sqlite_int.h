@@ -18,6 +18,8 @@ typedef enum stmt_id {
     ST_CONN_INSERT,
     ST_CONN_GET,
     ST_CONN_GET_UUID,
+    ST_CONN_GET_PING_KEY,
+    ST_CONN_SET_PING_KEY,
     ST_CONN_LIST,
     ST_CONN_COUNT,
     ST_TOKEN_KEY_USABLE,

@@ -155,6 +155,17 @@ store_err_t store_connection_get_uuid(store_reader_t *r, int64_t ws, const char 
     return db_one_row(&r->c, st, a, db_row_connection_v, out);
 }
 
+store_err_t store_connection_get_ping_key(store_reader_t *r, const char *key, arena_t *a, connection_t *out)
+{
+    char hash[IDS_SHA256_HEX_LEN];
+    ids_sha256_hex(key, strlen(key), hash);
+    sqlite3_stmt *st = db_stmt(&r->c, ST_CONN_GET_PING_KEY);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+    return db_one_row(&r->c, st, a, db_row_connection_v, out);
+}
+
 store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a,
                                   connection_t **out, int *n)
 {

@@ -782,6 +782,124 @@ static store_err_t run_import(wctx_t *x)
     return STORE_OK;
 }
 
+/* ---- pings ---- */
+
+/* A new ping key for connection w->id; the old one stops working in the same transaction. */
+static store_err_t ping_key_rotate(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    char hash[IDS_SHA256_HEX_LEN];
+    ids_ping_key(w->token);
+    ids_sha256_hex(w->token, strlen(w->token), hash);
+    sqlite3_stmt *st = db_stmt(x->c, ST_CONN_SET_PING_KEY);
+    if (st == NULL)
+        return fail(w, STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->id);
+    sqlite3_bind_int64(st, 2, w->workspace_id);
+    sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, x->now);
+    store_err_t e = step_done(x->c, st);
+    if (e != STORE_OK)
+        return fail(w, e, NULL);
+    return sqlite3_changes(x->c->db) == 1 ? STORE_OK : fail(w, STORE_NOT_FOUND, NULL);
+}
+
+/* The run a ping addresses: with a rid, the run its start made (any state); without, the
+ * connection's run in progress (the oldest, when a queue holds several) if a ping started it: a
+ * ping never ends a run that syncrun runs, or that an API client reports. 0 when none. */
+static store_err_t ping_find_run(wctx_t *x, int64_t conn_id, const char *idem, int64_t *run_id)
+{
+    store_write_t *w = x->w;
+    sqlite3_stmt *st = db_stmt(x->c, idem != NULL ? ST_RUN_BY_IDEM : ST_RUN_ACTIVE);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, conn_id);
+    if (idem != NULL)
+        sqlite3_bind_text(st, 2, idem, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    *run_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    if (*run_id != 0 && idem == NULL) {
+        run_t r;
+        store_err_t e = db_run_get(x->c, w->workspace_id, *run_id, &w->arena, &r);
+        if (e != STORE_OK)
+            return e;
+        if (r.trigger_tag == NULL || strcmp(r.trigger_tag, "Ping") != 0)
+            *run_id = 0;
+    }
+    return STORE_OK;
+}
+
+static store_err_t log_append(wctx_t *x);
+static store_err_t run_finish(wctx_t *x, run_result_t result, const char *kind);
+
+/* A ping, in one transaction: a start triggers a run (overlap policy, and with a rid the rid is
+ * its idempotency key, so a repeated start makes one run); an end finishes the run it addresses,
+ * or, when there is none, records a run that starts and ends now; a log ping appends to the run
+ * it addresses. The body (w->log_data) goes to that run's log. An end ping for a run that has
+ * ended already changes nothing (pings are retried). */
+static store_err_t run_ping(wctx_t *x)
+{
+    store_write_t *w = x->w;
+    const store_ping_t p = w->ping;
+    const int64_t conn_id = w->id;
+    char idem[64];
+    if (p.rid != NULL)
+        snprintf(idem, sizeof(idem), "ping:%s", p.rid);
+    int64_t run_id = 0;
+    store_err_t e = STORE_OK;
+    if (p.kind != PING_START && (e = ping_find_run(x, conn_id, p.rid ? idem : NULL, &run_id)) != STORE_OK)
+        return fail(w, e, NULL);
+    if (p.kind == PING_LOG && run_id == 0)
+        return fail(w, STORE_NOT_FOUND, "run");
+    if (run_id == 0) { /* a start, or an end with no run to end: a new run */
+        w->trigger = (store_trigger_t){0};
+        w->trigger.tag = "Ping";
+        w->trigger.detail = p.what;
+        w->trigger.initial_state = RUN_WORKING;
+        if (p.rid != NULL) {
+            w->trigger.idempotency_key = idem;
+            w->trigger.idempotency_hash = "ping";
+        }
+        if ((e = run_trigger(x)) != STORE_OK)
+            return e;
+        /* a skipped run is recorded and finished already; an attached one is someone else's */
+        if (w->trigger_outcome != TRIGGER_CREATED && w->trigger_outcome != TRIGGER_REPLAYED)
+            return STORE_OK;
+        run_id = w->run.id;
+        if (w->trigger_outcome == TRIGGER_REPLAYED && p.kind == PING_START)
+            return STORE_OK; /* the same start again */
+    } else {
+        w->trigger_outcome = TRIGGER_ATTACHED;
+    }
+    w->id = run_id;
+    run_t r;
+    if ((e = db_run_get(x->c, w->workspace_id, run_id, &w->arena, &r)) != STORE_OK)
+        return fail(w, e, NULL);
+    if (w->log_len > 0 && (e = log_append(x)) != STORE_OK)
+        return e;
+    if (p.kind == PING_START || p.kind == PING_LOG || r.state == RUN_FINISHED) {
+        w->run = r;
+        return STORE_OK;
+    }
+    int ok = p.kind == PING_SUCCESS || (p.kind == PING_EXIT && p.exit_status == 0);
+    char msg[64];
+    w->mask = 0;
+    if (!ok) {
+        w->mask = RUN_F_ERROR;
+        w->run.error_code = p.kind == PING_EXIT ? "EXIT_CODE" : "PING_FAIL";
+        if (p.kind == PING_EXIT)
+            snprintf(msg, sizeof(msg), "exited with status %d (reported by ping)", p.exit_status);
+        else
+            snprintf(msg, sizeof(msg), "failure reported by ping");
+        w->run.error_message = arena_strdup(&w->arena, msg);
+        w->run.error_detail = NULL;
+    }
+    return run_finish(x, ok ? RESULT_SUCCESS : RESULT_ERROR, "finished");
+}
+
 /* Loads the run addressed by w and refuses finished ones. */
 static store_err_t load_live_run(wctx_t *x, run_t *r)
 {
@@ -1166,6 +1284,10 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return run_record(&x);
     case OP_RUN_IMPORT:
         return run_import(&x);
+    case OP_PING_KEY_ROTATE:
+        return ping_key_rotate(&x);
+    case OP_PING:
+        return run_ping(&x);
     case OP_RUN_EVENT:
         return run_event(&x);
     case OP_LOG_APPEND:

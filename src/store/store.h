@@ -87,6 +87,10 @@ typedef enum store_op {
     OP_ACCESS_TOKEN_CREATE, /* in: workspace_id, key_id: a key of the workspace, not revoked, not limited to
                                a run (else STORE_NOT_FOUND); out: token, an access token of that key that
                                ends in STORE_ACCESS_TOKEN_TTL_S or when the key is revoked; key_scope */
+    OP_PING_KEY_ROTATE,   /* in: workspace_id, id (connection); out: token (the new ping key; only its hash is
+                             kept, the old key stops working) */
+    OP_PING,              /* in: workspace_id, id (connection), ping, log_data/log_len; out: run, trigger_outcome.
+                             NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
@@ -147,6 +151,22 @@ typedef enum trigger_outcome {
     TRIGGER_REFUSED,  /* no new run: refuse_active was set and `run` is the one in progress */
 } trigger_outcome_t;
 
+/* A ping (healthchecks.io's protocol) of a script that uses neither the API nor `syncrun exec`. */
+typedef enum ping_kind {
+    PING_SUCCESS, /* the run addressed ends: success (or a new run is recorded as one) */
+    PING_START,   /* a run starts (working), through the overlap policy */
+    PING_FAIL,    /* the run addressed ends: error */
+    PING_EXIT,    /* the run addressed ends by exit status: 0 success, else error */
+    PING_LOG,     /* the body is added to the log of the run addressed; nothing else changes */
+} ping_kind_t;
+
+typedef struct store_ping {
+    ping_kind_t kind;
+    int exit_status;  /* PING_EXIT: 0..255 */
+    const char *rid;  /* NULL, or the client's UUID pairing a start with its end */
+    const char *what; /* how the ping arrived ("GET /ping/…/start"), for the trigger detail */
+} store_ping_t;
+
 typedef struct store_trigger {
     const char *tag, *detail; /* sync_trigger_reason ui_tag / ui_detail */
     int full_sync;
@@ -187,6 +207,7 @@ struct store_write {
     const char *log_data;                /* OP_LOG_APPEND */
     size_t log_len;
     int log_replace;
+    store_ping_t ping;       /* OP_PING */
     store_import_t *imports; /* OP_RUN_IMPORT: sorted here by created_at */
     int nimports;
 
@@ -262,6 +283,9 @@ store_err_t store_key_list(store_reader_t *r, int64_t ws, int64_t after_id, int 
 
 store_err_t store_connection_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, connection_t *out);
 store_err_t store_connection_get_uuid(store_reader_t *r, int64_t ws, const char *uuid, arena_t *a, connection_t *out);
+/* The connection whose ping key is `key` (any workspace: the key is the credential);
+ * STORE_NOT_FOUND when none (unknown, rotated away, or the connection deleted). */
+store_err_t store_connection_get_ping_key(store_reader_t *r, const char *key, arena_t *a, connection_t *out);
 /* Connections with id > after_id, in id order, at most limit. */
 store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a,
                                   connection_t **out, int *n);

@@ -84,10 +84,11 @@ int ids_uuid_normalize(const char *s, char out[IDS_UUID_LEN])
     return 0;
 }
 
-void ids_token(char out[IDS_TOKEN_LEN])
+/* A secret: a 3-character prefix and 40 base62 characters. */
+static void ids_secret(const char prefix[4], char out[IDS_TOKEN_LEN])
 {
     static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    memcpy(out, "sr_", 3);
+    memcpy(out, prefix, 3);
     for (int i = 3; i < IDS_TOKEN_LEN - 1;) {
         unsigned char b[32];
         ids_random(b, sizeof(b));
@@ -96,6 +97,16 @@ void ids_token(char out[IDS_TOKEN_LEN])
                 out[i++] = alphabet[b[j] % 62];
     }
     out[IDS_TOKEN_LEN - 1] = '\0';
+}
+
+void ids_token(char out[IDS_TOKEN_LEN])
+{
+    ids_secret("sr_", out);
+}
+
+void ids_ping_key(char out[IDS_TOKEN_LEN])
+{
+    ids_secret("pk_", out);
 }
 
 void ids_sha256_hex(const void *p, size_t n, char out[IDS_SHA256_HEX_LEN])

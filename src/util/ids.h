@@ -23,6 +23,8 @@ int ids_is_uuid(const char *s);
 int ids_uuid_normalize(const char *s, char out[IDS_UUID_LEN]);
 /* A new API token: "sr_" followed by 40 base62 characters (about 238 bits). */
 void ids_token(char out[IDS_TOKEN_LEN]);
+/* A new ping key (a connection's secret for pings): "pk_" followed by 40 base62 characters. */
+void ids_ping_key(char out[IDS_TOKEN_LEN]);
 /* Lower-case hex SHA-256 of n bytes. */
 void ids_sha256_hex(const void *p, size_t n, char out[IDS_SHA256_HEX_LEN]);
 /* Base64url without padding. encode: out needs 4*ceil(n/3)+1 bytes. decode: returns the decoded

@@ -885,6 +885,29 @@ def test_rate_limits_answer_429(tmp_path_factory):
         s.stop()
 
 
+# ---- pings ----------------------------------------------------------------------------------
+
+
+def test_pings(api, world, srv):
+    K, A = "/ping/{key}", "/ping/{key}/{action}"
+    kp = "/v1/connections/{id}/ping-key"
+    conn = api("POST", "/v1/connections", expect=201, body={"name": "pings"}).json
+    key = api("POST", kp, path="/v1/connections/%s/ping-key" % conn["id"], expect=201).json["ping_key"]
+    api("POST", kp, path="/v1/connections/%s/ping-key" % conn["id"], expect=403, token="write")
+    api("POST", kp, path="/v1/connections/999999/ping-key", expect=404)
+    api("POST", kp, path="/v1/connections/%s/ping-key" % conn["id"], expect=401, token="none")
+    for m in ("GET", "POST"):
+        api(m, K, path="/ping/" + key, expect=200, token="none", body="log\n" if m == "POST" else None)
+        api(m, K, path="/ping/" + key + "?rid=nope", expect=400, token="none")
+        api(m, K, path="/ping/pk_unknown", expect=404, token="none")
+        api(m, A, path="/ping/%s/start" % key, expect=200, token="none")
+        api(m, A, path="/ping/%s/0" % key, expect=200, token="none")
+        api(m, A, path="/ping/%s/999" % key, expect=400, token="none")
+        api(m, A, path="/ping/%s/log" % key, expect=404, token="none", body="x" if m == "POST" else None)
+    api("POST", K, path="/ping/" + key, expect=413, token="none", body=b"x" * (MiB + 10), timeout=30)
+    api("POST", A, path="/ping/%s/log" % key, expect=413, token="none", body=b"x" * (MiB + 10), timeout=30)
+
+
 # ---- coverage -------------------------------------------------------------------------------
 
 
