@@ -89,6 +89,8 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
+        db.execute("DROP INDEX connections_ping_key")  # undo migration 9 (ping keys)
+        db.execute("ALTER TABLE connections DROP COLUMN ping_key_hash")
         db.execute("DROP TABLE access_tokens")  # undo migration 8 (OAuth access tokens)
         db.execute("DROP TABLE run_log_chunks")  # undo migration 7 (no log was written)
         db.execute("ALTER TABLE run_logs DROP COLUMN kept")
