@@ -34,6 +34,11 @@ static long b64std_decode(arena_t *a, const char *s, char *out, size_t outcap)
  * access token, it expires. Unknown tokens are never remembered. */
 static int lookup(http_ctx_t *c, const char *token)
 {
+    /* Census workspace tokens read "secret-token:<token>", and Census clients (older
+     * dagster-census) add that prefix themselves to the key they are given. */
+    static const char census_prefix[] = "secret-token:";
+    if (token != NULL && strncmp(token, census_prefix, sizeof(census_prefix) - 1) == 0)
+        token += sizeof(census_prefix) - 1;
     size_t n = token != NULL ? strlen(token) : 0;
     if (n == 0 || n > TOKEN_MAX)
         return -1;
