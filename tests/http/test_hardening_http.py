@@ -385,6 +385,23 @@ def test_clients_that_never_read_are_cut(server_factory):
             s.close()
 
 
+def test_idle_keep_alive_is_closed(server_factory):
+    """--idle-timeout: a keep-alive connection with no next request is closed by the server."""
+    srv = server_factory("idle", start=False)
+    srv.extra_args = ["--idle-timeout", "1"]
+    srv.start()
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        data, closed = recv_all(s, timeout=10)
+        assert responses(data) == [200] and b"connection: keep-alive" in data.lower(), data
+        assert closed, "an idle keep-alive connection stayed open past --idle-timeout"
+    finally:
+        s.close()
+    bad = subprocess.run([bin_path(), "serve", "--db", srv.db, "--write-timeout", "0"], capture_output=True)
+    assert bad.returncode == 2 and b"--write-timeout" in bad.stderr, bad
+
+
 # ---- defect 8: a long-poll whose client left frees its slot at once ------------------------------
 
 
