@@ -5,8 +5,9 @@
 // completes; then a manifest-connection run (POST .../runs, Location) read back.
 // The client is pointed at syncrun through its own setting, OpenAPI.BASE.
 //
-// usage: tsx run_itwin_sample.mts SAMPLE_APP_SRC URL TOKEN IMODEL_ID CONNECTION_UUID
-const [src, url, token, imodelId, connectionId] = process.argv.slice(2);
+// usage: tsx run_itwin_sample.mts SAMPLE_APP_SRC URL TOKEN IMODEL_ID CONNECTION_UUID [--no-wait]
+// --no-wait: the connection has no command (its runs wait for an outside runner): do not poll.
+const [src, url, token, imodelId, connectionId, noWait] = process.argv.slice(2);
 const client = await import(`${src}/src/clients/synchronizationClient/index.ts`);
 const { OpenAPI, ConnectionsService, StorageConnectionsService, ManifestConnectionsService } = client;
 OpenAPI.BASE = `${url.replace(/\/$/, '')}/synchronization`;
@@ -38,7 +39,7 @@ const runs: any = await step('StorageConnectionsService.getStorageConnectionRuns
   StorageConnectionsService.getStorageConnectionRuns(connectionId, auth, 'return=representation'));
 const latest: any = await step("the app's getLatestRun: runs sorted by startDateTime, newest", async () =>
   runs.runs.sort((a: any, b: any) => b.startDateTime.localeCompare(a.startDateTime))[0]);
-if (latest) {
+if (latest && noWait !== '--no-wait') {
   await step('poll StorageConnectionsService.getStorageConnectionRun until Completed', async () => {
     for (let i = 0; i < 120; i++) {
       const r: any = await StorageConnectionsService.getStorageConnectionRun(connectionId, latest.id, auth);
