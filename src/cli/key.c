@@ -1,4 +1,4 @@
-/* `syncrun key create|list`: API keys of a workspace. Tokens are shown once, at creation. */
+/* `syncrun key create|list|revoke`: API keys of a workspace. Tokens are shown once, at creation. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,9 +17,12 @@ static void usage(FILE *out)
     fprintf(out, "usage: syncrun key create --scope SCOPE [--oauth] [--workspace ID] [--name NAME] [--db PATH] "
                  "[--json]\n"
                  "       syncrun key list [--workspace ID] [--db PATH] [--json]\n"
+                 "       syncrun key revoke KEY_ID [--workspace ID] [--db PATH] [--json]\n"
                  "\n"
                  "create prints a new API key's token, which is shown only this once; list shows the\n"
-                 "keys of a workspace by the first characters of their tokens.\n"
+                 "keys of a workspace by the first characters of their tokens; revoke ends a key (and\n"
+                 "the OAuth access tokens issued for it) for good. A running server stops accepting\n"
+                 "a key revoked here within 5 seconds (its per-thread key cache).\n"
                  "\n"
                  "options:\n"
                  "  --scope SCOPE    runs:read (every GET), runs:write (also trigger and update runs)\n"
@@ -29,7 +32,8 @@ static void usage(FILE *out)
                  "  --oauth          create: also print the key as an OAuth client (client_id and\n"
                  "                   client_secret, for BlueConic's POST /rest/v2/oauth/token)\n"
                  "  --db PATH        database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --json           create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array\n"
+                 "  --json           create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array;\n"
+                 "                   revoke: {\"key_id\":N,\"revoked\":true}\n"
                  "  -h, --help       show this help\n");
 }
 
@@ -44,18 +48,22 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+enum { KEY_LIST, KEY_CREATE, KEY_REVOKE };
+
 typedef struct key_args {
     const char *db, *name;
-    int64_t ws; /* 0 = not given */
-    int scope;  /* -1 = not given */
+    int64_t key_id; /* revoke: the key */
+    int64_t ws;     /* 0 = not given */
+    int scope;      /* -1 = not given */
     int json;
     int oauth; /* create: show the key as an OAuth client too */
 } key_args_t;
 
-/* Parses the options of `key <cmd>`; returns -1 to go on, else the exit code. */
-static int parse_args(const char *cmd, int create, int argc, char **argv, key_args_t *ka)
+/* Parses the options of `key <cmd>` (mode: KEY_*); returns -1 to go on, else the exit code. */
+static int parse_args(const char *cmd, int mode, int argc, char **argv, key_args_t *ka)
 {
-    int c;
+    int c, create = mode == KEY_CREATE;
+    ka->key_id = 0;
     ka->db = cli_default_db();
     ka->name = NULL;
     ka->ws = 0;
@@ -103,6 +111,13 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, key_ar
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (mode == KEY_REVOKE) {
+        if (optind >= argc)
+            return cli_usage_error(cmd, "which key? give its id (the ID column of 'syncrun key list')");
+        const char *id = argv[optind++];
+        if (ids_parse_i64(id, strlen(id), 1, INT64_MAX, &ka->key_id) != 0)
+            return cli_usage_error(cmd, "KEY_ID must be a key's id, a positive integer, not '%s'", id);
+    }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (*ka->db == '\0')
@@ -116,7 +131,7 @@ static int key_create(int argc, char **argv)
 {
     const char *cmd = "key create";
     key_args_t ka;
-    int rc = parse_args(cmd, 1, argc, argv, &ka);
+    int rc = parse_args(cmd, KEY_CREATE, argc, argv, &ka);
     if (rc >= 0)
         return rc;
     store_t *s = cli_open_existing_store(cmd, ka.db);
@@ -229,7 +244,7 @@ static int key_list(int argc, char **argv)
 {
     const char *cmd = "key list";
     key_args_t ka;
-    int rc = parse_args(cmd, 0, argc, argv, &ka);
+    int rc = parse_args(cmd, KEY_LIST, argc, argv, &ka);
     if (rc >= 0)
         return rc;
     store_t *s = cli_open_existing_store(cmd, ka.db);
@@ -294,11 +309,55 @@ out:
     return rc;
 }
 
+static int key_revoke(int argc, char **argv)
+{
+    const char *cmd = "key revoke";
+    key_args_t ka;
+    int rc = parse_args(cmd, KEY_REVOKE, argc, argv, &ka);
+    if (rc >= 0)
+        return rc;
+    store_t *s = cli_open_existing_store(cmd, ka.db);
+    if (s == NULL)
+        return 1;
+    store_write_t w;
+    memset(&w, 0, sizeof(w));
+    rc = cli_resolve_workspace(s, cmd, ka.db, &ka.ws);
+    if (rc != 0)
+        goto out;
+    rc = 1;
+    w.op = OP_KEY_REVOKE;
+    w.workspace_id = ka.ws;
+    w.key_id = ka.key_id;
+    store_err_t err = store_exec(s, &w);
+    if (err == STORE_NOT_FOUND) {
+        fprintf(stderr,
+                "syncrun %s: workspace %" PRId64 " has no live key %" PRId64
+                " (revoked already, or another workspace's); see 'syncrun key list'\n",
+                cmd, ka.ws, ka.key_id);
+        goto out;
+    }
+    if (err != STORE_OK) {
+        fprintf(stderr, "syncrun %s: cannot revoke the key: %s\n", cmd, store_strerror(err));
+        goto out;
+    }
+    if (ka.json) {
+        rc = cli_print_json(cmd, json_pack("{s:I,s:b}", "key_id", (json_int_t)ka.key_id, "revoked", 1));
+        goto out;
+    }
+    printf("Revoked key %" PRId64 " of workspace %" PRId64 ".\n", ka.key_id, ka.ws);
+    rc = cli_flush_stdout(cmd);
+out:
+    store_write_release(&w);
+    store_close(s);
+    return rc;
+}
+
 int cmd_key(int argc, char **argv)
 {
     static const cli_subcommand_t subs[] = {
         {"create", key_create},
         {"list", key_list},
+        {"revoke", key_revoke},
         {NULL, NULL},
     };
     return cli_dispatch("key", subs, usage, argc, argv);

@@ -87,10 +87,10 @@ typedef enum store_op {
     OP_ACCESS_TOKEN_CREATE, /* in: workspace_id, key_id: a key of the workspace, not revoked, not limited to
                                a run (else STORE_NOT_FOUND); out: token, an access token of that key that
                                ends in STORE_ACCESS_TOKEN_TTL_S or when the key is revoked; key_scope */
-    OP_PING_KEY_ROTATE,   /* in: workspace_id, id (connection); out: token (the new ping key; only its hash is
-                             kept, the old key stops working) */
-    OP_PING,              /* in: workspace_id, id (connection), ping, log_data/log_len; out: run, trigger_outcome.
-                             NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
+    OP_PING_KEY_ROTATE,     /* in: workspace_id, id (connection); out: token (the new ping key; only its hash is
+                               kept, the old key stops working) */
+    OP_PING,                /* in: workspace_id, id (connection), ping, log_data/log_len; out: run, trigger_outcome.
+                               NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
