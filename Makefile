@@ -77,6 +77,7 @@ bench:
 # UBSan, every finding fatal); `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds over its
 # committed corpus fuzz/corpus/<name>/, read-only: new inputs go to a temporary directory, crash
 # reproducers to build-fuzz/crash-<name>-*. Any crash, leak, sanitizer report or hang fails it.
+# Dictionary: fuzz/<name>.dict, else fuzz/<prefix>.dict for fuzz_<prefix>_* (fuzz/http.dict).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 10
 FUZZ_BUILD   := build-fuzz
@@ -95,15 +96,27 @@ $(FUZZ_BUILD)/src/api/openapi.o: openapi.yaml docs/blueconic-openapi.json
 $(FUZZ_BUILD)/libsyncrun.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libsyncrun.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -o $@ $< $(FUZZ_BUILD)/libsyncrun.a $(LDLIBS)
+# The in-process server of the fuzz_http* targets (fuzz/harness.h) with the demo data it seeds.
+# An archive: a target that does not use it links none of it.
+FUZZ_HARNESS_OBJ := $(FUZZ_BUILD)/fuzz/harness.o $(FUZZ_BUILD)/src/cli/demo.o
+
+$(FUZZ_BUILD)/fuzz/harness.o: fuzz/harness.c fuzz/harness.h fuzz/fuzz.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzharness.a: $(FUZZ_HARNESS_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/harness.h $(FUZZ_BUILD)/libfuzzharness.a $(FUZZ_BUILD)/libsyncrun.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -o $@ $< $(FUZZ_BUILD)/libfuzzharness.a $(FUZZ_BUILD)/libsyncrun.a $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
 fuzz-run: $(FUZZ_BIN)
 	@fail=0; for t in $(FUZZ_BIN); do \
 	    n=$${t#$(FUZZ_BUILD)/fuzz_}; work=$$(mktemp -d "$${TMPDIR:-/tmp}/syncrun-fuzz-$$n.XXXXXX"); \
-	    mkdir "$$work/new"; dict=; if [ -f fuzz/$$n.dict ]; then dict=-dict=fuzz/$$n.dict; fi; \
+	    mkdir "$$work/new"; dict=; if [ -f fuzz/$$n.dict ]; then dict=-dict=fuzz/$$n.dict; \
+	    elif [ -f fuzz/$${n%%_*}.dict ]; then dict=-dict=fuzz/$${n%%_*}.dict; fi; \
 	    echo "== fuzz_$$n: $(FUZZ_SECONDS)s over fuzz/corpus/$$n"; \
 	    if $$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict \
 	        -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- "$$work/new" fuzz/corpus/$$n >"$$work/log" 2>&1; then \
@@ -117,4 +130,4 @@ fuzz-run: $(FUZZ_BIN)
 clean:
 	rm -rf build build-san build-tsan build-clang build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_HARNESS_OBJ:.o=.d)

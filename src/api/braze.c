@@ -196,8 +196,9 @@ static int braze_cursor_parse(store_t *s, const char *label, const char *text, i
     if (braze_cursor_tag(s, label, raw, tag) != 0 || CRYPTO_memcmp(tag, raw + BRAZE_CURSOR_BODY, sizeof(tag)) != 0)
         return -1;
     int64_t id = (int64_t)get_u64(raw + 2), pos = (int64_t)get_u64(raw + 10);
+    /* Only this server can sign, but the paging below computes pos + 1: refuse what it cannot hold. */
     if (raw[0] != BRAZE_CURSOR_VERSION || (raw[1] != BRAZE_OLDER && raw[1] != BRAZE_NEWER) || id != owner ||
-        pos < (raw[1] == BRAZE_OLDER ? 1 : 0))
+        pos < (raw[1] == BRAZE_OLDER ? 1 : 0) || pos == INT64_MAX)
         return -1;
     *dir = (braze_dir_t)raw[1];
     *position = pos;
