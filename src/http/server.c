@@ -374,6 +374,24 @@ static void on_conn_close(void *data)
     listener_resume(t);
 }
 
+/* Serves the accepted connection fd on t's loop (h2o owns fd from here); -1 if out of memory (fd
+ * is still the caller's). The fuzz harness (fuzz/harness.c) accepts its connections here too. */
+static int conn_accept(http_thread_t *t, int fd)
+{
+    http_conn_t *hc = malloc(sizeof(*hc));
+    if (hc == NULL)
+        return -1;
+    hc->thread = t;
+    hc->fd = fd;
+    hc->watcher = NULL;
+    h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
+    t->nconns++;
+    sock->on_close.cb = on_conn_close;
+    sock->on_close.data = hc;
+    h2o_accept(&t->accept_ctx, sock);
+    return 0;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     http_thread_t *t = listener->data;
@@ -403,22 +421,13 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             }
             return; /* EAGAIN: nothing more; ECONNABORTED and the like: the next event retries */
         }
-        http_conn_t *hc = malloc(sizeof(*hc));
-        if (hc == NULL) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (conn_accept(t, fd) != 0) {
             close(fd);
             listener_pause(t, 1);
             return;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        hc->thread = t;
-        hc->fd = fd;
-        hc->watcher = NULL;
-        h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
-        t->nconns++;
-        sock->on_close.cb = on_conn_close;
-        sock->on_close.data = hc;
-        h2o_accept(&t->accept_ctx, sock);
     }
 }
 
@@ -456,13 +465,9 @@ static int open_listener(const char *host, int port, int *bound_port)
     return fd;
 }
 
-static void *thread_main(void *arg)
+/* Makes t's loop, context, message queue and timeouts, on the thread that will run the loop. */
+static void loop_init(http_thread_t *t)
 {
-    http_thread_t *t = arg;
-    /* Everything of h2o a loop uses is made on its own thread: h2o 2.2 keeps socket buffers'
-     * free lists in thread-local storage and a socket's buffer refers to the free list of the
-     * thread that created it, so a queue made on the main thread and read here raced with the
-     * other loop (and aborted in h2o_mem_alloc_recycle under load). */
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->ctx, t->loop, &globalconf);
     t->accept_ctx.ctx = &t->ctx;
@@ -474,6 +479,16 @@ static void *thread_main(void *arg)
     h2o_timeout_init(t->loop, &t->write_timeout, (uint64_t)t->cfg->write_timeout_s * 1000);
     h2o_timeout_init(t->loop, &t->accept_retry_timeout, HTTP_ACCEPT_RETRY_MS);
     t->accept_retry.cb = on_accept_retry;
+}
+
+static void *thread_main(void *arg)
+{
+    http_thread_t *t = arg;
+    /* Everything of h2o a loop uses is made on its own thread: h2o 2.2 keeps socket buffers'
+     * free lists in thread-local storage and a socket's buffer refers to the free list of the
+     * thread that created it, so a queue made on the main thread and read here raced with the
+     * other loop (and aborted in h2o_mem_alloc_recycle under load). */
+    loop_init(t);
     pthread_mutex_lock(&t->ready->mu);
     t->ready->count++;
     pthread_cond_signal(&t->ready->cv);
@@ -547,19 +562,45 @@ static int fit_fd_limit(int max_connections, int threads)
     return cap;
 }
 
+/* Fills the settings left 0 with their defaults. */
+static void config_defaults(http_config_t *cfg)
+{
+    if (cfg->threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+    }
+    if (cfg->max_connections <= 0)
+        cfg->max_connections = 4096;
+    if (cfg->idle_timeout_s <= 0)
+        cfg->idle_timeout_s = 10;
+    if (cfg->write_timeout_s <= 0)
+        cfg->write_timeout_s = 30;
+}
+
+/* h2o's configuration: one host whose every path is dispatched by on_req. Returns that path's
+ * configuration (the fuzz harness adds a filter to it). */
+static h2o_pathconf_t *globalconf_init(const http_config_t *cfg)
+{
+    h2o_config_init(&globalconf);
+    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("syncrun"));
+    /* h2o's default is 1 GiB, buffered in memory; no syncrun request needs more than 1 MiB. */
+    globalconf.max_request_entity_size = 1024 * 1024;
+    /* HTTP/1.1 only: Debian's h2o 2.2.5 lacks the HTTP/2 Rapid Reset fix (CVE-2023-44487). */
+    globalconf.http1.upgrade_to_http2 = 0;
+    /* Time to receive a request's headers and body, and idle keep-alive; short, as slow clients
+     * hold a connection slot. */
+    globalconf.http1.req_timeout = (uint64_t)cfg->idle_timeout_s * 1000;
+    h2o_hostconf_t *hostconf = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
+    handler->on_req = on_req;
+    return pathconf;
+}
+
 int http_serve(const http_config_t *cfg_in, store_t *store)
 {
     http_config_t cfg = *cfg_in;
-    if (cfg.threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg.threads = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
-    }
-    if (cfg.max_connections <= 0)
-        cfg.max_connections = 4096;
-    if (cfg.idle_timeout_s <= 0)
-        cfg.idle_timeout_s = 10;
-    if (cfg.write_timeout_s <= 0)
-        cfg.write_timeout_s = 30;
+    config_defaults(&cfg);
     cfg.max_connections = fit_fd_limit(cfg.max_connections, cfg.threads);
 
     /* A peer that closes early must not kill the process with SIGPIPE. */
@@ -573,22 +614,10 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
      * second signal during the shutdown. */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    h2o_config_init(&globalconf);
-    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("syncrun"));
-    /* h2o's default is 1 GiB, buffered in memory; no syncrun request needs more than 1 MiB. */
-    globalconf.max_request_entity_size = 1024 * 1024;
-    /* HTTP/1.1 only: Debian's h2o 2.2.5 lacks the HTTP/2 Rapid Reset fix (CVE-2023-44487). */
-    globalconf.http1.upgrade_to_http2 = 0;
-    /* Time to receive a request's headers and body, and idle keep-alive; short, as slow clients
-     * hold a connection slot. */
-    globalconf.http1.req_timeout = (uint64_t)cfg.idle_timeout_s * 1000;
     SSL_CTX *tls = NULL;
     if (cfg.tls_cert_file != NULL && (tls = http_tls_context(cfg.tls_cert_file, cfg.tls_key_file)) == NULL)
         return -1;
-    h2o_hostconf_t *hostconf = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
-    h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
-    handler->on_req = on_req;
+    globalconf_init(&cfg);
 
     http_thread_t *threads = calloc((size_t)cfg.threads, sizeof(*threads));
     if (threads == NULL)
