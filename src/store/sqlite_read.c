@@ -365,9 +365,10 @@ static void link_units(grow_t *runs, grow_t *jobs, grow_t *tasks)
     int j = 0, t = 0;
     for (int i = 0; i < runs->n; i++) {
         store_run_jobs_t *rj = (store_run_jobs_t *)runs->p + i;
-        rj->jobs = (job_t *)jobs->p + j;
+        /* An empty array has no memory (p NULL): NULL + 0 is undefined in C. */
+        rj->jobs = rj->njobs > 0 ? (job_t *)jobs->p + j : NULL;
         for (int k = 0; k < rj->njobs; k++) {
-            rj->jobs[k].tasks = tasks != NULL ? (task_t *)tasks->p + t : NULL;
+            rj->jobs[k].tasks = tasks != NULL && rj->jobs[k].ntasks > 0 ? (task_t *)tasks->p + t : NULL;
             t += rj->jobs[k].ntasks;
         }
         j += rj->njobs;
