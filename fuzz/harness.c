@@ -1,13 +1,12 @@
 /* The in-process server of the HTTP fuzz targets (harness.h).
  *
- * http/server.c is compiled into this file rather than linked: the loop set-up, request dispatch
- * (on_req) and the receivers of durable writes and run changes are private to it, and the harness
- * must run exactly those, on a loop it drives itself instead of http_serve's threads and
- * listeners. Its globals therefore also exist here, and build-fuzz/libsyncrun.a's server.o is not
- * linked (every symbol it defines is defined here first). */
+ * http/server.c is compiled into this file rather than linked: its set-up (config_defaults,
+ * globalconf_init, loop_init), accept (conn_accept), dispatch (on_req) and the receivers of durable
+ * writes and run changes are private to it, and the harness must run exactly those, on a loop it
+ * drives itself instead of http_serve's threads and listeners. Its globals therefore also exist here, and
+ * build-fuzz/libsyncrun.a's server.o is not linked (every symbol it defines is defined here first). */
 #include "http/server.c"
 
-#include <h2o/http1.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
@@ -164,8 +163,9 @@ static void seed_store(void)
     EVP_EncodeBlock((unsigned char *)H.b64token, (const unsigned char *)creds, (int)strlen(creds));
 }
 
-/* As http_serve configures h2o, less the listeners; one loop, no rate limits (a fuzzer sends far
- * more than any limit allows). */
+/* The server as http_serve sets it up (config_defaults, globalconf_init, loop_init), less the
+ * listeners and threads: one loop, driven by harness_exchange; no rate limits (a fuzzer sends far
+ * more than any limit allows); a filter that checks every response. */
 static void setup_server(void)
 {
     H.cfg.listen_host = "127.0.0.1";
@@ -174,16 +174,8 @@ static void setup_server(void)
     H.cfg.routes = api_routes;
     H.cfg.nroutes = api_route_count;
     H.cfg.fallback_dialect = &native_dialect;
-
-    h2o_config_init(&globalconf);
-    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("syncrun"));
-    globalconf.max_request_entity_size = 1024 * 1024;
-    globalconf.http1.upgrade_to_http2 = 0;
-    globalconf.http1.req_timeout = 10000;
-    h2o_hostconf_t *hostconf = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
-    h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
-    handler->on_req = on_req;
+    config_defaults(&H.cfg);
+    h2o_pathconf_t *pathconf = globalconf_init(&H.cfg);
     h2o_filter_t *filter = h2o_create_filter(pathconf, sizeof(*filter));
     filter->on_setup_ostream = check_setup_ostream;
 
@@ -192,14 +184,7 @@ static void setup_server(void)
     t->store = H.store;
     t->max_conns = H.cfg.max_connections;
     FUZZ_CHECK((t->reader = store_reader_open(H.store)) != NULL);
-    t->loop = h2o_evloop_create();
-    h2o_context_init(&t->ctx, t->loop, &globalconf);
-    t->accept_ctx.ctx = &t->ctx;
-    t->accept_ctx.hosts = globalconf.hosts;
-    t->queue = h2o_multithread_create_queue(t->loop);
-    h2o_multithread_register_receiver(t->queue, &t->write_receiver, on_write_messages);
-    h2o_multithread_register_receiver(t->queue, &t->change_receiver, on_change_messages);
-    h2o_linklist_init_anchor(&t->watchers);
+    loop_init(t);
     store_add_change_hook(H.store, on_runs_changed, t);
     live_threads = t;
 }
@@ -307,8 +292,7 @@ int harness_exchange(const char *bytes, size_t len)
     http_thread_t *t = &H.t;
     int sv[2];
     FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
-    h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, sv[1], H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
-    h2o_http1_accept(&t->accept_ctx, sock, *h2o_get_timestamp(&t->ctx, NULL, NULL));
+    FUZZ_CHECK(conn_accept(t, sv[1]) == 0);
     H.responses = 0;
     H.last_status = 0;
     json_decref(H.last_json);

@@ -1,6 +1,6 @@
 /* An in-process syncrun server for the HTTP fuzz targets (fuzz/fuzz_http*.c), after h2o's
- * fuzz/driver.cc: each exchange is a new connection over a socketpair, accepted with
- * h2o_http1_accept on one h2o loop that serves the real routes (api/routes.c) through the real
+ * fuzz/driver.cc: each exchange is a new connection over a socketpair, accepted as the server
+ * accepts one (conn_accept: h2o_accept, HTTP/1) on one h2o loop that serves the real routes (api/routes.c) through the real
  * dispatch, authentication and handlers (http/server.c), over a temporary SQLite store seeded with
  * the demo data (cli/demo.c) and the store's real writer thread.
  *
