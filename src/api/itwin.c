@@ -291,7 +291,9 @@ static json_t *itwin_run_full(const run_t *r, const store_run_jobs_t *rj)
     json_object_set_new(o, "result", json_string(itwin_result_name(r->result)));
     if (ITWIN_ENUM_FIND(itwin_phases, r->current_step) >= 0)
         json_object_set_new(o, "phase", json_string(r->current_step));
-    itwin_set_time(o, "startDateTime", r->started_at);
+    /* A run not started yet (queued, or skipped) starts at its creation: clients sort runs by
+     * startDateTime (the sample app with localeCompare, which throws on a missing one). */
+    itwin_set_time(o, "startDateTime", r->started_at > 0 ? r->started_at : r->created_at);
     itwin_set_time(o, "endDateTime", r->completed_at);
     if (r->error_code != NULL || r->error_message != NULL) {
         json_t *err = json_object();

@@ -6,6 +6,9 @@ documented shapes — details that would break them silently:
   a renamed operationId leaves it with no connection tools at all.
 - Bentley's iTwin CLI (iTwin/itwin-cli) parses a response body as JSON whenever a Content-Type is
   present: an empty 202/303 from starting a run must come without one.
+- Bentley's synchronization-api-sample-app finds the latest run with
+  runs.sort((a, b) => b.startDateTime.localeCompare(a.startDateTime)): every run needs a
+  startDateTime, the one it has just started (still queued) too.
 """
 
 import json
@@ -44,3 +47,23 @@ def test_itwin_run_start_answers_without_content_type_or_with_json(server):
             continue
         assert ctype.startswith("application/json"), r
         json.loads(r.raw)  # what the CLI does with a Content-Type: it must not throw
+
+
+def test_itwin_runs_all_have_a_start_time_the_sample_app_sorts_by(server):
+    # a connection without a command: the run the app starts stays queued (as while a runner is busy)
+    cn = server.create_connection(name="sample-app-latest-run")
+    done = server.trigger(cn["id"], {}, expect=201)
+    server.ok("PATCH", "/v1/runs/%d" % done["id"], body={"state": "working"}, expect=200)
+    server.ok("POST", "/v1/runs/%d/finish" % done["id"], body={"result": "success"}, expect=200)
+    base = "/synchronization/imodels/storageConnections/%s/run" % cn["uuid"]
+    r = server.request("POST", base)
+    assert r.status == 202, r
+    queued_id = r.headers["location"].rsplit("/", 1)[1]
+    runs = server.ok("GET", base + "s", expect=200, headers={"Prefer": "return=representation"})["runs"]
+    assert [x["state"] for x in runs] == ["Queued", "Completed"], runs
+    assert all("startDateTime" in x for x in runs), runs
+    # the app's getLatestRun: newest startDateTime first is the run it just started
+    latest = sorted(runs, key=lambda x: x["startDateTime"], reverse=True)[0]
+    assert latest["id"] == queued_id
+    one = server.ok("GET", base + "s/" + queued_id, expect=200)["run"]
+    assert one["startDateTime"] == runs[0]["startDateTime"] and "endDateTime" not in one
