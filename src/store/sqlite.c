@@ -70,6 +70,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TOKEN_KEY_USABLE] = "SELECT scope FROM api_keys WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL "
                             "AND run_id IS NULL",
     [ST_TOKEN_PURGE] = "DELETE FROM access_tokens WHERE key_id = ?1 AND expires_at <= ?2",
+    [ST_TOKEN_TRIM] = "DELETE FROM access_tokens WHERE key_id = ?1 AND id <= (SELECT id FROM access_tokens "
+                      "WHERE key_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
     [ST_TOKEN_INSERT] =
         "INSERT INTO access_tokens (key_id, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
     [ST_TOKEN_LOOKUP] = "SELECT k.id, k.workspace_id, k.scope, t.expires_at FROM access_tokens t "

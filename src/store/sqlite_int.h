@@ -24,6 +24,7 @@ typedef enum stmt_id {
     ST_CONN_COUNT,
     ST_TOKEN_KEY_USABLE,
     ST_TOKEN_PURGE,
+    ST_TOKEN_TRIM,
     ST_TOKEN_INSERT,
     ST_TOKEN_LOOKUP,
     ST_CONN_UPDATE,

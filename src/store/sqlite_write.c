@@ -127,7 +127,8 @@ static store_err_t key_insert(wctx_t *x, int64_t ws, scope_t scope, const char *
 }
 
 /* An access token of key w->key_id, for the OAuth client-credentials grant. The key is checked here,
- * in the transaction: a key revoked before this commits gets no token. Its expired tokens go. */
+ * in the transaction: a key revoked before this commits gets no token. Its expired tokens go, and
+ * its oldest beyond STORE_ACCESS_TOKENS_PER_KEY - 1 live ones. */
 static store_err_t access_token_create(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -147,7 +148,11 @@ static store_err_t access_token_create(wctx_t *x)
     sqlite3_bind_int64(st, 1, w->key_id);
     sqlite3_bind_int64(st, 2, x->now);
     store_err_t e = step_done(x->c, st);
-    if (e != STORE_OK)
+    if (e != STORE_OK || (st = db_stmt(x->c, ST_TOKEN_TRIM)) == NULL)
+        return fail(w, e != STORE_OK ? e : STORE_ERROR, NULL);
+    sqlite3_bind_int64(st, 1, w->key_id);
+    sqlite3_bind_int(st, 2, STORE_ACCESS_TOKENS_PER_KEY - 1); /* keeps the newest PER_KEY - 1 */
+    if ((e = step_done(x->c, st)) != STORE_OK)
         return fail(w, e, NULL);
     char hash[IDS_SHA256_HEX_LEN];
     ids_token(w->token);

@@ -262,8 +262,10 @@ typedef struct api_key_info {
     int64_t expires_at; /* 0, or when this token ends (an access token of the key): ms since epoch */
 } api_key_info_t;
 
-/* Lifetime of an OAuth access token (OP_ACCESS_TOKEN_CREATE), BlueConic's expires_in. */
-enum { STORE_ACCESS_TOKEN_TTL_S = 3600 };
+/* Lifetime of an OAuth access token (OP_ACCESS_TOKEN_CREATE), BlueConic's expires_in, and the live
+ * tokens a key keeps: a new one beyond that ends the key's oldest (the table stays bounded however
+ * often a client asks). */
+enum { STORE_ACCESS_TOKEN_TTL_S = 3600, STORE_ACCESS_TOKENS_PER_KEY = 1000 };
 
 typedef struct api_key_row {
     int64_t id;

@@ -413,12 +413,43 @@ static void test_access_tokens(void **state)
     assert_int_equal(store_key_lookup(f->r, tok[0], &k), STORE_NOT_FOUND);
     assert_int_equal(store_key_lookup(f->r, tok[1], &k), STORE_OK);
 
+    /* a key keeps at most STORE_ACCESS_TOKENS_PER_KEY live tokens: a new one ends the oldest */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    snprintf(sql, sizeof(sql),
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+             "INSERT INTO access_tokens (key_id, token_hash, created_at, expires_at) "
+             "SELECT %lld, 'filler' || i, 1, 9000000000000 FROM n",
+             STORE_ACCESS_TOKENS_PER_KEY, (long long)key);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws, 0);
+    w.key_id = key;
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    char newest[IDS_TOKEN_LEN];
+    memcpy(newest, w.token, IDS_TOKEN_LEN);
+    store_write_release(&w);
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*), min(token_hash = 'filler1'), sum(token_hash = 'filler2') "
+             "FROM access_tokens WHERE key_id = %lld",
+             (long long)key);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), STORE_ACCESS_TOKENS_PER_KEY);
+    /* 1 + 1000 live before: the two oldest went (tok[1], filler1), the next stays */
+    assert_int_equal(sqlite3_column_int(st, 1), 0);
+    assert_int_equal(sqlite3_column_int(st, 2), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(store_key_lookup(f->r, tok[1], &k), STORE_NOT_FOUND); /* older than the fillers */
+    assert_int_equal(store_key_lookup(f->r, newest, &k), STORE_OK);
+
     /* revoking the key kills its tokens, and it gets no new one */
     wr_init(&w, OP_KEY_REVOKE, f->ws, 0);
     w.key_id = key;
     assert_int_equal(store_exec(f->s, &w), STORE_OK);
     store_write_release(&w);
-    assert_int_equal(store_key_lookup(f->r, tok[1], &k), STORE_NOT_FOUND);
+    assert_int_equal(store_key_lookup(f->r, newest, &k), STORE_NOT_FOUND);
     wr_init(&w, OP_ACCESS_TOKEN_CREATE, f->ws, 0);
     w.key_id = key;
     assert_int_equal(store_exec(f->s, &w), STORE_NOT_FOUND);
