@@ -40,7 +40,8 @@ def srv(server):
 @pytest.fixture(scope="module")
 def client(srv):
     """A read key as an OAuth client."""
-    out = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db)
+    out = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db,
+                  "--workspace", srv.workspace_id)
     assert out["client_id"] == "syncrun-key-%d" % out["key_id"] and out["client_secret"] == out["token"]
     return out
 
@@ -89,7 +90,8 @@ def test_any_key_is_a_client(srv):
 @pytest.mark.parametrize("case", ["wrong secret", "other key's id", "bad id", "no credentials", "access token as secret",
                                   "secret only"])
 def test_token_invalid_client(srv, client, case):
-    other = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db)
+    other = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db,
+                    "--workspace", srv.workspace_id)
     body, basic = {"grant_type": "client_credentials"}, None
     if case == "wrong secret":
         basic = (client["client_id"], other["client_secret"])
@@ -253,3 +255,19 @@ def test_concurrent_token_requests(srv, client):
         t.join()
     assert [r.status for r in got] == [200] * 8
     assert len({r.json["access_token"] for r in got}) == 8
+
+
+def test_revoking_the_key_ends_its_access_tokens(srv):
+    import time
+    c = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db,
+                "--workspace", srv.workspace_id)
+    tok = get_token(srv, c)
+    assert srv.request("GET", "/rest/v2/connections", token=tok).status == 200
+    srv.cli("key", "revoke", c["key_id"], "--db", srv.db, "--workspace", srv.workspace_id, "--json")
+    # another process revoked it: the server's key cache may answer for up to 5 s
+    deadline = time.monotonic() + 10
+    while srv.request("GET", "/rest/v2/connections", token=tok).status != 401:
+        assert time.monotonic() < deadline, "the revoked key's access token still works after 10 s"
+        time.sleep(0.2)
+    r = token_request(srv, {"grant_type": "client_credentials"}, basic=(c["client_id"], c["client_secret"]))
+    assert r.status == 401 and r.json["error"] == "invalid_client", r

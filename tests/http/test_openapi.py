@@ -753,7 +753,8 @@ def test_blueconic_connections_and_oauth(api, srv, world):
             api("GET", R, path=path, expect=401, token="none")
             api("GET", R, path=prefix + "/connections/%s/runs" % UNKNOWN_UUID, expect=404)
     T = "/rest/v2/oauth/token"
-    client = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db)
+    client = srv.cli("key", "create", "--scope", "runs:read", "--oauth", "--json", "--db", srv.db,
+                     "--workspace", srv.workspace_id)
     basic = "Basic " + base64.b64encode(("%s:%s" % (client["client_id"], client["client_secret"])).encode()).decode()
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     body = urllib.parse.urlencode({"grant_type": "client_credentials"})
