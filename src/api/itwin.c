@@ -353,8 +353,8 @@ static itwin_prefer_t itwin_prefer(http_ctx_t *c)
     return found;
 }
 
-/* Loads the connection of path parameter 0 (its UUID, any case) into cn. `bad` collects the
- * targets of a 422 (comma-separated); returns 1 when the connection id is malformed (and adds
+/* Path parameter 0 (a connection UUID, any case) normalised into uuid. `bad` collects the targets
+ * of a 422 (comma-separated); returns 1 when the connection id is malformed (and adds
  * "connectionId" to bad), 0 otherwise. */
 int itwin_connection_param(http_ctx_t *c, char *uuid, char *bad, size_t badlen)
 {
