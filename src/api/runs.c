@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/render.h"
+#include "util/log.h"
 #include "util/ids.h"
 #include "util/jsonw.h"
 #include "util/timeutil.h"
@@ -476,23 +477,38 @@ int native_run_events(http_ctx_t *c)
 
 /* ---- log ---- */
 
+/* A run log being sent: read from the store a piece at a time, as the client takes them. */
+typedef struct log_send {
+    store_reader_t *reader;
+    store_log_cursor_t cur;
+} log_send_t;
+
+static int log_fill(void *data, char *buf, size_t cap, size_t *n)
+{
+    log_send_t *ls = data;
+    store_err_t e = store_log_next(ls->reader, &ls->cur, buf, cap, n);
+    if (e == STORE_BAD_STATE)
+        log_warn("run log cut short while sent: it grew past its cap faster than the client read it run=%lld",
+                 (long long)ls->cur.run_id);
+    return e == STORE_OK ? 0 : -1;
+}
+
 int native_run_log_get(http_ctx_t *c)
 {
     run_t r;
     if (api_load_run(c, 0, &r) != 0)
         return 0;
-    const char *data;
-    size_t len;
-    int64_t total;
-    store_err_t e = store_log_get(c->reader, c->key.workspace_id, r.id, &c->arena, &data, &len, &total);
+    log_send_t *ls = arena_alloc(&c->arena, sizeof(*ls));
+    ls->reader = c->reader;
+    store_err_t e = store_log_open(c->reader, c->key.workspace_id, r.id, &ls->cur);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
     char num[24];
-    snprintf(num, sizeof(num), "%lld", (long long)total);
+    snprintf(num, sizeof(num), "%lld", (long long)ls->cur.total);
     http_add_header(c, "x-log-bytes-total", num);
-    snprintf(num, sizeof(num), "%lld", (long long)(total - (int64_t)len));
+    snprintf(num, sizeof(num), "%lld", (long long)(ls->cur.total - ls->cur.kept));
     http_add_header(c, "x-log-bytes-dropped", num);
-    return http_send_raw(c, 200, "text/plain; charset=utf-8", data, len);
+    return http_send_stream(c, 200, "text/plain; charset=utf-8", (size_t)ls->cur.kept, log_fill, ls);
 }
 
 static void on_log_written(http_ctx_t *c, store_write_t *w, void *data)

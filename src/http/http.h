@@ -120,6 +120,14 @@ void http_add_header(http_ctx_t *c, const char *name, const char *value);
 int http_send_json(http_ctx_t *c, int status, json_t *body);
 /* Sends a pre-serialised body of the given content type. */
 int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len);
+/* Produces the next piece of a streamed answer: fills buf with up to cap bytes and sets *n (more
+ * than 0 while the answer is not complete). Returns 0, or -1 when the answer cannot be finished as
+ * announced: the connection is then cut, so the client sees an incomplete answer, never a wrong one. */
+typedef int (*http_fill_fn)(void *data, char *buf, size_t cap, size_t *n);
+/* Sends an answer of exactly len bytes produced a piece at a time by fill (called on this loop's
+ * thread: the first piece now, the next ones as the client takes them), so an answer is never held
+ * whole in memory. `data` must live as long as the request (e.g. in its arena). */
+int http_send_stream(http_ctx_t *c, int status, const char *content_type, size_t len, http_fill_fn fill, void *data);
 /* Sends the route dialect's error. Returns 0. */
 int http_error(http_ctx_t *c, int status, const char *code, const char *message, const char *field);
 

@@ -299,8 +299,10 @@ typedef struct http_stream {
     h2o_generator_t super;
     http_thread_t *thread;
     h2o_req_t *req;
-    const char *body;
+    const char *body; /* the whole answer; or, with fill, a buffer of one piece */
     size_t len, off;
+    http_fill_fn fill; /* NULL: body holds the answer */
+    void *fill_data;
     h2o_timeout_entry_t deadline;
 } http_stream_t;
 
@@ -328,6 +330,18 @@ static void stream_send_next(http_stream_t *st)
 {
     size_t n = st->len - st->off < HTTP_SEND_CHUNK ? st->len - st->off : HTTP_SEND_CHUNK;
     h2o_iovec_t buf = h2o_iovec_init(st->body + st->off, n);
+    if (st->fill != NULL) {
+        /* h2o asks for the next piece once the last is written: the buffer can be reused. */
+        size_t got = 0;
+        if (n > 0 && (st->fill(st->fill_data, (char *)st->body, n, &got) != 0 || got == 0)) {
+            stream_unlink(st);
+            /* the answer cannot be finished as announced: cut it, so the client sees it incomplete */
+            h2o_send(st->req, NULL, 0, H2O_SEND_STATE_ERROR);
+            return;
+        }
+        buf = h2o_iovec_init(st->body, got);
+        n = got;
+    }
     st->off += n;
     stream_unlink(st);
     h2o_timeout_link(st->thread->loop, &st->thread->write_timeout, &st->deadline);
@@ -345,7 +359,10 @@ static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
     stream_unlink((http_stream_t *)g);
 }
 
-int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len)
+/* Starts the answer: its head now, then its body a piece at a time, from body (len bytes) or, with
+ * fill, from what fill produces into body (a buffer of one piece). */
+static int stream_start(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len,
+                        http_fill_fn fill, void *data)
 {
     h2o_req_t *req = c->req;
     http_stream_t *st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), stream_dispose);
@@ -356,6 +373,8 @@ int http_send_raw(http_ctx_t *c, int status, const char *content_type, const cha
     st->req = req;
     st->body = body;
     st->len = len;
+    st->fill = fill;
+    st->fill_data = data;
     st->deadline.cb = stream_on_deadline;
     req->res.status = status;
     req->res.reason = reason_phrase(status);
@@ -365,6 +384,18 @@ int http_send_raw(http_ctx_t *c, int status, const char *content_type, const cha
     h2o_start_response(req, &st->super);
     stream_send_next(st);
     return 0;
+}
+
+int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len)
+{
+    return stream_start(c, status, content_type, body, len, NULL, NULL);
+}
+
+int http_send_stream(http_ctx_t *c, int status, const char *content_type, size_t len, http_fill_fn fill, void *data)
+{
+    size_t piece = len < HTTP_SEND_CHUNK ? (len > 0 ? len : 1) : HTTP_SEND_CHUNK;
+    return stream_start(c, status, content_type, h2o_mem_alloc_pool(&((h2o_req_t *)c->req)->pool, piece), len, fill,
+                        data);
 }
 
 int http_send_json(http_ctx_t *c, int status, json_t *body)

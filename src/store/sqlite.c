@@ -167,6 +167,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_CHUNK_SET] = "UPDATE run_log_chunks SET data = ?2 WHERE id = ?1",
     [ST_LOG_CHUNKS_DELETE] = "DELETE FROM run_log_chunks WHERE run_id = ?1 AND id <= ?2",
     [ST_LOG_CHUNKS_READ] = "SELECT data FROM run_log_chunks WHERE run_id = ?1 ORDER BY id",
+    [ST_LOG_CHUNK_FIRST] = "SELECT id FROM run_log_chunks WHERE run_id = ?1 ORDER BY id LIMIT 1",
+    [ST_LOG_CHUNKS_FROM] = "SELECT id, data FROM run_log_chunks WHERE run_id = ?1 AND id >= ?2 ORDER BY id",
     /* Driven from the connections that have a command (few), each looked up through the partial
      * indexes of queued and in-flight runs: the cost does not grow with the history. */
     [ST_RUNS_STARTABLE] =

@@ -70,6 +70,8 @@ typedef enum stmt_id {
     ST_LOG_CHUNK_SET,
     ST_LOG_CHUNKS_DELETE,
     ST_LOG_CHUNKS_READ,
+    ST_LOG_CHUNK_FIRST,
+    ST_LOG_CHUNKS_FROM,
     ST_RUNS_STARTABLE,
     ST_CONNS_SCHEDULED,
     ST_RUNS_ACTIVE_MANAGED,
@@ -146,6 +148,9 @@ store_err_t db_log_append(dbconn_t *c, int64_t run_id, size_t cap, const char *d
 /* The kept log of run_id (an arena copy, NUL-terminated; "" when none) and the bytes written in
  * all. Reads one snapshot. No workspace check: the caller has made it. */
 store_err_t db_log_read(dbconn_t *c, int64_t run_id, arena_t *a, const char **data, size_t *len, int64_t *total);
+/* The log as a cursor (store_log_open / store_log_next, without their workspace check). */
+store_err_t db_log_open(dbconn_t *c, int64_t run_id, store_log_cursor_t *cur);
+store_err_t db_log_next(dbconn_t *c, store_log_cursor_t *cur, char *buf, size_t cap, size_t *n);
 /* The data step of the migration that introduced chunks (run inside its transaction). */
 int db_log_migrate_chunks(sqlite3 *db);
 

@@ -272,6 +272,80 @@ out:
     return e;
 }
 
+store_err_t db_log_open(dbconn_t *c, int64_t run_id, store_log_cursor_t *cur)
+{
+    log_head_t h;
+    memset(cur, 0, sizeof(*cur));
+    cur->run_id = run_id;
+    store_err_t e = head_get(c, run_id, &h);
+    if (e != STORE_OK || h.kept == 0)
+        return e;
+    sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNK_FIRST);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    int64_t first = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) { /* kept > 0 and no chunk: read between two writes of one log? no: one snapshot */
+        log_error("run log %lld is inconsistent: %lld bytes kept and no chunk", (long long)run_id, (long long)h.kept);
+        return STORE_ERROR;
+    }
+    cur->total = h.total;
+    cur->kept = cur->left = h.kept;
+    cur->next_chunk = first;
+    cur->offset = h.skip;
+    return STORE_OK;
+}
+
+store_err_t db_log_next(dbconn_t *c, store_log_cursor_t *cur, char *buf, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (cur->left == 0 || cap == 0)
+        return STORE_OK;
+    sqlite3_stmt *st = db_stmt(c, ST_LOG_CHUNKS_FROM);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, cur->run_id);
+    sqlite3_bind_int64(st, 2, cur->next_chunk);
+    store_err_t e = STORE_OK;
+    int rc = SQLITE_ROW, first = 1;
+    /* Chunks are only ever cut from the oldest end and added (or grown) at the newest: while the
+     * chunk the cursor is in still exists, every chunk after it that the cursor has not read does. */
+    while (*n < cap && cur->left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), len = sqlite3_column_bytes(st, 1);
+        if (first && id != cur->next_chunk) {
+            e = STORE_BAD_STATE; /* cut past the cursor */
+            break;
+        }
+        first = 0;
+        if (id != cur->next_chunk) { /* the next chunk: read from its start */
+            cur->next_chunk = id;
+            cur->offset = 0;
+        }
+        const char *p = sqlite3_column_blob(st, 1);
+        int64_t avail = len - cur->offset, want = (int64_t)(cap - *n);
+        if (want > cur->left)
+            want = cur->left;
+        if (avail > want)
+            avail = want;
+        if (avail > 0) {
+            memcpy(buf + *n, p + cur->offset, (size_t)avail);
+            *n += (size_t)avail;
+            cur->offset += avail;
+            cur->left -= avail;
+        }
+    }
+    if (e == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = STORE_ERROR;
+    else if (first && e == STORE_OK && cur->left > 0)
+        e = STORE_BAD_STATE; /* the cursor's chunk is gone, and every one after it */
+    else if (e == STORE_OK && *n == 0 && cur->left > 0)
+        e = STORE_BAD_STATE; /* the chunks hold less than the log said: it changed under the cursor */
+    sqlite3_reset(st);
+    return e;
+}
+
 /* Migration 7: moves each run_logs.data blob into chunks (read piecewise, so a large log is read
  * once), fills the kept column and drops data. Runs inside the migration's transaction. */
 int db_log_migrate_chunks(sqlite3 *db)

@@ -289,6 +289,20 @@ store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t
     return e == STORE_OK ? db_log_read(&r->c, run_id, a, data, len, total) : e;
 }
 
+store_err_t store_log_open(store_reader_t *r, int64_t ws, int64_t run_id, store_log_cursor_t *cur)
+{
+    arena_t a = ARENA_INIT;
+    run_t run;
+    store_err_t e = db_run_get(&r->c, ws, run_id, &a, &run); /* the workspace check */
+    arena_release(&a);
+    return e == STORE_OK ? db_log_open(&r->c, run_id, cur) : e;
+}
+
+store_err_t store_log_next(store_reader_t *r, store_log_cursor_t *cur, char *buf, size_t cap, size_t *n)
+{
+    return db_log_next(&r->c, cur, buf, cap, n);
+}
+
 store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n)
 {
     sqlite3_stmt *st = db_stmt(&r->c, ST_RUNS_STARTABLE);

@@ -343,6 +343,23 @@ typedef struct run_event {
  * had in all. */
 store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
                           int64_t *total);
+/* A position in a run's log, for sending it a piece at a time (GET /v1/runs/{id}/log) without a
+ * copy of the whole log: what store_log_open saw (total, kept) is what the pieces add up to. */
+typedef struct store_log_cursor {
+    int64_t run_id;
+    int64_t total, kept; /* the log when opened: bytes written in all, bytes kept */
+    int64_t next_chunk;  /* the chunk read next */
+    int64_t offset;      /* bytes of that chunk already read (for the first, the bytes cut off) */
+    int64_t left;        /* bytes still to read */
+} store_log_cursor_t;
+
+/* Opens the kept log of run run_id of workspace ws at its first byte. STORE_NOT_FOUND: no such run. */
+store_err_t store_log_open(store_reader_t *r, int64_t ws, int64_t run_id, store_log_cursor_t *cur);
+/* Copies the next bytes (at most cap, fewer only at the end) into buf, *n set. STORE_BAD_STATE when
+ * the log was cut past the cursor since it was opened (a log that grows faster than its reader
+ * reads): the rest cannot be read as it was. */
+store_err_t store_log_next(store_reader_t *r, store_log_cursor_t *cur, char *buf, size_t cap, size_t *n);
+
 /* Queued runs of connections that have a command and no working/retrying run, oldest first, one per
  * connection (all workspaces): what the runner may start now. */
 store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n);
