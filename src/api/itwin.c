@@ -77,7 +77,7 @@ static void itwin_send_error(http_ctx_t *c, int status, const char *code, const 
             icode = "InternalServerError", imsg = "The server encountered an internal error.";
     }
     json_t *err = json_pack("{s:s, s:s}", "code", icode ? icode : "Error", "message", imsg ? imsg : "Error.");
-    if (status == 422 && field != NULL && strcmp(icode, ITWIN_422_CODE) == 0) {
+    if (status == 422 && field != NULL && icode != NULL && strcmp(icode, ITWIN_422_CODE) == 0) {
         json_t *details = json_array();
         const char *p = field;
         while (*p != '\0') {
@@ -106,7 +106,7 @@ static const char *const itwin_connectors[] = {
     "AUTOPLANT", "CIVIL", "CIVIL3D", "DWG",       "GEOSPATIAL",    "IFC", "MSTN",    "NWD",       "OBD",
     "OPENTOWER", "REVIT", "SPPID",   "SPXREVIEW", "PROSTRUCTURES", "RVM", "PSEXCEL", "INTELLIPID"};
 
-#define ITWIN_ENUM_FIND(list, s) itwin_enum_find(list, sizeof(list) / sizeof(list[0]), s)
+#define ITWIN_ENUM_FIND(list, s) itwin_enum_find(list, sizeof(list) / sizeof((list)[0]), s)
 
 /* The index of s in list, or -1 (NULL is in no list). */
 static int itwin_enum_find(const char *const *list, size_t n, const char *s)

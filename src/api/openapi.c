@@ -3,46 +3,35 @@
  * file when they change) and served from memory. */
 #include "api/api.h"
 
-/* The document's bytes, [openapi_yaml_start, openapi_yaml_end), in .rodata. The path is relative to
- * the repository root, where make runs the compiler. */
-__asm__(".section .rodata\n"
-        ".global openapi_yaml_start\n"
-        ".type openapi_yaml_start, @object\n"
-        "openapi_yaml_start:\n"
-        ".incbin \"openapi.yaml\"\n"
-        ".global openapi_yaml_end\n"
-        ".type openapi_yaml_end, @object\n"
-        "openapi_yaml_end:\n"
-        ".byte 0\n"
-        ".previous\n");
+/* Embeds the file at path (relative to the repository root, where make runs the compiler) in
+ * .rodata: `name`, its bytes (then a NUL), and `name_size`, their count. The assembler computes the
+ * size: in C, subtracting the addresses of two distinct objects is undefined. */
+#define EMBED_FILE(name, path)                                                                                         \
+    __asm__(".section .rodata\n"                                                                                       \
+            ".global " #name "\n"                                                                                      \
+            ".type " #name ", @object\n" #name ":\n"                                                                   \
+            ".incbin \"" path "\"\n" #name "_end:\n"                                                                   \
+            ".byte 0\n"                                                                                                \
+            ".balign 8\n"                                                                                              \
+            ".global " #name "_size\n"                                                                                 \
+            ".type " #name "_size, @object\n" #name "_size:\n"                                                         \
+            ".quad " #name "_end - " #name "\n"                                                                        \
+            ".previous\n");                                                                                            \
+    extern const char name[]; /* NOLINT(bugprone-macro-parentheses): a declarator */                                   \
+    extern const uint64_t name##_size
 
-extern const char openapi_yaml_start[];
-extern const char openapi_yaml_end[];
+EMBED_FILE(openapi_yaml, "openapi.yaml");
 
 int api_openapi(http_ctx_t *c)
 {
-    return http_send_raw(c, 200, "application/yaml", openapi_yaml_start,
-                         (size_t)(openapi_yaml_end - openapi_yaml_start));
+    return http_send_raw(c, 200, "application/yaml", openapi_yaml, (size_t)openapi_yaml_size);
 }
 
 /* What syncrun serves of BlueConic's REST API v2, as BlueConic publishes its own document at
  * /rest/v2/openapi.json (clients such as BlueConic's MCP server build their tools from it). */
-__asm__(".section .rodata\n"
-        ".global blueconic_openapi_start\n"
-        ".type blueconic_openapi_start, @object\n"
-        "blueconic_openapi_start:\n"
-        ".incbin \"docs/blueconic-openapi.json\"\n"
-        ".global blueconic_openapi_end\n"
-        ".type blueconic_openapi_end, @object\n"
-        "blueconic_openapi_end:\n"
-        ".byte 0\n"
-        ".previous\n");
-
-extern const char blueconic_openapi_start[];
-extern const char blueconic_openapi_end[];
+EMBED_FILE(blueconic_openapi, "docs/blueconic-openapi.json");
 
 int api_blueconic_openapi(http_ctx_t *c)
 {
-    return http_send_raw(c, 200, "application/json", blueconic_openapi_start,
-                         (size_t)(blueconic_openapi_end - blueconic_openapi_start));
+    return http_send_raw(c, 200, "application/json", blueconic_openapi, (size_t)blueconic_openapi_size);
 }

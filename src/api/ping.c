@@ -24,7 +24,7 @@ static void ping_send_error(http_ctx_t *c, int status, const char *code, const c
     (void)field;
     size_t n = strlen(message);
     char *body = arena_alloc(&c->arena, n + 2);
-    memcpy(body, message, n);
+    memcpy(body, message, n); /* NOLINT(bugprone-not-null-terminated-result): a body of n + 1 bytes, not a string */
     body[n] = '\n';
     http_send_raw(c, status, "text/plain; charset=utf-8", body, n + 1);
 }

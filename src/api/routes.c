@@ -30,13 +30,13 @@ static int api_readyz(http_ctx_t *c)
 
 #define R(method, pattern, dialect, scope, handler)                                                                    \
     {                                                                                                                  \
-        method, pattern, &dialect, 1, scope, handler, 0                                                                \
+        method, pattern, &(dialect), 1, scope, handler, 0                                                              \
     }
 
 /* A route whose literal segments match in any letter case (iTwin's, as Bentley's paths do). */
 #define RNOCASE(method, pattern, dialect, scope, handler)                                                              \
     {                                                                                                                  \
-        method, pattern, &dialect, 1, scope, handler, 1                                                                \
+        method, pattern, &(dialect), 1, scope, handler, 1                                                              \
     }
 
 const http_route_t api_routes[] = {

@@ -248,6 +248,7 @@ static int runs_list(int argc, char **argv)
     if (!by_uuid && ids_parse_i64(conn_arg, strlen(conn_arg), 1, INT64_MAX, &conn_id) != 0)
         return cli_usage_error(cmd, "CONNECTION must be a connection id (a positive integer) or UUID, not '%s'",
                                conn_arg);
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): getopt_long sets optarg for --db (required_argument) */
     if (*db == '\0')
         return cli_usage_error(cmd, "--db must not be empty");
     if (fields_arg != NULL && check_fields(cmd, fields_arg, &fields) != 0) {

@@ -252,7 +252,7 @@ void http_add_header(http_ctx_t *c, const char *name, const char *value)
     h2o_req_t *req = c->req;
     size_t nlen = strlen(name);
     char *n = h2o_mem_alloc_pool(&req->pool, nlen);
-    memcpy(n, name, nlen);
+    memcpy(n, name, nlen); /* NOLINT(bugprone-not-null-terminated-result): h2o takes (n, nlen) */
     h2o_iovec_t v = h2o_strdup(&req->pool, value, SIZE_MAX);
     h2o_add_header_by_str(&req->pool, &req->res.headers, n, nlen, 1, NULL, v.base, v.len);
 }

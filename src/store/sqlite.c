@@ -791,6 +791,7 @@ store_err_t store_exec(store_t *s, store_write_t *w)
 {
     exec_wait_t ew = {s, 0};
     w->done = exec_done;
+    /* cppcheck-suppress autoVariables ; only exec_done reads w->ctx, and it runs before this returns */
     w->ctx = &ew;
     store_submit(s, w);
     pthread_mutex_lock(&s->mu);

@@ -154,7 +154,8 @@ long ids_b64url_decode(const char *s, size_t n, void *out, size_t outcap)
     if (n % 4 == 1)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        const char *c = memchr(b64, s[i], 64);
+        /* b64 is the 64-character alphabet, searched as bytes, not as a string */
+        const char *c = memchr(b64, s[i], 64); /* NOLINT(bugprone-not-null-terminated-result) */
         if (c == NULL || s[i] == '\0')
             return -1;
         acc = (acc << 6) | (uint32_t)(c - b64);

@@ -69,8 +69,8 @@ void time_format_iso(int64_t ms, char out[TIME_ISO_LEN])
     int64_t y;
     int mo, d;
     time_civil_from_days(days, &y, &mo, &d);
-    put2(out, y / 100);
-    put2(out + 2, y % 100);
+    put2(out, (int)(y / 100)); /* y is 0..9999 (clamped above) */
+    put2(out + 2, (int)(y % 100));
     out[4] = '-';
     put2(out + 5, mo);
     out[7] = '-';
