@@ -226,7 +226,7 @@ void runconfig_render(json_t *o, const connection_t *cn)
     json_object_set_new(o, "starting_deadline_seconds", json_integer(cn->starting_deadline_s));
     json_object_set_new(o, "timeout_seconds", json_integer(cn->timeout_s));
     json_object_set_new(o, "retry",
-                        json_pack("{s:I, s:I}", "max_attempts", (json_int_t)(cn->retry_max + 1), "backoff_seconds",
+                        json_pack("{s:I, s:I}", "max_attempts", (json_int_t)cn->retry_max + 1, "backoff_seconds",
                                   (json_int_t)cn->retry_backoff_s));
     json_object_set_new(o, "log_max_bytes", json_integer(cn->log_max_bytes));
     json_object_set_new(o, "next_run_at", cn->schedule ? render_time(cn->next_fire_at) : json_null());

@@ -37,7 +37,8 @@ static void usage(FILE *out)
 /* Splits "host:port", "[v6]:port" or ":port". Returns 0 or -1. */
 static int parse_listen(const char *s, char *host, size_t hostlen, int *port)
 {
-    const char *colon = strrchr(s, ':');
+    /* s is --listen's value or its default: getopt_long sets optarg for a required_argument option */
+    const char *colon = strrchr(s, ':'); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
     if (colon == NULL)
         return -1;
     int64_t p;

@@ -638,7 +638,7 @@ static void *runner_main(void *arg)
 {
     runner_t *R = arg;
     int n = R->cfg.max_processes;
-    struct pollfd *pfds = calloc((size_t)(2 * n + 1), sizeof(*pfds));
+    struct pollfd *pfds = calloc(2 * (size_t)n + 1, sizeof(*pfds));
     int64_t stop_deadline = 0;
     for (;;) {
         int64_t now = time_mono_ms();

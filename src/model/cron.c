@@ -47,7 +47,9 @@ static int is_alpha(char c)
 
 static char lower(char c)
 {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    return c;
 }
 
 /* One value at *sp: a number, or a name where the field has names. 0, or -1 with a message. */
@@ -242,7 +244,7 @@ int cron_parse(const char *expr, cron_spec_t *out, char *err, size_t errlen)
 
 static int day_matches(const cron_spec_t *spec, int mday, int wday)
 {
-    int dom = (spec->mdays >> mday) & 1, dow = (spec->wdays >> wday) & 1;
+    int dom = (int)((spec->mdays >> mday) & 1u), dow = (int)((spec->wdays >> wday) & 1u);
     return (spec->mday_star || spec->wday_star) ? dom && dow : dom || dow;
 }
 

@@ -338,10 +338,10 @@ store_err_t db_log_next(dbconn_t *c, store_log_cursor_t *cur, char *buf, size_t 
     }
     if (e == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
         e = STORE_ERROR;
-    else if (first && e == STORE_OK && cur->left > 0)
-        e = STORE_BAD_STATE; /* the cursor's chunk is gone, and every one after it */
-    else if (e == STORE_OK && *n == 0 && cur->left > 0)
-        e = STORE_BAD_STATE; /* the chunks hold less than the log said: it changed under the cursor */
+    else if (e == STORE_OK && cur->left > 0 && (first || *n == 0))
+        /* first: the cursor's chunk is gone, and every one after it; *n == 0: the chunks hold less
+         * than the log said, it changed under the cursor */
+        e = STORE_BAD_STATE;
     sqlite3_reset(st);
     return e;
 }

@@ -379,9 +379,13 @@ static void link_units(grow_t *runs, grow_t *jobs, grow_t *tasks)
     int j = 0, t = 0;
     for (int i = 0; i < runs->n; i++) {
         store_run_jobs_t *rj = (store_run_jobs_t *)runs->p + i;
-        /* An empty array has no memory (p NULL): NULL + 0 is undefined in C. */
-        rj->jobs = rj->njobs > 0 ? (job_t *)jobs->p + j : NULL;
+        if (rj->njobs == 0) {
+            rj->jobs = NULL; /* an empty array has no memory (p NULL): NULL + 0 is undefined in C */
+            continue;
+        }
+        rj->jobs = (job_t *)jobs->p + j;
         for (int k = 0; k < rj->njobs; k++) {
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): njobs > 0 jobs are in the jobs array */
             rj->jobs[k].tasks = tasks != NULL && rj->jobs[k].ntasks > 0 ? (task_t *)tasks->p + t : NULL;
             t += rj->jobs[k].ntasks;
         }
