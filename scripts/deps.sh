@@ -18,6 +18,8 @@ packages=(
     clang-format
     clang
     libclang-rt-14-dev
+    clang-tidy
+    cppcheck
     curl
     openssl
     tzdata
