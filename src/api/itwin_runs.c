@@ -57,17 +57,15 @@ int itwin_run_create(http_ctx_t *c)
     connection_t cn;
     if (itwin_load_connection(c, uuid, &cn) != 0)
         return 0;
-    /* The body (manifest-run-create) names nothing syncrun's model has: it is not read. */
-    store_write_t *w = http_write_new(c);
-    w->op = OP_RUN_TRIGGER;
-    w->workspace_id = c->key.workspace_id;
-    w->id = cn.id;
-    w->trigger.tag = "API";
-    char *detail = arena_alloc(&c->arena, 64);
-    snprintf(detail, 64, "Triggered through the iTwin API with key #%lld", (long long)c->key.key_id);
-    w->trigger.detail = detail;
+    /* The body (manifest-run-create) names nothing syncrun's model has: it is not read, and an
+     * Idempotency-Key is fingerprinted by the route alone. */
+    static const char fingerprint[] = "itwin run";
+    store_write_t *w = api_trigger_begin(c, &cn, fingerprint, sizeof(fingerprint) - 1);
+    if (w == NULL)
+        return 0;
     w->trigger.initial_state = RUN_QUEUED;
     w->trigger.attach_active = 1;
+    api_trigger_defaults(c, &w->trigger);
     return http_write_submit(c, w, itwin_on_run_created, NULL, NULL);
 }
 
