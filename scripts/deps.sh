@@ -22,6 +22,7 @@ packages=(
     cppcheck
     curl
     openssl
+    prometheus
     tzdata
 )
 

@@ -15,6 +15,9 @@ extern const http_dialect_t blueconic_dialect;
 extern const http_dialect_t blueconic_oauth_dialect;
 extern const http_dialect_t ping_dialect;
 
+/* metrics.c: GET /metrics (Prometheus) */
+int api_metrics(http_ctx_t *c);
+
 /* ping.c: healthchecks.io-style pings, and the ping key of a connection */
 int ping_receive(http_ctx_t *c);
 int native_connection_ping_key(http_ctx_t *c);

@@ -42,6 +42,7 @@ static int api_readyz(http_ctx_t *c)
 const http_route_t api_routes[] = {
     {"GET", "/healthz", &native_dialect, 0, SCOPE_RUNS_READ, api_healthz, 0},
     {"GET", "/readyz", &native_dialect, 0, SCOPE_RUNS_READ, api_readyz, 0},
+    {"GET", "/metrics", &native_dialect, HTTP_AUTH_METRICS, SCOPE_METRICS_READ, api_metrics, 0},
     {"GET", "/openapi.yaml", &native_dialect, 0, SCOPE_RUNS_READ, api_openapi, 0},
 
     R("GET", "/v1/connections", native_dialect, SCOPE_RUNS_READ, native_connection_list),

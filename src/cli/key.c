@@ -25,8 +25,9 @@ static void usage(FILE *out)
                  "a key revoked here within 5 seconds (its per-thread key cache).\n"
                  "\n"
                  "options:\n"
-                 "  --scope SCOPE    runs:read (every GET), runs:write (also trigger and update runs)\n"
-                 "                   or admin (also create, change and delete connections)\n"
+                 "  --scope SCOPE    runs:read (every GET), runs:write (also trigger and update runs),\n"
+                 "                   admin (also create, change and delete connections), or metrics:read\n"
+                 "                   (GET /metrics only: for a Prometheus server)\n"
                  "  --workspace ID   the workspace (default: the only one, when the database has one)\n"
                  "  --name NAME      a label for the key, up to 200 bytes (create)\n"
                  "  --oauth          create: also print the key as an OAuth client (client_id and\n"
@@ -82,7 +83,8 @@ static int parse_args(const char *cmd, int mode, int argc, char **argv, key_args
                 return cli_usage_error(cmd, "--scope is an option of 'key create'");
             ka->scope = scope_parse(optarg);
             if (ka->scope < 0)
-                return cli_usage_error(cmd, "--scope must be runs:read, runs:write or admin, not '%s'", optarg);
+                return cli_usage_error(cmd, "--scope must be runs:read, runs:write, admin or metrics:read, not '%s'",
+                                       optarg);
             break;
         case 'n':
             if (!create)

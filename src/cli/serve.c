@@ -17,7 +17,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
             "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
-            "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--demo]\n\n"
+            "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public] [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
             "  --threads N          event-loop threads (default: one per CPU)\n"
@@ -31,6 +31,8 @@ static void usage(FILE *out)
             "  --tls-key FILE       the certificate's PEM private key\n"
             "  --trust-proxy        believe X-Forwarded-Proto / Forwarded: proto= from a front proxy (for the\n"
             "                       scheme of the links syncrun builds); only behind a proxy that sets them\n"
+            "  --metrics-public     GET /metrics without a key (process series only; a key sent still adds its\n"
+            "                       workspace's run series). Default: an admin or metrics:read key\n"
             "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
@@ -169,12 +171,13 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-cert", required_argument, NULL, 'C'},
                                          {"tls-key", required_argument, NULL, 'K'},
                                          {"trust-proxy", no_argument, NULL, 'P'},
+                                         {"metrics-public", no_argument, NULL, 'M'},
                                          {"idle-timeout", required_argument, NULL, 'i'},
                                          {"write-timeout", required_argument, NULL, 'w'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
-    int trust_proxy = 0;
+    int trust_proxy = 0, metrics_public = 0;
     int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30;
     int demo = 0, opt;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
@@ -219,6 +222,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'P':
             trust_proxy = 1;
+            break;
+        case 'M':
+            metrics_public = 1;
             break;
         case 'r':
             if (parse_rate_limit(optarg, limits, &nlimits) != 0)
@@ -284,6 +290,7 @@ int cmd_serve(int argc, char **argv)
         .tls_cert_file = tls_cert,
         .tls_key_file = tls_key,
         .trust_proxy = trust_proxy,
+        .metrics_public = metrics_public,
     };
     /* A limit of 0 requests means no limit. */
     http_rate_limit_t active[MAX_RATE_LIMITS];

@@ -28,13 +28,16 @@ typedef struct http_dialect {
 
 typedef int (*http_handler_fn)(http_ctx_t *c);
 
+enum { HTTP_AUTH_METRICS = 2 };
+
 enum { HTTP_MAX_PARAMS = 4 };
 
 typedef struct http_route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/v1/runs/:id/events": ":name" matches one path segment */
     const http_dialect_t *dialect;
-    int auth; /* 0: public; 1: needs a key with at least `scope` */
+    int auth; /* 0: public; 1: needs a key with at least `scope`; HTTP_AUTH_METRICS: as 1, but public (a key
+                 still read when sent) when the server runs with metrics_public */
     scope_t scope;
     http_handler_fn handler;
     int nocase; /* 1: the pattern's literal segments match in any letter case (as iTwin's paths do) */
@@ -72,6 +75,7 @@ typedef struct http_config {
     size_t nrate_limits;
     /* TLS: both set = serve HTTPS only, with this PEM certificate chain and key. */
     const char *tls_cert_file, *tls_key_file;
+    int metrics_public; /* /metrics answers without a key (HTTP_AUTH_METRICS routes) */
     /* Believe X-Forwarded-Proto / Forwarded: proto= of a front proxy (the links syncrun builds use
      * the scheme the client used). Off by default: any client could send them. */
     int trust_proxy;
@@ -111,6 +115,10 @@ const char *http_host(http_ctx_t *c);
 /* The scheme the client used, for absolute links: "https" on a TLS connection, or when the front
  * proxy says so and trust_proxy is on (X-Forwarded-Proto, else Forwarded: proto=); else "http". */
 const char *http_scheme(http_ctx_t *c);
+
+/* Appends the HTTP metrics (requests by route template, method and status; latency by route) in
+ * Prometheus text; routes: the table the server was started with. */
+void http_metrics_write(buf_t *b, const http_route_t *routes, size_t nroutes);
 
 /* ---- response ---- */
 

@@ -2,8 +2,10 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #include "http/internal.h"
+#include "util/metrics.h"
 
 const char *http_method(http_ctx_t *c)
 {
@@ -359,12 +361,93 @@ static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
     stream_unlink((http_stream_t *)g);
 }
 
+/* ---- request metrics: counts by route, method and status, and latency by route ---- */
+
+enum { METRICS_ROUTES_MAX = 256 }; /* routes counted one by one; the rest (and no route) as "unmatched" */
+static const int metric_codes[] = {200, 201, 202, 204, 303, 304, 400, 401, 403,
+                                   404, 405, 409, 413, 415, 422, 429, 500, 503};
+#define NCODES ((int)(sizeof(metric_codes) / sizeof(metric_codes[0])))
+static const double latency_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60};
+#define NLATENCY ((int)(sizeof(latency_le) / sizeof(latency_le[0])))
+
+typedef struct route_metrics {
+    _Atomic uint64_t by_code[NCODES + 1]; /* last: any other status */
+    metrics_hist_t latency;
+} route_metrics_t;
+
+static route_metrics_t route_metrics[METRICS_ROUTES_MAX + 1]; /* last: unmatched */
+
+static void metrics_count(http_ctx_t *c, int status)
+{
+    const http_config_t *cfg = c->thread->cfg;
+    /* c->route is a route of the table, or (404/405) a stand-in outside it: compare addresses */
+    uintptr_t at = (uintptr_t)c->route, base = (uintptr_t)cfg->routes;
+    size_t i = c->route != NULL && at >= base && at < base + cfg->nroutes * sizeof(*cfg->routes)
+                   ? (size_t)(at - base) / sizeof(*cfg->routes)
+                   : METRICS_ROUTES_MAX;
+    route_metrics_t *m = &route_metrics[i < METRICS_ROUTES_MAX ? i : METRICS_ROUTES_MAX];
+    int k = 0;
+    while (k < NCODES && metric_codes[k] != status)
+        k++;
+    atomic_fetch_add_explicit(&m->by_code[k], 1, memory_order_relaxed);
+    h2o_req_t *req = c->req;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    double secs = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) +
+                  (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1e6;
+    metrics_hist_observe(&m->latency, latency_le, NLATENCY, 1e6, secs);
+}
+
+/* The labels of route i (pattern and method), or of unmatched requests. */
+static void route_labels(buf_t *lab, const http_route_t *routes, size_t nroutes, size_t i)
+{
+    buf_reset(lab);
+    metrics_label(lab, "route", i < nroutes ? routes[i].pattern : "unmatched");
+    metrics_label(lab, "method", i < nroutes ? routes[i].method : "any");
+}
+
+void http_metrics_write(buf_t *b, const http_route_t *routes, size_t nroutes)
+{
+    size_t n = nroutes < METRICS_ROUTES_MAX ? nroutes : METRICS_ROUTES_MAX;
+    buf_t lab = BUF_INIT(4096);
+    metrics_head(b, "syncrun_http_requests_total", "counter",
+                 "HTTP requests answered, by route template, method and status code.");
+    for (size_t i = 0; i <= n; i++) {
+        const route_metrics_t *m = &route_metrics[i < n ? i : METRICS_ROUTES_MAX];
+        for (int k = 0; k <= NCODES; k++) {
+            uint64_t v = atomic_load_explicit(&m->by_code[k], memory_order_relaxed);
+            if (v == 0)
+                continue;
+            route_labels(&lab, routes, nroutes, i < n ? i : nroutes);
+            char code[8];
+            snprintf(code, sizeof(code), "%d", k < NCODES ? metric_codes[k] : 0);
+            metrics_label(&lab, "code", k < NCODES ? code : "other");
+            metrics_sample(b, "syncrun_http_requests_total", buf_str(&lab), (double)v);
+        }
+    }
+    metrics_head(b, "syncrun_http_request_duration_seconds", "histogram",
+                 "Time from a request's first byte to its answer's head, by route template (long-polls included).");
+    for (size_t i = 0; i <= n; i++) {
+        const route_metrics_t *m = &route_metrics[i < n ? i : METRICS_ROUTES_MAX];
+        uint64_t any = 0;
+        for (int k = 0; k <= NCODES; k++)
+            any += atomic_load_explicit(&m->by_code[k], memory_order_relaxed);
+        if (any == 0)
+            continue;
+        route_labels(&lab, routes, nroutes, i < n ? i : nroutes);
+        metrics_hist_write(b, "syncrun_http_request_duration_seconds", buf_str(&lab), &m->latency, latency_le, NLATENCY,
+                           1e6);
+    }
+    buf_release(&lab);
+}
+
 /* Starts the answer: its head now, then its body a piece at a time, from body (len bytes) or, with
  * fill, from what fill produces into body (a buffer of one piece). */
 static int stream_start(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len,
                         http_fill_fn fill, void *data)
 {
     h2o_req_t *req = c->req;
+    metrics_count(c, status);
     http_stream_t *st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), stream_dispose);
     memset(st, 0, sizeof(*st));
     st->super.proceed = stream_proceed;

@@ -139,7 +139,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     store_reader_t *reader = t->reader; /* not c->reader: answering may free c */
     store_reader_begin(reader);
     int rc = 0;
-    if ((!route->auth || http_authenticate(c, route) == 0) && (!route->auth || apply_rate_limit(c, t->cfg) == 0))
+    int auth = route->auth;
+    if (auth == HTTP_AUTH_METRICS && t->cfg->metrics_public && http_header(c, "authorization") == NULL)
+        auth = 0; /* public metrics: a key, when sent, still says which workspace's series to add */
+    if ((!auth || http_authenticate(c, route) == 0) && (!auth || apply_rate_limit(c, t->cfg) == 0))
         rc = route->handler(c);
     store_reader_end(reader);
     return rc;

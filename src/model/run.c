@@ -8,7 +8,7 @@ static const char *const result_names[RUN_RESULT_COUNT] = {NULL,           "succ
                                                            "config_error", "timed_out", "canceled", "skipped"};
 static const char *const overlap_names[OVERLAP_COUNT] = {"skip", "queue", "attach", "replace"};
 static const char *const catchup_names[CATCHUP_COUNT] = {"latest", "none"};
-static const char *const scope_names[SCOPE_COUNT] = {"runs:read", "runs:write", "admin"};
+static const char *const scope_names[SCOPE_COUNT] = {"runs:read", "runs:write", "admin", "metrics:read"};
 static const char *const counter_names[CTR_COUNT] = {
     "source_record_count", "source_record_updates", "source_record_deletes", "source_record_invalids",
     "records_processed",   "records_updated",       "records_failed",        "records_invalid"};
@@ -96,6 +96,8 @@ int report_action_parse(const char *s)
 
 int scope_allows(scope_t have, scope_t need)
 {
+    if (have == SCOPE_METRICS_READ || need == SCOPE_METRICS_READ)
+        return have == need || have == SCOPE_ADMIN;
     return have >= need;
 }
 

@@ -32,7 +32,9 @@ typedef enum overlap_policy {
 /* What the scheduler does with scheduled times missed while syncrun was down. */
 typedef enum catchup_policy { CATCHUP_LATEST, CATCHUP_NONE, CATCHUP_COUNT } catchup_policy_t;
 
-typedef enum scope { SCOPE_RUNS_READ, SCOPE_RUNS_WRITE, SCOPE_ADMIN, SCOPE_COUNT } scope_t;
+/* runs:read < runs:write < admin nest; metrics:read stands apart: it reads /metrics only (so a
+ * Prometheus server's token can read no run), and admin may read /metrics too. */
+typedef enum scope { SCOPE_RUNS_READ, SCOPE_RUNS_WRITE, SCOPE_ADMIN, SCOPE_METRICS_READ, SCOPE_COUNT } scope_t;
 
 /* Limits of text fields, in characters (UTF-8 code points): names, codes and steps; messages; a
  * run's error detail. Every writer of these fields (API, dialect imports, progress lines, the

@@ -2,6 +2,34 @@
  * stored as their model integers (model/run.h fixes their values). */
 #include "store/schema.h"
 
+#include "store/store.h"
+
+/* Migration 10's run statistics: the bucket of a run's duration (completion less start, or less
+ * creation when it never started) and of its records_processed, by the lists in store.h. */
+#define RS_DURATION_MS(R)                                                                                              \
+    "MAX(0, COALESCE(" R ".completed_at, " R ".updated_at) - COALESCE(" R ".started_at, " R ".created_at))"
+#define RS_DURATION_WHEN(R, s)  " WHEN " RS_DURATION_MS(R) " <= " #s "000 THEN " #s
+#define RS_DURATION_WHEN_NEW(s) RS_DURATION_WHEN("NEW", s)
+#define RS_DURATION_WHEN_OLD(s) RS_DURATION_WHEN("OLD", s)
+#define RS_RECORDS_WHEN(R, k)   " WHEN " R ".records_processed <= " #k " THEN " #k
+#define RS_RECORDS_WHEN_NEW(k)  RS_RECORDS_WHEN("NEW", k)
+#define RS_RECORDS_WHEN_OLD(k)  RS_RECORDS_WHEN("OLD", k)
+#define RS_KEY(R, D, K)                                                                                                \
+    R ".connection_id, " R                                                                                             \
+      ".result, (CASE" STORE_RUN_DURATION_LE(D) " ELSE -1 END), (CASE" STORE_RUN_RECORDS_LE(K) " ELSE -1 END)"
+/* Adds (sign "+") or takes away (sign "-") the run R's contribution. */
+#define RS_UPSERT(R, D, K, sign)                                                                                       \
+    "INSERT INTO run_stats (connection_id, result, duration_le, records_le, n, duration_ms_sum, records_sum, "         \
+    "last_completed_at) VALUES (" RS_KEY(R, D, K) ", " sign "1, " sign                                                 \
+    RS_DURATION_MS(                                                                                                    \
+        R) ", " sign R ".records_processed, COALESCE(" R ".completed_at, " R ".updated_at)) "                          \
+           "ON CONFLICT (connection_id, result, duration_le, records_le) DO UPDATE SET n = n + excluded.n, "           \
+           "duration_ms_sum = duration_ms_sum + excluded.duration_ms_sum, records_sum = records_sum + "                \
+           "excluded.records_sum, "                                                                                    \
+           "last_completed_at = MAX(last_completed_at, excluded.last_completed_at);"
+#define RS_ADD_NEW RS_UPSERT("NEW", RS_DURATION_WHEN_NEW, RS_RECORDS_WHEN_NEW, "")
+#define RS_SUB_OLD RS_UPSERT("OLD", RS_DURATION_WHEN_OLD, RS_RECORDS_WHEN_OLD, "-")
+
 const char *const schema_migrations[] = {
     /* 1: workspaces, keys, connections, runs, events, jobs, tasks */
     ("CREATE TABLE workspaces ("
@@ -183,6 +211,33 @@ const char *const schema_migrations[] = {
     /* 9: pings (healthchecks.io's protocol): a connection's ping key, kept only as its SHA-256 */
     ("ALTER TABLE connections ADD COLUMN ping_key_hash TEXT;"
      "CREATE UNIQUE INDEX connections_ping_key ON connections(ping_key_hash) WHERE ping_key_hash IS NOT NULL;"),
+
+    /* 10: run statistics per connection, kept by the database itself as runs finish (a finished run
+     * inserted, a run becoming finished, a finished run's counted fields changed), so metrics and
+     * statistics read a few rows per connection instead of its history, and survive pruning. */
+    ("CREATE TABLE run_stats ("
+     "  connection_id INTEGER NOT NULL,"
+     "  result INTEGER NOT NULL,"
+     "  duration_le INTEGER NOT NULL," /* seconds, -1 = +Inf */
+     "  records_le INTEGER NOT NULL,"  /* records_processed, -1 = +Inf */
+     "  n INTEGER NOT NULL,"
+     "  duration_ms_sum INTEGER NOT NULL,"
+     "  records_sum INTEGER NOT NULL,"
+     "  last_completed_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (connection_id, result, duration_le, records_le)) WITHOUT ROWID;"
+     "CREATE TRIGGER run_stats_insert AFTER INSERT ON runs WHEN NEW.state = 3 BEGIN " RS_ADD_NEW " END;"
+     "CREATE TRIGGER run_stats_finish AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state != 3 BEGIN " RS_ADD_NEW
+     " END;"
+     "CREATE TRIGGER run_stats_change AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state = 3 AND ("
+     "  NEW.result IS NOT OLD.result OR NEW.completed_at IS NOT OLD.completed_at"
+     "  OR NEW.started_at IS NOT OLD.started_at OR NEW.created_at IS NOT OLD.created_at"
+     "  OR NEW.updated_at IS NOT OLD.updated_at AND NEW.completed_at IS NULL"
+     "  OR NEW.records_processed IS NOT OLD.records_processed) BEGIN " RS_SUB_OLD RS_ADD_NEW " END;"
+     "INSERT INTO run_stats (connection_id, result, duration_le, records_le, n, duration_ms_sum, records_sum, "
+     "  last_completed_at) "
+     "SELECT " RS_KEY("NEW", RS_DURATION_WHEN_NEW, RS_RECORDS_WHEN_NEW) ", count(*), sum(" RS_DURATION_MS(
+         "NEW") "), sum(NEW.records_processed), max(COALESCE(NEW.completed_at, NEW.updated_at)) FROM runs AS NEW "
+                "WHERE NEW.state = 3 GROUP BY 1, 2, 3, 4;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/schema.h"
 #include "store/sqlite_int.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 /* At most this many writes share one transaction; more wait for the next commit. */
 enum { WRITER_BATCH_MAX = 512 };
@@ -167,6 +169,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_CHUNK_SET] = "UPDATE run_log_chunks SET data = ?2 WHERE id = ?1",
     [ST_LOG_CHUNKS_DELETE] = "DELETE FROM run_log_chunks WHERE run_id = ?1 AND id <= ?2",
     [ST_LOG_CHUNKS_READ] = "SELECT data FROM run_log_chunks WHERE run_id = ?1 ORDER BY id",
+    [ST_RUN_STATS] = "SELECT s.connection_id, s.result, s.duration_le, s.records_le, s.n, s.duration_ms_sum, "
+                     "s.records_sum, s.last_completed_at FROM run_stats s JOIN connections c ON c.id = s.connection_id "
+                     "WHERE c.workspace_id = ?1 AND s.connection_id BETWEEN ?2 AND ?3 AND s.n > 0 "
+                     "ORDER BY s.connection_id LIMIT ?4",
+    [ST_ACTIVE_COUNTS] = "SELECT connection_id, sum(state = 0), sum(state != 0) FROM runs "
+                         "WHERE state < 3 AND workspace_id = ?1 GROUP BY connection_id",
     [ST_LOG_CHUNK_FIRST] = "SELECT id FROM run_log_chunks WHERE run_id = ?1 ORDER BY id LIMIT 1",
     [ST_LOG_CHUNKS_FROM] = "SELECT id, data FROM run_log_chunks WHERE run_id = ?1 AND id >= ?2 ORDER BY id",
     /* Driven from the connections that have a command (few), each looked up through the partial
@@ -222,7 +230,29 @@ struct store {
     pthread_mutex_t hooks_mu; /* held while hooks run, so removal waits for a running hook */
     unsigned char secret[32];
     _Atomic uint64_t keys_generation;
+    /* the writer's figures, for /metrics */
+    metrics_hist_t batch_size, batch_seconds;
+    _Atomic uint64_t writes_ok, writes_failed;
 };
+
+static const double batch_size_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+static const double batch_seconds_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+#define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+void store_metrics_write(store_t *s, buf_t *b)
+{
+    metrics_head(b, "syncrun_store_writes_total", "counter", "Writes the store's writer applied, by outcome.");
+    metrics_sample(b, "syncrun_store_writes_total", "outcome=\"ok\"", (double)atomic_load(&s->writes_ok));
+    metrics_sample(b, "syncrun_store_writes_total", "outcome=\"error\"", (double)atomic_load(&s->writes_failed));
+    metrics_head(b, "syncrun_store_write_batch_size", "histogram",
+                 "Writes per group-commit transaction (one fsync each).");
+    metrics_hist_write(b, "syncrun_store_write_batch_size", "", &s->batch_size, batch_size_le, NELEMS(batch_size_le),
+                       1);
+    metrics_head(b, "syncrun_store_write_batch_duration_seconds", "histogram",
+                 "Time to apply and commit one group-commit transaction, fsync included.");
+    metrics_hist_write(b, "syncrun_store_write_batch_duration_seconds", "", &s->batch_seconds, batch_seconds_le,
+                       NELEMS(batch_seconds_le), 1e6);
+}
 
 const char *store_strerror(store_err_t e)
 {
@@ -640,7 +670,18 @@ static void *writer_main(void *arg)
         last->next_ = NULL;
         pthread_mutex_unlock(&s->mu);
 
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         writer_apply_batch(s, batch, &ch);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int nbatch = 0, nfailed = 0;
+        for (store_write_t *w = batch; w != NULL; w = w->next_, nbatch++)
+            nfailed += w->err != STORE_OK;
+        atomic_fetch_add_explicit(&s->writes_ok, (uint64_t)(nbatch - nfailed), memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->writes_failed, (uint64_t)nfailed, memory_order_relaxed);
+        metrics_hist_observe(&s->batch_size, batch_size_le, NELEMS(batch_size_le), 1, nbatch);
+        metrics_hist_observe(&s->batch_seconds, batch_seconds_le, NELEMS(batch_seconds_le), 1e6,
+                             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         for (store_write_t *w = batch; w != NULL; w = w->next_) {
             if (w->op == OP_KEY_REVOKE && w->err == STORE_OK) {
                 atomic_fetch_add(&s->keys_generation, 1);

@@ -289,6 +289,62 @@ store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t
     return e == STORE_OK ? db_log_read(&r->c, run_id, a, data, len, total) : e;
 }
 
+static void row_run_stat(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    (void)a;
+    run_stat_t *s = p;
+    s->connection_id = sqlite3_column_int64(st, 0);
+    s->result = (run_result_t)sqlite3_column_int(st, 1);
+    s->duration_le = sqlite3_column_int64(st, 2);
+    s->records_le = sqlite3_column_int64(st, 3);
+    s->n = sqlite3_column_int64(st, 4);
+    s->duration_ms_sum = sqlite3_column_int64(st, 5);
+    s->records_sum = sqlite3_column_int64(st, 6);
+    s->last_completed_at = sqlite3_column_int64(st, 7);
+}
+
+store_err_t store_run_stats(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, arena_t *a,
+                            run_stat_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUN_STATS);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int64(st, 2, first_id);
+    sqlite3_bind_int64(st, 3, last_id);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)STORE_RUN_STATS_MAX + 1);
+    int more = 0;
+    store_err_t e =
+        collect(&r->c, st, a, sizeof(run_stat_t), STORE_RUN_STATS_MAX, row_run_stat, (void **)out, n, &more);
+    if (e == STORE_OK && more) {
+        log_error("run statistics of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
+                  (long long)last_id, STORE_RUN_STATS_MAX);
+        return STORE_ERROR;
+    }
+    return e;
+}
+
+static void row_active_count(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    (void)a;
+    run_active_count_t *c = p;
+    c->connection_id = sqlite3_column_int64(st, 0);
+    c->queued = sqlite3_column_int64(st, 1);
+    c->working = sqlite3_column_int64(st, 2);
+}
+
+store_err_t store_active_counts(store_reader_t *r, int64_t ws, arena_t *a, run_active_count_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_ACTIVE_COUNTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    int more = 0;
+    store_err_t e =
+        collect(&r->c, st, a, sizeof(run_active_count_t), 1000000, row_active_count, (void **)out, n, &more);
+    return e == STORE_OK && more ? STORE_ERROR : e;
+}
+
 store_err_t store_log_open(store_reader_t *r, int64_t ws, int64_t run_id, store_log_cursor_t *cur)
 {
     arena_t a = ARENA_INIT;

@@ -13,6 +13,7 @@
 
 #include "model/run.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/ids.h"
 
 typedef struct store store_t;
@@ -343,6 +344,39 @@ typedef struct run_event {
  * had in all. */
 store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
                           int64_t *total);
+/* Appends the writer's metrics (writes by outcome, batch sizes and durations) in Prometheus text. */
+void store_metrics_write(store_t *s, buf_t *b);
+
+/* ---- run statistics (maintained by the database as runs finish; kept when runs are pruned) ---- */
+
+/* Upper bounds of the run-duration buckets, in seconds, and of the records-processed buckets (X-macro
+ * lists: the schema's triggers and the metrics renderer are made from the same lists). */
+#define STORE_RUN_DURATION_LE(X) X(1) X(5) X(15) X(30) X(60) X(120) X(300) X(600) X(1800) X(3600) X(7200) X(21600)
+#define STORE_RUN_RECORDS_LE(X)  X(0) X(10) X(100) X(1000) X(10000) X(100000) X(1000000) X(10000000)
+
+/* Finished runs of one connection with one result, one duration bucket and one records bucket.
+ * duration_le / records_le: the bucket's upper bound, or -1 for the last (+Inf) bucket. */
+typedef struct run_stat {
+    int64_t connection_id;
+    run_result_t result;
+    int64_t duration_le, records_le;
+    int64_t n, duration_ms_sum, records_sum;
+    int64_t last_completed_at; /* the newest completion counted here */
+} run_stat_t;
+
+/* The run_stat rows (with n > 0) of the connections of workspace ws whose ids are in [first_id,
+ * last_id], ordered by connection. Cost: the rows read, not the runs. At most STORE_RUN_STATS_MAX
+ * rows: more is refused (STORE_ERROR, logged), never cut. */
+enum { STORE_RUN_STATS_MAX = 200000 };
+store_err_t store_run_stats(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, arena_t *a,
+                            run_stat_t **out, int *n);
+/* Runs queued and working (or retrying) per connection of workspace ws, from the active-runs index. */
+typedef struct run_active_count {
+    int64_t connection_id;
+    int64_t queued, working;
+} run_active_count_t;
+store_err_t store_active_counts(store_reader_t *r, int64_t ws, arena_t *a, run_active_count_t **out, int *n);
+
 /* A position in a run's log, for sending it a piece at a time (GET /v1/runs/{id}/log) without a
  * copy of the whole log: what store_log_open saw (total, kept) is what the pieces add up to. */
 typedef struct store_log_cursor {

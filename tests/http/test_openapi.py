@@ -308,6 +308,14 @@ def test_healthz(api):
     api("GET", "/healthz", expect=200, token="none")
 
 
+def test_metrics(api, srv):
+    mk = srv.new_key("metrics:read")
+    api("GET", "/metrics", expect=200, token=mk)
+    api("GET", "/metrics", expect=200)
+    api("GET", "/metrics", expect=401, token="none")
+    api("GET", "/metrics", expect=403, token="read")
+
+
 def test_readyz(api):
     api("GET", "/readyz", expect=200, token="none")
 

@@ -18,7 +18,7 @@ static const char *const result_names[] = {NULL,           "success",   "partial
                                            "config_error", "timed_out", "canceled", "skipped"};
 static const char *const overlap_names[] = {"skip", "queue", "attach", "replace"};
 static const char *const catchup_names[] = {"latest", "none"};
-static const char *const scope_names[] = {"runs:read", "runs:write", "admin"};
+static const char *const scope_names[] = {"runs:read", "runs:write", "admin", "metrics:read"};
 static const char *const counter_names[] = {"source_record_count",    "source_record_updates", "source_record_deletes",
                                             "source_record_invalids", "records_processed",     "records_updated",
                                             "records_failed",         "records_invalid"};
@@ -102,6 +102,7 @@ static void test_scope_names(void **state)
     assert_int_equal(scope_parse("runs:read"), SCOPE_RUNS_READ);
     assert_int_equal(scope_parse("runs:write"), SCOPE_RUNS_WRITE);
     assert_int_equal(scope_parse("admin"), SCOPE_ADMIN);
+    assert_int_equal(scope_parse("metrics:read"), SCOPE_METRICS_READ);
     assert_string_equal(scope_name(SCOPE_COUNT), "unknown");
     check_junk(scope_parse);
 }
@@ -120,16 +121,17 @@ static void test_counter_names(void **state)
     check_junk(counter_parse);
 }
 
-/* ---- scopes: admin > runs:write > runs:read ---- */
+/* ---- scopes: admin > runs:write > runs:read; metrics:read apart (admin reads metrics too) ---- */
 
 static void test_scope_allows_matrix(void **state)
 {
     (void)state;
     static const int allows[SCOPE_COUNT][SCOPE_COUNT] = {
-        /* need:            read write admin */
-        [SCOPE_RUNS_READ] = {1, 0, 0},
-        [SCOPE_RUNS_WRITE] = {1, 1, 0},
-        [SCOPE_ADMIN] = {1, 1, 1},
+        /* need:              read write admin metrics */
+        [SCOPE_RUNS_READ] = {1, 0, 0, 0},
+        [SCOPE_RUNS_WRITE] = {1, 1, 0, 0},
+        [SCOPE_ADMIN] = {1, 1, 1, 1},
+        [SCOPE_METRICS_READ] = {0, 0, 0, 1},
     };
     for (int have = 0; have < SCOPE_COUNT; have++)
         for (int need = 0; need < SCOPE_COUNT; need++)
