@@ -89,6 +89,9 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
+        for t in ("run_stats_insert", "run_stats_finish", "run_stats_change"):  # undo migration 10
+            db.execute("DROP TRIGGER %s" % t)
+        db.execute("DROP TABLE run_stats")
         db.execute("DROP INDEX connections_ping_key")  # undo migration 9 (ping keys)
         db.execute("ALTER TABLE connections DROP COLUMN ping_key_hash")
         db.execute("DROP TABLE access_tokens")  # undo migration 8 (OAuth access tokens)
