@@ -17,7 +17,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
             "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
-            "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public] [--demo]\n\n"
+            "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public]\n"
+            "                     [--access-log FILE|-] [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
             "  --threads N          event-loop threads (default: one per CPU)\n"
@@ -33,6 +34,8 @@ static void usage(FILE *out)
             "                       scheme of the links syncrun builds); only behind a proxy that sets them\n"
             "  --metrics-public     GET /metrics without a key (process series only; a key sent still adds its\n"
             "                       workspace's run series). Default: an admin or metrics:read key\n"
+            "  --access-log FILE    one JSON line per request (time, method, route template, status, duration,\n"
+            "                       bytes, key id, request id) appended to FILE, or to stderr for '-'\n"
             "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
@@ -172,12 +175,14 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-key", required_argument, NULL, 'K'},
                                          {"trust-proxy", no_argument, NULL, 'P'},
                                          {"metrics-public", no_argument, NULL, 'M'},
+                                         {"access-log", required_argument, NULL, 'A'},
                                          {"idle-timeout", required_argument, NULL, 'i'},
                                          {"write-timeout", required_argument, NULL, 'w'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
     int trust_proxy = 0, metrics_public = 0;
+    const char *access_log = NULL;
     int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30;
     int demo = 0, opt;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
@@ -225,6 +230,13 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'M':
             metrics_public = 1;
+            break;
+        case 'A':
+            if (*optarg == '\0') {
+                fprintf(stderr, "syncrun serve: --access-log needs a file name, or - for stderr\n");
+                return 2;
+            }
+            access_log = optarg;
             break;
         case 'r':
             if (parse_rate_limit(optarg, limits, &nlimits) != 0)
@@ -291,6 +303,7 @@ int cmd_serve(int argc, char **argv)
         .tls_key_file = tls_key,
         .trust_proxy = trust_proxy,
         .metrics_public = metrics_public,
+        .access_log = access_log,
     };
     /* A limit of 0 requests means no limit. */
     http_rate_limit_t active[MAX_RATE_LIMITS];

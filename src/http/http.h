@@ -76,6 +76,9 @@ typedef struct http_config {
     /* TLS: both set = serve HTTPS only, with this PEM certificate chain and key. */
     const char *tls_cert_file, *tls_key_file;
     int metrics_public; /* /metrics answers without a key (HTTP_AUTH_METRICS routes) */
+    /* One JSON line per answer: NULL = none, "-" = stderr, else a file appended to (created 0640). */
+    const char *access_log;
+    int access_log_fd; /* private: set by http_serve (-1 = none) */
     /* Believe X-Forwarded-Proto / Forwarded: proto= of a front proxy (the links syncrun builds use
      * the scheme the client used). Off by default: any client could send them. */
     int trust_proxy;

@@ -3,9 +3,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "http/internal.h"
+#include "util/jsonw.h"
 #include "util/metrics.h"
+#include "util/timeutil.h"
 
 const char *http_method(http_ctx_t *c)
 {
@@ -377,7 +380,51 @@ typedef struct route_metrics {
 
 static route_metrics_t route_metrics[METRICS_ROUTES_MAX + 1]; /* last: unmatched */
 
-static void metrics_count(http_ctx_t *c, int status)
+/* Appends one JSON line to the access log: what was asked (method, route template, never the
+ * path: it may hold a ping key), the answer (status, bytes), its time, which key (its id, never
+ * the token) and the request id. One write(2) per line: lines of concurrent loops do not mix. */
+static void access_log(http_ctx_t *c, int fd, int status, size_t len, double secs)
+{
+    h2o_req_t *req = c->req;
+    char id[80];
+    const char *rid = http_header(c, "x-request-id");
+    size_t n = rid != NULL ? strlen(rid) : 0;
+    int ok = n > 0 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)rid[i]) || rid[i] == '-' || rid[i] == '_' || rid[i] == '.';
+    if (!ok) {
+        static _Atomic uint64_t seq;
+        snprintf(id, sizeof(id), "%llx-%d-%llx", (long long)req->timestamps.request_begin_at.tv_sec,
+                 c->thread != NULL ? c->thread->index : 0,
+                 (unsigned long long)atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed));
+        rid = id;
+    }
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rid, strlen(rid));
+    buf_t b = BUF_INIT(4096);
+    JW_LIT(&b, "{\"time\":");
+    jw_time(&b, time_now_ms());
+    JW_LIT(&b, ",\"method\":");
+    jw_str(&b, http_method(c));
+    JW_LIT(&b, ",\"route\":");
+    jw_str(&b, c->route != NULL && c->route->pattern != NULL ? c->route->pattern : NULL);
+    JW_LIT(&b, ",\"status\":");
+    jw_int(&b, status);
+    buf_addf(&b, ",\"duration_ms\":%.3f,\"bytes\":%zu,\"key_id\":", secs * 1000, len);
+    if (c->key.key_id != 0)
+        jw_int(&b, c->key.key_id);
+    else
+        JW_LIT(&b, "null");
+    JW_LIT(&b, ",\"request_id\":");
+    jw_str(&b, rid);
+    JW_LIT(&b, "}\n");
+    if (!buf_failed(&b) && write(fd, b.data, b.len) < 0) {
+        /* nothing to do: an access log that cannot be written must not stop the answer */
+    }
+    buf_release(&b);
+}
+
+/* Counts the answer being started in the metrics, and logs it when there is an access log. */
+static void answer_observe(http_ctx_t *c, int status, size_t len)
 {
     const http_config_t *cfg = c->thread->cfg;
     /* c->route is a route of the table, or (404/405) a stand-in outside it: compare addresses */
@@ -396,6 +443,8 @@ static void metrics_count(http_ctx_t *c, int status)
     double secs = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) +
                   (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1e6;
     metrics_hist_observe(&m->latency, latency_le, NLATENCY, 1e6, secs);
+    if (cfg->access_log != NULL && cfg->access_log_fd >= 0)
+        access_log(c, cfg->access_log_fd, status, len, secs);
 }
 
 /* The labels of route i (pattern and method), or of unmatched requests. */
@@ -447,7 +496,7 @@ static int stream_start(http_ctx_t *c, int status, const char *content_type, con
                         http_fill_fn fill, void *data)
 {
     h2o_req_t *req = c->req;
-    metrics_count(c, status);
+    answer_observe(c, status, len);
     http_stream_t *st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), stream_dispose);
     memset(st, 0, sizeof(*st));
     st->super.proceed = stream_proceed;

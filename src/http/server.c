@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -605,6 +606,16 @@ int http_serve(const http_config_t *cfg_in, store_t *store)
 {
     http_config_t cfg = *cfg_in;
     config_defaults(&cfg);
+    cfg.access_log_fd = -1;
+    if (cfg.access_log != NULL) {
+        cfg.access_log_fd = strcmp(cfg.access_log, "-") == 0
+                                ? STDERR_FILENO
+                                : open(cfg.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (cfg.access_log_fd < 0) {
+            log_error("cannot open the access log path=%s err=\"%s\"", cfg.access_log, strerror(errno));
+            return -1;
+        }
+    }
     cfg.max_connections = fit_fd_limit(cfg.max_connections, cfg.threads);
 
     /* A peer that closes early must not kill the process with SIGPIPE. */
