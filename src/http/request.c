@@ -397,7 +397,7 @@ static void access_log(http_ctx_t *c, int fd, int status, size_t len, double sec
         snprintf(id, sizeof(id), "%llx-%d-%llx", (long long)req->timestamps.request_begin_at.tv_sec,
                  c->thread != NULL ? c->thread->index : 0,
                  (unsigned long long)atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed));
-        rid = id;
+        rid = arena_strdup(&c->arena, id); /* h2o keeps the header value's pointer, not a copy */
     }
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rid, strlen(rid));
     buf_t b = BUF_INIT(4096);
