@@ -510,6 +510,18 @@ int census_sync_list(http_ctx_t *c)
     return render_send_buf(c, 200, &b);
 }
 
+/* Opens the answer of a source or destination: the envelope, then its id (the connection's) and
+ * name (a label of the connection); the caller adds the other members and closes it. */
+static void census_endpoint_begin(buf_t *b, const connection_t *cn, const char *name)
+{
+    JW_LIT(b, "{\"status\":\"success\",\"data\":{");
+    JW_KEY(b, "id");
+    jw_int(b, cn->id);
+    JW_LIT(b, ",");
+    JW_KEY(b, "name");
+    jw_str(b, name);
+}
+
 /* GET /api/v1/sources/{id}: the source of connection id (its source label), in Census's shape. */
 int census_source_get(http_ctx_t *c)
 {
@@ -517,12 +529,7 @@ int census_source_get(http_ctx_t *c)
     if (census_load_connection(c, "Source", &cn) != 0)
         return 0;
     buf_t b = BUF_INIT(CENSUS_BODY_MAX);
-    JW_LIT(&b, "{\"status\":\"success\",\"data\":{");
-    JW_KEY(&b, "id");
-    jw_int(&b, cn.id);
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "name");
-    jw_str(&b, cn.source);
+    census_endpoint_begin(&b, &cn, cn.source);
     JW_LIT(&b, ",\"label\":null,");
     JW_KEY(&b, "type");
     jw_str(&b, cn.connector_type);
@@ -538,12 +545,7 @@ int census_destination_get(http_ctx_t *c)
     if (census_load_connection(c, "Destination", &cn) != 0)
         return 0;
     buf_t b = BUF_INIT(CENSUS_BODY_MAX);
-    JW_LIT(&b, "{\"status\":\"success\",\"data\":{");
-    JW_KEY(&b, "id");
-    jw_int(&b, cn.id);
-    JW_LIT(&b, ",");
-    JW_KEY(&b, "name");
-    jw_str(&b, cn.destination);
+    census_endpoint_begin(&b, &cn, cn.destination);
     JW_LIT(&b, ",\"connection_details\":null,\"objects\":null}}");
     return render_send_buf(c, 200, &b);
 }
