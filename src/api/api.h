@@ -36,6 +36,8 @@ int native_run_update(http_ctx_t *c);
 int native_run_finish(http_ctx_t *c);
 int native_run_cancel(http_ctx_t *c);
 int native_run_events(http_ctx_t *c);
+int native_alert_list(http_ctx_t *c);
+int native_connection_alerts(http_ctx_t *c);
 int native_run_log_get(http_ctx_t *c);
 int native_run_log_append(http_ctx_t *c);
 /* Shared by the trigger routes (native, Census, Braze), defined in runs.c. api_trigger_begin

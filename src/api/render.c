@@ -167,6 +167,14 @@ json_t *render_event(const run_event_t *e)
                      data ? data : json_object());
 }
 
+json_t *render_alert(const alert_t *al)
+{
+    json_t *data = al->data ? json_loads(al->data, 0, NULL) : NULL;
+    return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o}", "id", (json_int_t)al->id, "event", al->event, "connection_id",
+                     (json_int_t)al->connection_id, "run_id", al->run_id ? json_integer(al->run_id) : json_null(), "at",
+                     render_time(al->at), "data", data ? data : json_object());
+}
+
 /* A cursor is base64url("p:" + decimal position): opaque to clients, checked strictly here. */
 void render_cursor(char out[32], int64_t position)
 {

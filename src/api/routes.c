@@ -51,6 +51,8 @@ const http_route_t api_routes[] = {
     R("PATCH", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_update),
     R("DELETE", "/v1/connections/:id", native_dialect, SCOPE_ADMIN, native_connection_delete),
     R("POST", "/v1/connections/:id/ping-key", native_dialect, SCOPE_ADMIN, native_connection_ping_key),
+    R("GET", "/v1/connections/:id/alerts", native_dialect, SCOPE_RUNS_READ, native_connection_alerts),
+    R("GET", "/v1/alerts", native_dialect, SCOPE_RUNS_READ, native_alert_list),
     R("GET", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_READ, native_run_list),
     R("POST", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_WRITE, native_run_trigger),
     R("POST", "/v1/connections/:id/runs:import", native_dialect, SCOPE_RUNS_WRITE, native_run_import),

@@ -238,6 +238,20 @@ const char *const schema_migrations[] = {
      "SELECT " RS_KEY("NEW", RS_DURATION_WHEN_NEW, RS_RECORDS_WHEN_NEW) ", count(*), sum(" RS_DURATION_MS(
          "NEW") "), sum(NEW.records_processed), max(COALESCE(NEW.completed_at, NEW.updated_at)) FROM runs AS NEW "
                 "WHERE NEW.state = 3 GROUP BY 1, 2, 3, 4;"),
+
+    /* 11: alerts (store.h): what a change meant for the people who watch a connection, raised in the
+     * change's transaction. run_id is NULL for an alert about the connection itself. */
+    ("CREATE TABLE alerts ("
+     "  id INTEGER PRIMARY KEY,"
+     "  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),"
+     "  connection_id INTEGER NOT NULL REFERENCES connections(id),"
+     "  run_id INTEGER REFERENCES runs(id),"
+     "  event TEXT NOT NULL,"
+     "  at INTEGER NOT NULL,"
+     "  data TEXT NOT NULL);"
+     "CREATE INDEX alerts_workspace ON alerts(workspace_id, id);"
+     "CREATE INDEX alerts_connection ON alerts(connection_id, id);"
+     "CREATE INDEX alerts_run ON alerts(run_id) WHERE run_id IS NOT NULL;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -212,6 +212,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUNS_NEWEST] = "SELECT " RUN_COLS "WHERE r.id IN (SELECT n.id FROM connections m CROSS JOIN runs n "
                        "ON n.connection_id = m.id AND n.run_count = m.run_count WHERE m.workspace_id = ?1 "
                        "AND m.deleted_at IS NULL AND m.id BETWEEN ?2 AND ?3) ORDER BY r.connection_id",
+    [ST_ALERT_INSERT] = "INSERT INTO alerts (workspace_id, connection_id, run_id, event, at, data) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* the newest finished run before run_count ?2 whose result says how the connection is doing
+     * (success, partial, error, config_error, timed_out: not canceled or skipped) */
+    [ST_RUN_PREV_DECISIVE] = "SELECT id, result FROM runs WHERE connection_id = ?1 AND run_count < ?2 "
+                             "AND state = 3 AND result IN (1, 2, 3, 4, 5) ORDER BY run_count DESC LIMIT 1",
+    [ST_ALERT_LIST] = "SELECT id, workspace_id, connection_id, run_id, at, event, data FROM alerts "
+                      "WHERE workspace_id = ?1 AND id > ?2 AND (?3 = 0 OR connection_id = ?3) ORDER BY id LIMIT ?4",
 };
 
 struct store {

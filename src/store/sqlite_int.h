@@ -2,6 +2,7 @@
 #ifndef SYNCRUN_STORE_SQLITE_INT_H
 #define SYNCRUN_STORE_SQLITE_INT_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -90,6 +91,10 @@ typedef enum stmt_id {
     ST_CONN_PAGE,
     ST_CONN_BEFORE,
     ST_RUNS_NEWEST,
+    /* alerts */
+    ST_ALERT_INSERT,
+    ST_RUN_PREV_DECISIVE,
+    ST_ALERT_LIST,
     ST_COUNT
 } stmt_id_t;
 
@@ -142,6 +147,33 @@ store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *o
 /* Applies one write inside the writer's open transaction; returns w->err. Changed run ids are
  * appended through note_run. */
 store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void *ctx, int64_t run_id), void *ctx);
+
+/* One write being applied inside the writer's transaction (sqlite_write.c): the connection, the
+ * write, the time it is applied at (every row it changes gets this time), and where changed runs
+ * are reported. */
+typedef struct wctx {
+    dbconn_t *c;
+    store_write_t *w;
+    int64_t now;
+    void (*note_run)(void *ctx, int64_t run_id);
+    void *note_ctx;
+} wctx_t;
+
+/* Appends an event of this kind with data (a JSON object; ownership taken) to run_id's trail. */
+store_err_t wctx_event_add(wctx_t *x, int64_t run_id, const char *kind, json_t *data);
+
+/* Alerts (sqlite_alert.c): what a change means for the people who watch a connection. Raised inside
+ * the writer's transaction, so an alert exists exactly when the change that caused it is durable.
+ *
+ * alert_raise records `event` (an ALERT_* name, store.h) about connection conn_id of workspace ws,
+ * and run_id (0 for an alert about the connection, e.g. a run that did not come), with data (a JSON
+ * object of what was found; ownership taken). A run-scoped alert is also an event of that kind on
+ * the run's trail, with the alert's id added to its data. */
+store_err_t alert_raise(wctx_t *x, int64_t ws, int64_t conn_id, int64_t run_id, const char *event, json_t *data);
+/* Raises what a live run's finish means (r: the run as just saved, finished). Called by every write
+ * that finishes a run as it happens (finish, cancel, ping, interruption), not by recorded history
+ * (OP_RUN_RECORD, OP_RUN_IMPORT). */
+store_err_t alerts_on_finish(wctx_t *x, const run_t *r);
 
 /* Run logs (sqlite_log.c). db_log_append appends n bytes to the log of run_id inside the writer's
  * transaction, keeping its last cap bytes (after a cut, from the first newline within 4 KiB);

@@ -281,6 +281,31 @@ store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int6
     return collect(&r->c, st, a, sizeof(run_event_t), limit, row_event, (void **)out, n, NULL);
 }
 
+static void row_alert(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    alert_t *al = p;
+    al->id = sqlite3_column_int64(st, 0);
+    al->workspace_id = sqlite3_column_int64(st, 1);
+    al->connection_id = sqlite3_column_int64(st, 2);
+    al->run_id = sqlite3_column_int64(st, 3); /* NULL reads as 0 */
+    al->at = sqlite3_column_int64(st, 4);
+    al->event = db_col_text(st, 5, a);
+    al->data = db_col_text(st, 6, a);
+}
+
+store_err_t store_alert_list(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t after_id, int limit, arena_t *a,
+                             alert_t **out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_ALERT_LIST);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int64(st, 3, conn_id);
+    sqlite3_bind_int(st, 4, limit);
+    return collect(&r->c, st, a, sizeof(alert_t), limit, row_alert, (void **)out, n, NULL);
+}
+
 store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
                           int64_t *total)
 {

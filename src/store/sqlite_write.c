@@ -8,14 +8,6 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-typedef struct wctx {
-    dbconn_t *c;
-    store_write_t *w;
-    int64_t now;
-    void (*note_run)(void *ctx, int64_t run_id);
-    void *note_ctx;
-} wctx_t;
-
 static void task_bind(sqlite3_stmt *st, int first, const task_t *t);
 
 static store_err_t fail(store_write_t *w, store_err_t e, const char *field)
@@ -62,6 +54,11 @@ static store_err_t event_add(wctx_t *x, int64_t run_id, const char *kind, json_t
     store_err_t e = text != NULL ? event_add_text(x, run_id, kind, text, strlen(text)) : STORE_ERROR;
     free(text);
     return e;
+}
+
+store_err_t wctx_event_add(wctx_t *x, int64_t run_id, const char *kind, json_t *data)
+{
+    return event_add(x, run_id, kind, data);
 }
 
 /* Event data of the frequent events (created, updated, finished) is written straight to a
@@ -603,6 +600,8 @@ static store_err_t runs_interrupt(wctx_t *x)
         if (e == STORE_OK)
             e = event_add(x, r->id, "finished",
                           json_pack("{s:s, s:s}", "result", "error", "reason", "interrupted by restart"));
+        if (e == STORE_OK)
+            e = alerts_on_finish(x, r);
         if (e != STORE_OK)
             return fail(w, e, NULL);
     }
@@ -1028,7 +1027,7 @@ static store_err_t run_finish(wctx_t *x, run_result_t result, const char *kind)
         buf_release(&ev);
         return fail(w, e, NULL);
     }
-    if ((e = event_add_buf(x, r.id, kind, &ev)) != STORE_OK)
+    if ((e = event_add_buf(x, r.id, kind, &ev)) != STORE_OK || (e = alerts_on_finish(x, &r)) != STORE_OK)
         return fail(w, e, NULL);
     w->run = r;
     return STORE_OK;

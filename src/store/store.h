@@ -394,6 +394,31 @@ store_err_t store_log_open(store_reader_t *r, int64_t ws, int64_t run_id, store_
  * reads): the rest cannot be read as it was. */
 store_err_t store_log_next(store_reader_t *r, store_log_cursor_t *cur, char *buf, size_t cap, size_t *n);
 
+/* ---- alerts: what a change means for the people who watch a connection ----
+ * Raised by the writer inside the transaction of the change (a run failing, a run not coming), kept
+ * in order, and delivered by webhooks. */
+
+/* The alert events, as they are named in the API and in webhooks. */
+#define ALERT_RUN_FAILED          "run.failed"          /* a run ended error, config_error or timed_out */
+#define ALERT_RUN_RECOVERED       "run.recovered"       /* the first success after failures */
+#define ALERT_RUN_LATE            "run.late"            /* an expected run did not start (or finish) in time */
+#define ALERT_RUN_DURATION        "run.duration"        /* a run ended faster or slower than its bounds */
+#define ALERT_WATERMARK_STALLED   "watermark.stalled"   /* successful runs stopped moving the watermark */
+#define ALERT_WATERMARK_BACKWARDS "watermark.backwards" /* a success went back behind the previous one */
+
+typedef struct alert {
+    int64_t id, workspace_id, connection_id;
+    int64_t run_id; /* 0: about the connection, no run */
+    int64_t at;     /* ms since epoch */
+    const char *event;
+    const char *data; /* JSON object text: what was found */
+} alert_t;
+
+/* Alerts of workspace ws with id > after_id, oldest first, at most limit; conn_id > 0 keeps those of
+ * one connection. */
+store_err_t store_alert_list(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t after_id, int limit, arena_t *a,
+                             alert_t **out, int *n);
+
 /* Queued runs of connections that have a command and no working/retrying run, oldest first, one per
  * connection (all workspaces): what the runner may start now. */
 store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t **out, int *n);

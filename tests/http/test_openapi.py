@@ -917,6 +917,27 @@ def test_pings(api, world, srv):
     api("POST", A, path="/ping/%s/log" % key, expect=413, token="none", body=b"x" * (MiB + 10), timeout=30)
 
 
+def test_alerts(api, world):
+    conn = api("POST", "/v1/connections", expect=201, body={"name": "alerting"}).json
+    run = api("POST", "/v1/connections/{id}/runs", path="/v1/connections/%s/runs" % conn["id"], expect=201,
+              body={"state": "working"}).json
+    api("POST", "/v1/runs/{id}/finish", path="/v1/runs/%s/finish" % run["id"], expect=200,
+        body={"result": "error", "error": {"code": "E1", "message": "broke"}})
+    events = api("GET", "/v1/runs/{id}/events", path="/v1/runs/%s/events" % run["id"], expect=200).json["data"]
+    assert events[-1]["kind"] == "run.failed", events
+    A, CA = "/v1/alerts", "/v1/connections/{id}/alerts"
+    cp = "/v1/connections/%s/alerts" % conn["id"]
+    r = api("GET", A, expect=200, token="read")
+    assert any(a["run_id"] == run["id"] and a["event"] == "run.failed" for a in r.json["data"])
+    api("GET", A, path=A + "?limit=0", expect=400)
+    api("GET", A, expect=401, token="none")
+    r = api("GET", CA, path=cp + "?limit=1", expect=200, token="read")
+    assert [a["event"] for a in r.json["data"]] == ["run.failed"]
+    api("GET", CA, path=cp + "?cursor=zz", expect=400)
+    api("GET", CA, path=cp, expect=401, token="none")
+    api("GET", CA, path="/v1/connections/999999/alerts", expect=404)
+
+
 # ---- coverage -------------------------------------------------------------------------------
 
 
