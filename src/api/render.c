@@ -235,6 +235,28 @@ int api_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int
     return 0;
 }
 
+/* The last millisecond of year 9999: later times have no ISO 8601 form here. */
+#define QUERY_TIME_MAX INT64_C(253402300799999)
+
+int api_query_time(http_ctx_t *c, const char *name, int accept_ms, int64_t *out)
+{
+    const char *v = http_query(c, name);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (accept_ms && ids_parse_i64(v, strlen(v), 1, QUERY_TIME_MAX, out) == 0)
+        return 0;
+    if (time_parse_iso(v, out) != 0 || *out <= 0 || *out > QUERY_TIME_MAX) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s must be %san ISO 8601 time such as 2026-01-31T12:00:00Z (encode '+' as %%2B)",
+                 name, accept_ms ? "milliseconds since the epoch or " : "");
+        http_error(c, 400, "invalid_query", msg, name);
+        *out = 0;
+        return -1;
+    }
+    return 0;
+}
+
 int api_load_connection(http_ctx_t *c, int i, connection_t *out)
 {
     const char *p = c->params[i];

@@ -60,5 +60,9 @@ int api_input_error(http_ctx_t *c, const input_t *in);
 /* Parses query parameter `name` as an integer in [min, max]; absent → def. On a bad value answers
  * 400 naming the parameter and returns -1. */
 int api_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out);
+/* Parses query parameter `name` as a time: an ISO 8601 / RFC 3339 time, or with accept_ms also
+ * integer milliseconds since the epoch. Absent → *out = 0. On a bad value answers 400 naming the
+ * parameter and returns -1. */
+int api_query_time(http_ctx_t *c, const char *name, int accept_ms, int64_t *out);
 
 #endif

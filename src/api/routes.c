@@ -54,6 +54,8 @@ const http_route_t api_routes[] = {
     R("GET", "/v1/connections/:id/alerts", native_dialect, SCOPE_RUNS_READ, native_connection_alerts),
     R("GET", "/v1/alerts", native_dialect, SCOPE_RUNS_READ, native_alert_list),
     R("GET", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_READ, native_run_list),
+    R("GET", "/v1/connections/:id/stats", native_dialect, SCOPE_RUNS_READ, native_connection_stats),
+    R("GET", "/v1/overview", native_dialect, SCOPE_RUNS_READ, native_overview),
     R("POST", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_WRITE, native_run_trigger),
     R("POST", "/v1/connections/:id/runs:import", native_dialect, SCOPE_RUNS_WRITE, native_run_import),
     R("GET", "/v1/runs/:id", native_dialect, SCOPE_RUNS_READ, native_run_get),

@@ -382,22 +382,6 @@ static int query_enum(http_ctx_t *c, const char *name, int (*parse)(const char *
     return 0;
 }
 
-static int query_time(http_ctx_t *c, const char *name, int64_t *out)
-{
-    const char *v = http_query(c, name);
-    *out = 0;
-    if (v == NULL)
-        return 0;
-    if (time_parse_iso(v, out) != 0 || *out <= 0) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "%s must be an ISO 8601 time such as 2026-01-31T12:00:00Z (encode '+' as %%2B)",
-                 name);
-        http_error(c, 400, "invalid_query", msg, name);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_order(const char *s)
 {
     return strcmp(s, "asc") == 0 ? 1 : strcmp(s, "desc") == 0 ? 0 : -1;
@@ -419,8 +403,8 @@ int native_run_list(http_ctx_t *c)
         query_enum(c, "state", run_state_parse, "queued, working, retrying, finished", &f.state) != 0 ||
         query_enum(c, "result", parse_list_result,
                    "success, partial, error, config_error, timed_out, canceled, skipped", &f.result) != 0 ||
-        query_enum(c, "order", parse_order, "asc, desc", &asc) != 0 || query_time(c, "since", &f.since) != 0 ||
-        query_time(c, "until", &f.until) != 0 ||
+        query_enum(c, "order", parse_order, "asc, desc", &asc) != 0 || api_query_time(c, "since", 0, &f.since) != 0 ||
+        api_query_time(c, "until", 0, &f.until) != 0 ||
         api_query_int(c, "limit", 1, RUN_LIST_MAX, RUN_LIST_DEFAULT, &limit) != 0)
         return 0;
     f.asc = asc == 1;

@@ -30,6 +30,31 @@
 #define RS_ADD_NEW RS_UPSERT("NEW", RS_DURATION_WHEN_NEW, RS_RECORDS_WHEN_NEW, "")
 #define RS_SUB_OLD RS_UPSERT("OLD", RS_DURATION_WHEN_OLD, RS_RECORDS_WHEN_OLD, "-")
 
+/* Migration 12's rollups: runs finished in one UTC hour (of completion, or of the last update when
+ * none is recorded) per connection, result and duration bucket (STORE_ROLLUP_DURATION_LE_MS). */
+#define RR_HOUR(R)               "(COALESCE(" R ".completed_at, " R ".updated_at) / 3600000 * 3600000)"
+#define RR_DURATION_WHEN(R, ms)  " WHEN " RS_DURATION_MS(R) " <= " #ms " THEN " #ms
+#define RR_DURATION_WHEN_NEW(ms) RR_DURATION_WHEN("NEW", ms)
+#define RR_DURATION_WHEN_OLD(ms) RR_DURATION_WHEN("OLD", ms)
+#define RR_KEY(R, D)                                                                                                   \
+    R ".connection_id, " RR_HOUR(R) ", " R ".result, (CASE" STORE_ROLLUP_DURATION_LE_MS(D) " ELSE -1 END)"
+#define RR_UPSERT(R, D, sign)                                                                                          \
+    "INSERT INTO run_rollups (connection_id, hour, result, duration_le, n, duration_ms_sum, records_sum) "             \
+    "VALUES (" RR_KEY(R, D) ", " sign "1, " sign                                                                       \
+    RS_DURATION_MS(R) ", " sign R ".records_processed) "                                                               \
+                      "ON CONFLICT (connection_id, hour, result, duration_le) DO UPDATE SET n = n + excluded.n, "      \
+                      "duration_ms_sum = duration_ms_sum + excluded.duration_ms_sum, "                                 \
+                      "records_sum = records_sum + excluded.records_sum;"
+#define RR_ADD_NEW RR_UPSERT("NEW", RR_DURATION_WHEN_NEW, "")
+#define RR_SUB_OLD RR_UPSERT("OLD", RR_DURATION_WHEN_OLD, "-")
+/* The fields a finished run's rollup (and run_stats) depend on: when one changes, the old
+ * contribution is taken away and the new one added. */
+#define RS_COUNTED_CHANGED                                                                                             \
+    "  NEW.result IS NOT OLD.result OR NEW.completed_at IS NOT OLD.completed_at"                                       \
+    "  OR NEW.started_at IS NOT OLD.started_at OR NEW.created_at IS NOT OLD.created_at"                                \
+    "  OR NEW.updated_at IS NOT OLD.updated_at AND NEW.completed_at IS NULL"                                           \
+    "  OR NEW.records_processed IS NOT OLD.records_processed"
+
 const char *const schema_migrations[] = {
     /* 1: workspaces, keys, connections, runs, events, jobs, tasks */
     ("CREATE TABLE workspaces ("
@@ -228,11 +253,8 @@ const char *const schema_migrations[] = {
      "CREATE TRIGGER run_stats_insert AFTER INSERT ON runs WHEN NEW.state = 3 BEGIN " RS_ADD_NEW " END;"
      "CREATE TRIGGER run_stats_finish AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state != 3 BEGIN " RS_ADD_NEW
      " END;"
-     "CREATE TRIGGER run_stats_change AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state = 3 AND ("
-     "  NEW.result IS NOT OLD.result OR NEW.completed_at IS NOT OLD.completed_at"
-     "  OR NEW.started_at IS NOT OLD.started_at OR NEW.created_at IS NOT OLD.created_at"
-     "  OR NEW.updated_at IS NOT OLD.updated_at AND NEW.completed_at IS NULL"
-     "  OR NEW.records_processed IS NOT OLD.records_processed) BEGIN " RS_SUB_OLD RS_ADD_NEW " END;"
+     "CREATE TRIGGER run_stats_change AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state = 3 AND "
+     "(" RS_COUNTED_CHANGED ") BEGIN " RS_SUB_OLD RS_ADD_NEW " END;"
      "INSERT INTO run_stats (connection_id, result, duration_le, records_le, n, duration_ms_sum, records_sum, "
      "  last_completed_at) "
      "SELECT " RS_KEY("NEW", RS_DURATION_WHEN_NEW, RS_RECORDS_WHEN_NEW) ", count(*), sum(" RS_DURATION_MS(
@@ -252,6 +274,31 @@ const char *const schema_migrations[] = {
      "CREATE INDEX alerts_workspace ON alerts(workspace_id, id);"
      "CREATE INDEX alerts_connection ON alerts(connection_id, id);"
      "CREATE INDEX alerts_run ON alerts(run_id) WHERE run_id IS NOT NULL;"),
+
+    /* 12: hourly rollups of finished runs per connection (counts by result, a duration histogram,
+     * records), kept by the database itself as runs finish, like run_stats, and kept when runs are
+     * pruned: statistics over any window of whole hours (GET /v1/connections/{id}/stats, the
+     * overview) read a few rows per connection and hour, never the runs. Hourly rows serve the
+     * dashboard's 24 h window exactly and its 7 d and 30 d windows with at most 720 rows per
+     * connection and bucket; a daily table would not answer a 24 h window ending now. */
+    ("CREATE TABLE run_rollups ("
+     "  connection_id INTEGER NOT NULL,"
+     "  hour INTEGER NOT NULL," /* start of the UTC hour the run finished in, ms */
+     "  result INTEGER NOT NULL,"
+     "  duration_le INTEGER NOT NULL," /* ms, -1 = +Inf */
+     "  n INTEGER NOT NULL,"
+     "  duration_ms_sum INTEGER NOT NULL,"
+     "  records_sum INTEGER NOT NULL,"
+     "  PRIMARY KEY (connection_id, hour, result, duration_le)) WITHOUT ROWID;"
+     "CREATE TRIGGER run_rollups_insert AFTER INSERT ON runs WHEN NEW.state = 3 BEGIN " RR_ADD_NEW " END;"
+     "CREATE TRIGGER run_rollups_finish AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state != 3 BEGIN " RR_ADD_NEW
+     " END;"
+     "CREATE TRIGGER run_rollups_change AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state = 3 AND "
+     "(" RS_COUNTED_CHANGED ") BEGIN " RR_SUB_OLD RR_ADD_NEW " END;"
+     "INSERT INTO run_rollups (connection_id, hour, result, duration_le, n, duration_ms_sum, records_sum) "
+     "SELECT " RR_KEY("NEW", RR_DURATION_WHEN_NEW) ", count(*), sum(" RS_DURATION_MS(
+         "NEW") "), "
+                "sum(NEW.records_processed) FROM runs AS NEW WHERE NEW.state = 3 GROUP BY 1, 2, 3, 4;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -220,6 +220,20 @@ static const char *const stmt_sql[ST_COUNT] = {
                              "AND state = 3 AND result IN (1, 2, 3, 4, 5) ORDER BY run_count DESC LIMIT 1",
     [ST_ALERT_LIST] = "SELECT id, workspace_id, connection_id, run_id, at, event, data FROM alerts "
                       "WHERE workspace_id = ?1 AND id > ?2 AND (?3 = 0 OR connection_id = ?3) ORDER BY id LIMIT ?4",
+    /* Driven from the connections: each one's hours [?4, ?5) through the rollups' primary key. */
+    [ST_RUN_ROLLUPS] = "SELECT u.connection_id, u.result, u.duration_le, sum(u.n), sum(u.duration_ms_sum), "
+                       "sum(u.records_sum) FROM connections m CROSS JOIN run_rollups u ON u.connection_id = m.id "
+                       "AND u.hour >= ?4 AND u.hour < ?5 WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL "
+                       "AND m.id BETWEEN ?2 AND ?3 GROUP BY u.connection_id, u.result, u.duration_le "
+                       "HAVING sum(u.n) > 0 ORDER BY u.connection_id, u.result, u.duration_le LIMIT ?6",
+    /* The ?4 newest runs of each connection: from the ?4-th newest run_count on (found by stepping
+     * the (connection_id, run_count) index back from the newest), so gaps left by pruning do not
+     * shorten the list. */
+    [ST_RUNS_RECENT] = "SELECT " RUN_COLS "WHERE r.id IN (SELECT n.id FROM connections m CROSS JOIN runs n "
+                       "ON n.connection_id = m.id AND n.run_count >= COALESCE((SELECT x.run_count FROM runs x "
+                       "WHERE x.connection_id = m.id ORDER BY x.run_count DESC LIMIT 1 OFFSET ?4 - 1), 0) "
+                       "WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL AND m.id BETWEEN ?2 AND ?3) "
+                       "ORDER BY r.connection_id, r.run_count LIMIT ?5",
 };
 
 struct store {

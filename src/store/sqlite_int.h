@@ -95,6 +95,9 @@ typedef enum stmt_id {
     ST_ALERT_INSERT,
     ST_RUN_PREV_DECISIVE,
     ST_ALERT_LIST,
+    /* statistics and the workspace overview */
+    ST_RUN_ROLLUPS,
+    ST_RUNS_RECENT,
     ST_COUNT
 } stmt_id_t;
 

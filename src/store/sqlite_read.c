@@ -734,3 +734,67 @@ store_err_t store_runs_newest(store_reader_t *r, int64_t ws, int64_t lo_id, int6
     /* at most one run per connection of the range: limit (the page's connections) cuts nothing */
     return collect(&r->c, st, a, sizeof(run_t), limit, row_run, (void **)out, n, NULL);
 }
+
+static void row_run_rollup(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    (void)a;
+    run_rollup_t *u = p;
+    u->connection_id = sqlite3_column_int64(st, 0);
+    u->result = (run_result_t)sqlite3_column_int(st, 1);
+    u->duration_le = sqlite3_column_int64(st, 2);
+    u->n = sqlite3_column_int64(st, 3);
+    u->duration_ms_sum = sqlite3_column_int64(st, 4);
+    u->records_sum = sqlite3_column_int64(st, 5);
+}
+
+store_err_t store_run_rollups(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, int64_t since,
+                              int64_t until, arena_t *a, run_rollup_t **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (first_id > last_id || since >= until)
+        return STORE_OK;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUN_ROLLUPS);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int64(st, 2, first_id);
+    sqlite3_bind_int64(st, 3, last_id);
+    sqlite3_bind_int64(st, 4, since);
+    sqlite3_bind_int64(st, 5, until);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)STORE_RUN_STATS_MAX + 1);
+    int more = 0;
+    store_err_t e =
+        collect(&r->c, st, a, sizeof(run_rollup_t), STORE_RUN_STATS_MAX, row_run_rollup, (void **)out, n, &more);
+    if (e == STORE_OK && more) {
+        log_error("run rollups of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
+                  (long long)last_id, STORE_RUN_STATS_MAX);
+        return STORE_ERROR;
+    }
+    return e;
+}
+
+store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, int per_conn, int cap,
+                              arena_t *a, run_t **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (first_id > last_id || per_conn <= 0 || cap <= 0)
+        return STORE_OK;
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RUNS_RECENT);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    sqlite3_bind_int64(st, 2, first_id);
+    sqlite3_bind_int64(st, 3, last_id);
+    sqlite3_bind_int(st, 4, per_conn);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)cap + 1);
+    int more = 0;
+    store_err_t e = collect(&r->c, st, a, sizeof(run_t), cap, row_run, (void **)out, n, &more);
+    if (e == STORE_OK && more) {
+        log_error("recent runs of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
+                  (long long)last_id, cap);
+        return STORE_ERROR;
+    }
+    return e;
+}

@@ -353,6 +353,14 @@ void store_metrics_write(store_t *s, buf_t *b);
  * lists: the schema's triggers and the metrics renderer are made from the same lists). */
 #define STORE_RUN_DURATION_LE(X) X(1) X(5) X(15) X(30) X(60) X(120) X(300) X(600) X(1800) X(3600) X(7200) X(21600)
 #define STORE_RUN_RECORDS_LE(X)  X(0) X(10) X(100) X(1000) X(10000) X(100000) X(1000000) X(10000000)
+/* Upper bounds of the rollups' duration buckets, in milliseconds (finer than the metrics' seconds:
+ * percentiles are interpolated inside a bucket, so its width is their error bound). Not
+ * clang-formatted: it does not settle on one layout of this list. */
+/* clang-format off */
+#define STORE_ROLLUP_DURATION_LE_MS(X) \
+    X(100) X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(15000) X(30000) X(60000) X(120000) X(300000) \
+    X(600000) X(900000) X(1800000) X(3600000) X(7200000) X(21600000) X(43200000) X(86400000)
+/* clang-format on */
 
 /* Finished runs of one connection with one result, one duration bucket and one records bucket.
  * duration_le / records_le: the bucket's upper bound, or -1 for the last (+Inf) bucket. */
@@ -370,6 +378,27 @@ typedef struct run_stat {
 enum { STORE_RUN_STATS_MAX = 200000 };
 store_err_t store_run_stats(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, arena_t *a,
                             run_stat_t **out, int *n);
+/* Finished runs of one connection with one result and one duration bucket, summed over a window of
+ * whole hours (the rollups: one row per connection, UTC hour of completion, result and bucket).
+ * duration_le: the bucket's upper bound in ms (STORE_ROLLUP_DURATION_LE_MS), or -1 for +Inf. */
+typedef struct run_rollup {
+    int64_t connection_id;
+    run_result_t result;
+    int64_t duration_le;
+    int64_t n, duration_ms_sum, records_sum;
+} run_rollup_t;
+/* The rollups of the connections of workspace ws (not deleted) with ids in [first_id, last_id], of
+ * the hours starting in [since, until) (ms), summed per connection, result and bucket, ordered by
+ * connection. One statement, seeking each connection's hours: the cost is the rollup rows of the
+ * window, never the runs. More than STORE_RUN_STATS_MAX rows is refused (STORE_ERROR, logged). */
+store_err_t store_run_rollups(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, int64_t since,
+                              int64_t until, arena_t *a, run_rollup_t **out, int *n);
+/* Up to per_conn newest runs (highest run_count) of each connection of workspace ws with an id in
+ * [first_id, last_id], ordered by connection and then run_count ascending. One statement, through
+ * the (connection_id, run_count) index; at most per_conn * (last_id - first_id + 1) rows, and at
+ * most cap (more is refused: STORE_ERROR, logged). */
+store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, int per_conn, int cap,
+                              arena_t *a, run_t **out, int *n);
 /* Runs queued and working (or retrying) per connection of workspace ws, from the active-runs index. */
 typedef struct run_active_count {
     int64_t connection_id;

@@ -416,6 +416,24 @@ def test_run_list(api, world):
     api("GET", L, path="/v1/connections/999999/runs", expect=404)
 
 
+def test_stats_and_overview(api, world):
+    S = "/v1/connections/{id}/stats"
+    base = "/v1/connections/%d/stats" % world["conn"]["id"]
+    api("GET", S, path=base, expect=200, token="read")
+    api("GET", S, path=base + "?since=2020-01-01T00:00:00Z&until=%d" % (int(time.time() * 1000)), expect=200)
+    for bad in ("since=yesterday", "until=-1", "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"):
+        api("GET", S, path=base + "?" + bad, expect=400)
+    api("GET", S, path=base, expect=401, token="none")
+    api("GET", S, path="/v1/connections/999999/stats", expect=404)
+    O = "/v1/overview"
+    r = api("GET", O, expect=200, token="read")
+    assert any(e["latest_run"] is not None for e in r.json["connections"]), r.json
+    api("GET", O, path=O + "?window=30d&limit=1&after=0", expect=200)
+    for bad in ("window=1y", "limit=0", "after=x"):
+        api("GET", O, path=O + "?" + bad, expect=400)
+    api("GET", O, expect=401, token="none")
+
+
 def test_run_get_update_jobs_finish(srv, api, world):
     R, U = "/v1/runs/{id}", "/v1/runs/%s"
     run = world["run"]

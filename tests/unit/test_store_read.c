@@ -366,6 +366,48 @@ static void test_page_statements_do_not_grow_with_runs(void **state)
     assert_true(one <= 4);
 }
 
+/* The overview's reads: the newest runs of a page of connections and their rollups, one statement
+ * each however many connections the page holds; the rollups are the runs' sums by hour. */
+static void test_overview_reads_are_one_statement_each(void **state)
+{
+    fx_t *f = *state;
+    int64_t first = f->conn, last = f->conn;
+    import_runs(f, 40, (shape_t){{0}, 0}); /* created 1700000000000 + i: one hour */
+    for (int k = 0; k < 5; k++) {
+        f->conn = last = mk_conn(f, "more", NULL);
+        import_runs(f, k + 1, (shape_t){{0}, 0});
+    }
+    uint64_t before = store_reader_statements(f->r);
+    run_t *runs;
+    run_rollup_t *roll;
+    int n, nroll;
+    assert_int_equal(store_runs_recent(f->r, f->ws, first, last, 30, 6 * 30, &f->a, &runs, &n), STORE_OK);
+    assert_int_equal(store_run_rollups(f->r, f->ws, first, last, 1699999200000, 1700003600000, &f->a, &roll, &nroll),
+                     STORE_OK);
+    assert_int_equal(store_reader_statements(f->r) - before, 2);
+    assert_int_equal(n, 30 + 1 + 2 + 3 + 4 + 5);
+    assert_int_equal(runs[0].connection_id, first);
+    assert_int_equal(runs[0].run_count, 11); /* the 30 newest of 40, oldest first */
+    assert_int_equal(runs[29].run_count, 40);
+    assert_int_equal(runs[n - 1].connection_id, last);
+    assert_int_equal(runs[n - 1].run_count, 5);
+    /* every run finished in the same hour with one result and no duration: one row a connection */
+    assert_int_equal(nroll, 6);
+    assert_int_equal(roll[0].connection_id, first);
+    assert_int_equal(roll[0].n, 40);
+    assert_int_equal(roll[0].result, RESULT_SUCCESS);
+    assert_int_equal(roll[0].duration_le, 100);
+    assert_int_equal(roll[5].n, 5);
+    /* the hour after holds none; a cap too small is refused, never cut */
+    assert_int_equal(store_run_rollups(f->r, f->ws, first, last, 1700003600000, 1700007200000, &f->a, &roll, &nroll),
+                     STORE_OK);
+    assert_int_equal(nroll, 0);
+    assert_int_equal(store_runs_recent(f->r, f->ws, first, last, 30, 40, &f->a, &runs, &n), STORE_ERROR);
+    /* another workspace reads nothing of these */
+    assert_int_equal(store_runs_recent(f->r, f->ws + 1, first, last, 30, 6 * 30, &f->a, &runs, &n), STORE_OK);
+    assert_int_equal(n, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -377,6 +419,7 @@ int main(void)
         T(test_scheduled_connections_page),
         T(test_keys_page),
         T(test_page_statements_do_not_grow_with_runs),
+        T(test_overview_reads_are_one_statement_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
