@@ -11,8 +11,12 @@ migrations), then bulk-inserts connections and runs with sqlite3:
 
 Runs are created in time order across all connections (ids increase with created_at);
 each connection's run_count is the gapless sequence 1..n and connections.run_count = n,
-which is what syncrun's Census pages rely on. Writes OUT.db.json with what the benchmark
-needs (token, ids, counts). Run events are not generated (no read path here uses them).
+which is what syncrun's Census pages rely on. Every tenth connection (ids 10, 20, …) has jobs
+and tasks on its runs (1-3 jobs of 1-4 tasks each, results that agree with the run's, task errors
+and synchronization reports on some), for the BlueConic and iTwin pages; they are drawn from a
+second random stream, so the runs are the same as without them. Writes OUT.db.json with what the
+benchmark needs (token, ids, UUIDs, counts). Run events are not generated (no read path here uses
+them).
 """
 import argparse
 import json
@@ -53,6 +57,12 @@ STEPS = ["Checking source and destination configuration", "Unloading data from w
 SOURCES = ["snowflake.analytics.users", "bigquery.sales.orders", "postgres.public.accounts",
            "s3://cdp-exports/profiles/", "redshift.marketing.events", "databricks.main.customers"]
 DESTS = ["braze", "salesforce", "hubspot", "blueconic", "segment", "marketo", "zendesk"]
+JOB_NAMES = ["Export profiles", "Sync segment \"VIP customers\"", "Upload <attributes> & events", "Refresh lookups"]
+CONNECTORS = ["MSTN", "REVIT", "IFC", "salesforce", None]  # the first three are iTwin connector names
+TASK_ERRORS = ['{"errorCode":"FILE_LOCKED","description":"The source file is locked by another user",'
+               '"canUserFix":true}',
+               '{"errorCode":"BRIDGE_CRASH","description":"The connector stopped: exit code 3","bridgeExitCode":3}']
+JOBS_EVERY = 10  # connections 10, 20, … have jobs and tasks
 
 
 def weighted(rng, table):
@@ -63,6 +73,59 @@ def weighted(rng, table):
             return v
         x -= w
     return table[-1][0]
+
+
+def jobs_and_tasks(db, nconn, seed):
+    """Jobs and tasks for the runs of every JOBS_EVERY-th connection, from their own random stream."""
+    rng = random.Random(seed + 1)
+    db.execute("BEGIN")
+    jobs, tasks = [], []
+    jid = tid = 0
+    for rid, state, result, created, started, completed in db.execute(
+            "SELECT id, state, result, created_at, started_at, completed_at FROM runs "
+            "WHERE connection_id % ? = 0 AND connection_id <= ? ORDER BY id", (JOBS_EVERY, nconn)).fetchall():
+        if state == 3 and result == 7:
+            continue  # a skipped run did nothing
+        if state == 0:
+            continue  # nor did a queued one yet
+        begin = started or created
+        end = completed or begin + 60000
+        n = rng.randint(1, 3)
+        bad = rng.randrange(n)  # the job that carries a failed run's result
+        for k in range(n):
+            jid += 1
+            if state != 3:
+                jstate, jres = (3, 1) if k < n - 1 else (1, 0)
+            elif result in (3, 4, 5, 6):
+                jstate, jres = 3, (result if k == bad else 1)
+            elif result == 2:
+                jstate, jres = 3, (2 if k == bad else 1)
+            else:
+                jstate, jres = 3, 1
+            js = begin + rng.randrange(0, 1000)
+            je = end - rng.randrange(0, 1000) if jstate == 3 else None
+            jobs.append((jid, str(uuid.UUID(int=rng.getrandbits(128), version=4)), rid, rng.choice(JOB_NAMES),
+                         rng.choice(CONNECTORS), None, jstate, jres, js, je))
+            for t in range(rng.randint(1, 4)):
+                tid += 1
+                tres = jres if t == 0 else (1 if jstate == 3 else 0)
+                err = rng.choice(TASK_ERRORS) if tres in (3, 4, 5) else None
+                report = rng.random() < 0.3
+                tasks.append((tid, str(uuid.UUID(int=rng.getrandbits(128), version=4)), jid, jstate, tres,
+                              f"file-{rng.randrange(1, 10 ** 6):06d}.dgn" if rng.random() < 0.7 else None,
+                              rng.choice((0, 0, 0, 1)), js + rng.randrange(0, 500),
+                              je - rng.randrange(0, 500) if je else None, err, 1 if report else 0,
+                              "3 elements were skipped: unsupported class" if report else None,
+                              rng.choice(("Warning", "Info", None)) if report else None,
+                              rng.randrange(0, 3) if report else 0, rng.randrange(0, 20) if report else 0,
+                              rng.randrange(0, 5) if report else 0))
+    db.executemany("INSERT INTO jobs (id, uuid, run_id, name, connector_type, phase, state, result, started_at, "
+                   "ended_at) VALUES (?,?,?,?,?,?,?,?,?,?)", jobs)
+    db.executemany("INSERT INTO tasks (id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, "
+                   "ended_at, error_json, has_report, report_message, report_suggested_action, report_errors, "
+                   "report_warnings, report_other) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tasks)
+    db.execute("COMMIT")
+    return len(jobs), len(tasks)
 
 
 def main():
@@ -197,11 +260,13 @@ def main():
                      "(SELECT coalesce(max(run_count), 0) FROM runs r WHERE r.connection_id = c.id)").fetchone()[0]
     if bad:
         sys.exit(f"gen.py: {bad} connections break the run_count invariants")
+    njobs, ntasks = jobs_and_tasks(db, nconn, a.seed)
     db.execute("PRAGMA journal_mode = WAL")
     maxid = db.execute("SELECT max(id) FROM runs").fetchone()[0]
     db.close()
     meta = {"token": init["token"], "workspace_id": ws, "connections": nconn, "big_id": big_id,
-            "big_runs": nbig, "runs": nruns + nbig, "max_run_id": maxid, "seed": a.seed}
+            "big_runs": nbig, "runs": nruns + nbig, "max_run_id": maxid, "seed": a.seed,
+            "uuids": [c[1] for c in conns], "jobs_every": JOBS_EVERY, "jobs": njobs, "tasks": ntasks}
     with open(a.db + ".json", "w") as f:
         json.dump(meta, f)
     print(f"gen.py: {nconn + 1} connections, {nruns + nbig} runs in {time.time() - t_start:.1f}s -> {a.db}",
