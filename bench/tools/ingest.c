@@ -1,12 +1,19 @@
 /* Ingestion load generator (benchmark tool, not part of syncrun).
  *
- *   ingest PORT TOKEN SECONDS CLIENTS CONN_ID...
+ *   ingest PORT TOKEN SECONDS CLIENTS [--trigger census|braze|itwin] CONN...
  *
  * CLIENTS keep-alive HTTP/1.1 connections to 127.0.0.1:PORT, driven by one epoll loop. Each client
- * repeats a complete run lifecycle on its own connection (CONN_IDs are used round-robin):
+ * repeats a complete run lifecycle on its own connection (CONNs are used round-robin; a CONN is
+ * ID or ID/UUID, the UUID being needed by the braze and itwin triggers):
  *   POST /v1/connections/{c}/runs {"state":"working"}  -> 201, run id
  *   PATCH /v1/runs/{id} {"counters":{…}}               -> 200
  *   POST /v1/runs/{id}/finish {"result":"success",…}   -> 200
+ * With --trigger the run is started by a vendor's trigger route instead, and finished natively:
+ *   census: POST /api/v1/syncs/{c}/trigger -> 200 sync_run_id;                    finish
+ *   itwin:  POST …/manifestconnections/{uuid}/runs -> 202 Location …/runs/{run uuid}; finish
+ *   braze:  POST /cdi/integrations/{uuid}/sync -> 202 (no id: it answers 429 while a run is
+ *           queued, so the run must end before the next trigger); GET /v1/connections/{c}/runs?limit=1
+ *           -> the run's id;                                                        finish
  * syncrun answers a write only once it is committed, so every counted lifecycle is durable.
  * After SECONDS no new lifecycle starts; lifecycles in flight are finished and counted.
  * Prints: lifecycles=N seconds=S rate=R errors=E p50_ms=… p99_ms=… client_cpu=C (cores used). */
@@ -26,9 +33,13 @@
 
 enum { BUF = 16384, MAX_CLIENTS = 1024, MAX_SAMPLES = 4000000 };
 
+typedef enum mode { LIFECYCLE, CENSUS, BRAZE, ITWIN } mode_t_;
+
 typedef struct client {
     int fd, step, conn_id;
+    const char *conn_uuid;
     long long run_id;
+    char run_uuid[40];
     double started;
     char out[2048];
     size_t out_len, out_off;
@@ -37,6 +48,7 @@ typedef struct client {
 } client_t;
 
 static const char *token;
+static mode_t_ mode = LIFECYCLE;
 static long long lifecycles, errors;
 static double *samples;
 static long nsamples;
@@ -53,7 +65,24 @@ static void build(client_t *c)
     char body[512], path[128];
     const char *method;
     unsigned v = (unsigned)(c->run_id * 2654435761u);
-    if (c->step == 0) {
+    body[0] = '\0';
+    if (c->step == 0 && mode == CENSUS) {
+        method = "POST";
+        snprintf(path, sizeof(path), "/api/v1/syncs/%d/trigger", c->conn_id);
+    } else if (c->step == 0 && mode == BRAZE) {
+        method = "POST";
+        snprintf(path, sizeof(path), "/cdi/integrations/%s/sync", c->conn_uuid);
+    } else if (c->step == 0 && mode == ITWIN) {
+        method = "POST";
+        snprintf(path, sizeof(path), "/synchronization/imodels/manifestconnections/%s/runs", c->conn_uuid);
+    } else if (c->step == 1 && mode == BRAZE) {
+        method = "GET";
+        snprintf(path, sizeof(path), "/v1/connections/%d/runs?limit=1", c->conn_id);
+    } else if (c->step == 2 && c->run_uuid[0] != '\0') {
+        method = "POST";
+        snprintf(path, sizeof(path), "/v1/runs/%s/finish", c->run_uuid);
+        snprintf(body, sizeof(body), "{\"result\":\"success\"}");
+    } else if (c->step == 0) {
         method = "POST";
         snprintf(path, sizeof(path), "/v1/connections/%d/runs", c->conn_id);
         snprintf(body, sizeof(body), "{\"state\":\"working\",\"trigger\":{\"tag\":\"API\",\"detail\":\"bench\"}}");
@@ -68,8 +97,8 @@ static void build(client_t *c)
         method = "POST";
         snprintf(path, sizeof(path), "/v1/runs/%lld/finish", c->run_id);
         snprintf(body, sizeof(body),
-                 "{\"result\":\"success\",\"counters\":{\"records_processed\":%u,\"records_updated\":%u}}",
-                 v % 1000, v % 1000);
+                 "{\"result\":\"success\",\"counters\":{\"records_processed\":%u,\"records_updated\":%u}}", v % 1000,
+                 v % 1000);
     }
     c->out_len = (size_t)snprintf(c->out, sizeof(c->out),
                                   "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
@@ -111,8 +140,20 @@ static int parse(client_t *c, int *status, const char **body)
 
 int main(int argc, char **argv)
 {
-    if (argc < 6) {
-        fprintf(stderr, "usage: ingest PORT TOKEN SECONDS CLIENTS CONN_ID...\n");
+    int first = 5; /* the first CONN */
+    if (argc > 6 && strcmp(argv[5], "--trigger") == 0) {
+        mode = strcmp(argv[6], "census") == 0  ? CENSUS
+               : strcmp(argv[6], "braze") == 0 ? BRAZE
+               : strcmp(argv[6], "itwin") == 0 ? ITWIN
+                                               : LIFECYCLE;
+        if (mode == LIFECYCLE) {
+            fprintf(stderr, "ingest: --trigger census, braze or itwin\n");
+            return 2;
+        }
+        first = 7;
+    }
+    if (argc <= first) {
+        fprintf(stderr, "usage: ingest PORT TOKEN SECONDS CLIENTS [--trigger census|braze|itwin] CONN...\n");
         return 2;
     }
     int port = atoi(argv[1]);
@@ -137,7 +178,9 @@ int main(int argc, char **argv)
             perror("ingest: connect");
             return 1;
         }
-        c->conn_id = atoi(argv[5 + i % (argc - 5)]);
+        const char *conn = argv[first + i % (argc - first)], *sl = strchr(conn, '/');
+        c->conn_id = atoi(conn);
+        c->conn_uuid = sl != NULL ? sl + 1 : "";
         c->started = now();
         build(c);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
@@ -175,17 +218,33 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ingest: bad response: %.200s\n", c->in);
                 return 1;
             }
-            int want = c->step == 0 ? 201 : 200;
+            int want = c->step != 0 ? 200 : mode == LIFECYCLE ? 201 : mode == CENSUS ? 200 : 202;
+            c->run_uuid[0] = c->step == 1 ? c->run_uuid[0] : '\0';
             if (status != want) {
                 if (errors++ < 5)
                     fprintf(stderr, "ingest: step %d got %d: %.300s\n", c->step, status, body);
                 c->step = 0; /* start a fresh lifecycle */
-            } else if (c->step == 0) {
-                const char *id = strstr(body, "\"id\":");
-                c->run_id = id ? atoll(id + 5) : 0;
-                c->step = c->run_id > 0 ? 1 : 0;
+            } else if (c->step == 0 && mode == BRAZE) {
+                c->step = 1;
+            } else if (c->step == 0 && mode == ITWIN) {
+                const char *loc = strcasestr(c->in, "\r\nlocation:"), *eol = loc ? strstr(loc + 2, "\r\n") : NULL;
+                const char *slash = NULL;
+                for (const char *p = loc; p != NULL && p < eol; p++)
+                    slash = *p == '/' ? p : slash;
+                if (slash != NULL && eol - slash - 1 < (long)sizeof(c->run_uuid)) {
+                    snprintf(c->run_uuid, sizeof(c->run_uuid), "%.*s", (int)(eol - slash - 1), slash + 1);
+                    c->step = 2;
+                } else if (errors++ < 5) {
+                    fprintf(stderr, "ingest: no run in the Location of %.300s\n", c->in);
+                }
+            } else if (c->step == 0 || (c->step == 1 && mode == BRAZE)) {
+                const char *id = strstr(body, mode == CENSUS ? "\"sync_run_id\":" : "\"id\":");
+                c->run_id = id ? atoll(strchr(id, ':') + 1) : 0;
+                c->step = c->run_id <= 0 ? 0 : mode == LIFECYCLE ? 1 : 2;
                 if (c->run_id <= 0 && errors++ < 5)
                     fprintf(stderr, "ingest: no id in %.200s\n", body);
+                if (mode != LIFECYCLE && c->run_id > 0)
+                    snprintf(c->run_uuid, sizeof(c->run_uuid), "%lld", c->run_id);
             } else if (c->step == 1) {
                 c->step = 2;
             } else {
@@ -217,8 +276,8 @@ int main(int argc, char **argv)
     int cmp(const void *a, const void *b);
     qsort(samples, (size_t)nsamples, sizeof(double), cmp);
     double p50 = nsamples ? samples[nsamples / 2] : 0, p99 = nsamples ? samples[(long)(nsamples * 0.99)] : 0;
-    printf("lifecycles=%lld seconds=%.3f rate=%.1f errors=%lld p50_ms=%.2f p99_ms=%.2f client_cpu=%.3f\n",
-           lifecycles, elapsed, lifecycles / elapsed, errors, p50 * 1e3, p99 * 1e3, cpu / elapsed);
+    printf("lifecycles=%lld seconds=%.3f rate=%.1f errors=%lld p50_ms=%.2f p99_ms=%.2f client_cpu=%.3f\n", lifecycles,
+           elapsed, lifecycles / elapsed, errors, p50 * 1e3, p99 * 1e3, cpu / elapsed);
     return errors > 0 && lifecycles == 0 ? 1 : 0;
 }
 
