@@ -32,7 +32,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit http format format-check clean fuzz fuzz-run lint tidy cppcheck
+.PHONY: all check unit http browser screenshots format format-check clean fuzz fuzz-run lint tidy cppcheck
 all: $(BUILD)/syncrun $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -41,6 +41,15 @@ $(BUILD)/%.o: %.c
 
 # openapi.c embeds openapi.yaml with .incbin: an edit of the document rebuilds it.
 $(BUILD)/src/api/openapi.o: openapi.yaml docs/blueconic-openapi.json
+
+# web.c embeds the dashboard's files with .incbin (the same): an edit of one rebuilds it. uPlot comes
+# from npm into web/node_modules (scripts/web-deps.sh, which scripts/deps.sh runs; never committed).
+WEB_ASSETS := web/index.html web/app.js web/app.css web/node_modules/uplot/dist/uPlot.iife.min.js \
+              web/node_modules/uplot/dist/uPlot.min.css
+$(BUILD)/src/api/web.o: $(WEB_ASSETS)
+web/node_modules/uplot/dist/%:
+	@echo "missing $@: the dashboard embeds uPlot from npm; run scripts/web-deps.sh (or scripts/deps.sh) first" >&2
+	@exit 1
 
 $(BUILD)/libsyncrun.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -58,9 +67,20 @@ unit: $(UNIT_BIN)
 http: $(BUILD)/syncrun
 	SYNCRUN_BIN=$(abspath $(BUILD)/syncrun) /usr/bin/python3 -m pytest -q tests/http
 
+# The dashboard in a real browser: Debian's chromium, headless, driven by playwright-core (npm, in
+# tests/browser/node_modules, installed by scripts/web-deps.sh); screenshots go to $(BUILD)/screenshots.
+# `make screenshots` writes them to docs/screenshots/ instead, for the README.
+browser: $(BUILD)/syncrun
+	@test -d tests/browser/node_modules/playwright-core || bash scripts/web-deps.sh browser
+	SYNCRUN_BIN=$(abspath $(BUILD)/syncrun) SCREENSHOT_DIR=$(abspath $(BUILD)/screenshots) node tests/browser/dashboard.test.mjs
+
+screenshots: $(BUILD)/syncrun
+	SYNCRUN_BIN=$(abspath $(BUILD)/syncrun) SCREENSHOT_DIR=$(CURDIR)/docs/screenshots node tests/browser/dashboard.test.mjs
+
 check: all
 	$(MAKE) unit
 	$(MAKE) http
+	$(MAKE) browser
 
 FORMAT_SRC = $(shell find src tests/unit -name '*.[ch]')
 format:
@@ -123,6 +143,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/src/api/openapi.o: openapi.yaml docs/blueconic-openapi.json
+$(FUZZ_BUILD)/src/api/web.o: $(WEB_ASSETS)
 
 $(FUZZ_BUILD)/libsyncrun.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^

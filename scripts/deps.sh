@@ -24,9 +24,15 @@ packages=(
     openssl
     prometheus
     tzdata
+    nodejs
+    chromium
 )
 
 missing=()
+# npm comes with NodeSource's nodejs, or as Debian's own package beside Debian's nodejs.
+if ! command -v npm >/dev/null 2>&1; then
+    missing+=(npm)
+fi
 for pkg in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
     if [[ "$status" != "install ok installed" ]]; then
@@ -34,8 +40,14 @@ for pkg in "${packages[@]}"; do
     fi
 done
 
+# The dashboard's npm packages (uPlot, embedded by the build; playwright-core, for the browser tests).
+web_deps() {
+    bash "$(dirname "${BASH_SOURCE[0]}")/web-deps.sh"
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "deps: all ${#packages[@]} packages already installed"
+    web_deps
     exit 0
 fi
 
@@ -53,3 +65,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 echo "deps: done"
+web_deps

@@ -50,6 +50,11 @@ int native_run_log_append(http_ctx_t *c);
  * fills the trigger's tag ("API") and detail (which key) when the route set none. */
 store_write_t *api_trigger_begin(http_ctx_t *c, const connection_t *cn, const char *fingerprint, size_t len);
 void api_trigger_defaults(http_ctx_t *c, store_trigger_t *t);
+/* native: whoami.c */
+int native_whoami(http_ctx_t *c);
+/* web.c: the dashboard's files */
+int web_index(http_ctx_t *c);
+int web_file(http_ctx_t *c);
 /* native: import.c */
 int native_run_import(http_ctx_t *c);
 /* native: jobs.c */

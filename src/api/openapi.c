@@ -2,23 +2,7 @@
  * part of it in BlueConic's terms; embedded in the binary at build time (the Makefile rebuilds this
  * file when they change) and served from memory. */
 #include "api/api.h"
-
-/* Embeds the file at path (relative to the repository root, where make runs the compiler) in
- * .rodata: `name`, its bytes (then a NUL), and `name_size`, their count. The assembler computes the
- * size: in C, subtracting the addresses of two distinct objects is undefined. */
-#define EMBED_FILE(name, path)                                                                                         \
-    __asm__(".section .rodata\n"                                                                                       \
-            ".global " #name "\n"                                                                                      \
-            ".type " #name ", @object\n" #name ":\n"                                                                   \
-            ".incbin \"" path "\"\n" #name "_end:\n"                                                                   \
-            ".byte 0\n"                                                                                                \
-            ".balign 8\n"                                                                                              \
-            ".global " #name "_size\n"                                                                                 \
-            ".type " #name "_size, @object\n" #name "_size:\n"                                                         \
-            ".quad " #name "_end - " #name "\n"                                                                        \
-            ".previous\n");                                                                                            \
-    extern const char name[]; /* NOLINT(bugprone-macro-parentheses): a declarator */                                   \
-    extern const uint64_t name##_size
+#include "util/embed.h"
 
 EMBED_FILE(openapi_yaml, "openapi.yaml");
 

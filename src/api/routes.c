@@ -44,6 +44,7 @@ const http_route_t api_routes[] = {
     {"GET", "/readyz", &native_dialect, 0, SCOPE_RUNS_READ, api_readyz, 0},
     {"GET", "/metrics", &native_dialect, HTTP_AUTH_METRICS, SCOPE_METRICS_READ, api_metrics, 0},
     {"GET", "/openapi.yaml", &native_dialect, 0, SCOPE_RUNS_READ, api_openapi, 0},
+    R("GET", "/v1/whoami", native_dialect, SCOPE_RUNS_READ, native_whoami),
 
     R("GET", "/v1/connections", native_dialect, SCOPE_RUNS_READ, native_connection_list),
     R("POST", "/v1/connections", native_dialect, SCOPE_ADMIN, native_connection_create),
@@ -120,6 +121,13 @@ const http_route_t api_routes[] = {
     {"POST", "/ping/:key", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
     {"GET", "/ping/:key/:action", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
     {"POST", "/ping/:key/:action", &ping_dialect, 0, SCOPE_RUNS_WRITE, ping_receive, 0},
+
+    /* The dashboard: public files; the page sends the user's key to the API itself. Last: an
+     * unknown path answers in the dialect of the first route sharing its first segment, and "/"
+     * shares every path's. */
+    {"GET", "/ui", &native_dialect, 0, SCOPE_RUNS_READ, web_index, 0},
+    {"GET", "/ui/:file", &native_dialect, 0, SCOPE_RUNS_READ, web_file, 0},
+    {"GET", "/", &native_dialect, 0, SCOPE_RUNS_READ, web_index, 0},
 };
 
 const size_t api_route_count = sizeof(api_routes) / sizeof(api_routes[0]);

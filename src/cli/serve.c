@@ -156,9 +156,11 @@ static int demo_prepare(store_t *s, const char *scheme, const char *host, int po
         printf("syncrun demo: the database already has data; made a new admin key for workspace 1.\n");
     }
     const char *shown = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host;
-    printf("\n  URL:   %s://%s:%d\n  token: %s\n\n  try:   curl -H 'Authorization: Bearer %s' "
+    printf("\n  URL:   %s://%s:%d\n  token: %s\n\n  dashboard: %s://%s:%d/#token=%s\n\n  try:   curl -H "
+           "'Authorization: Bearer %s' "
            "%s://%s:%d/v1/connections\n         curl -u '%s:' '%s://%s:%d/api/v1/syncs/1/sync_runs?per_page=5'\n\n",
-           scheme, shown, port, token, token, scheme, shown, port, token, scheme, shown, port);
+           scheme, shown, port, token, scheme, shown, port, token, token, scheme, shown, port, token, scheme, shown,
+           port);
     fflush(stdout);
     return 0;
 }

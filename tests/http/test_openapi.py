@@ -416,6 +416,20 @@ def test_run_list(api, world):
     api("GET", L, path="/v1/connections/999999/runs", expect=404)
 
 
+def test_dashboard_files(api):
+    for template, path in (("/", "/"), ("/ui", "/ui"), ("/ui", "/ui/"), ("/ui/{file}", "/ui/app.js"),
+                           ("/ui/{file}", "/ui/uplot.css")):
+        r = api("GET", template, path=path, expect=200, token="none")
+        api("GET", template, path=path, expect=304, token="none", headers={"If-None-Match": r.headers["etag"]})
+    api("GET", "/ui/{file}", path="/ui/secret.txt", expect=404, token="none")
+
+
+def test_whoami(api):
+    r = api("GET", "/v1/whoami", expect=200, token="read")
+    assert r.json["scope"] == "runs:read" and r.json["can_write"] is False, r.json
+    api("GET", "/v1/whoami", expect=401, token="none")
+
+
 def test_stats_and_overview(api, world):
     S = "/v1/connections/{id}/stats"
     base = "/v1/connections/%d/stats" % world["conn"]["id"]
