@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds syncrun and runs the whole suite, as `make check` does: the cmocka unit tests (make unit),
-# then the HTTP tests (make http: pytest against the real server). Both always run; exits non-zero
-# if either fails. Arguments are passed on to make, e.g. `scripts/test.sh SAN=1`.
+# the HTTP tests (make http: pytest against the real server), then the dashboard in a real browser
+# (make browser: headless chromium). All always run; exits non-zero if any fails. Arguments are passed on to make, e.g. `scripts/test.sh SAN=1`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +27,12 @@ section "http tests: make http $*"
 http_rc=0
 make --no-print-directory "$@" http || http_rc=$?
 
+section "browser tests: make browser $*"
+browser_log=$(mktemp)
+trap 'rm -f "$unit_log" "$browser_log"' EXIT
+browser_rc=0
+make --no-print-directory "$@" browser 2>&1 | tee "$browser_log" || browser_rc=$?
+
 # Aggregate cmocka's per-binary summaries. Its lines may share a line with stderr output, hence -o.
 count() {
     # no match is a count of 0, not a failure (set -e, pipefail)
@@ -50,7 +56,12 @@ if [[ $http_rc -eq 0 ]]; then
 else
     echo "http tests: FAILED (make http exit $http_rc)"
 fi
-if [[ $unit_rc -ne 0 || $http_rc -ne 0 ]]; then
+browser_summary=$(grep -oE 'browser tests: [0-9]+ passed, [0-9]+ failed' "$browser_log" | tail -n 1 || true)
+echo "${browser_summary:-browser tests: no summary (the runner did not finish)}"
+if [[ $browser_rc -ne 0 ]]; then
+    echo "browser tests: FAILED (make browser exit $browser_rc)"
+fi
+if [[ $unit_rc -ne 0 || $http_rc -ne 0 || $browser_rc -ne 0 ]]; then
     exit 1
 fi
 echo "all tests passed"
