@@ -133,7 +133,7 @@ function token() {
 
 async function api(path, opts = {}) {
   const headers = Object.assign({ Authorization: 'Bearer ' + token() }, opts.headers || {});
-  const init = { method: opts.method || 'GET', headers, cache: 'no-store' };
+  const init = { method: opts.method || 'GET', headers, cache: 'no-store', signal: opts.signal };
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
@@ -163,7 +163,7 @@ function canWrite() {
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   me = null;
-  if (view) view.alive = false;
+  stopView();
   document.getElementById('account').hidden = true;
   renderSignIn(message);
 }
@@ -221,10 +221,17 @@ function hashOf(path, params) {
   return '#' + path + (s ? '?' + s : '');
 }
 
+function stopView() {
+  if (!view) return;
+  view.alive = false;
+  view.ac.abort();
+}
+
 function route() {
   if (!token() || !me) return;
-  if (view) view.alive = false;
-  const ctl = { alive: true };
+  stopView();
+  // A view's long-polls end with it: a browser keeps only 6 connections per server.
+  const ctl = { alive: true, ac: new AbortController() };
   view = ctl;
   const { path, query } = parseHash();
   let m;
@@ -553,7 +560,7 @@ async function viewHistory(ctl, id, query) {
       const link = cur.closest('tr').querySelector('a');
       const runId = link.getAttribute('href').split('/').pop();
       try {
-        await api(`/v1/runs/${runId}?wait=25`);
+        await api(`/v1/runs/${runId}?wait=25`, { signal: ctl.ac.signal });
         waited = true;
       } catch (e) { /* fall back to the timer */ }
     }
@@ -695,7 +702,7 @@ async function viewRun(ctl, id) {
   let failures = 0;
   while (ctl.alive && run.state !== 'finished') {
     try {
-      const r = await api(`/v1/runs/${id}?wait=5`, { headers: { 'If-None-Match': `"${run.version}"` } });
+      const r = await api(`/v1/runs/${id}?wait=5`, { headers: { 'If-None-Match': `"${run.version}"` }, signal: ctl.ac.signal });
       if (!ctl.alive) return;
       if (!r.notModified) {
         const was = run.state;
@@ -706,7 +713,7 @@ async function viewRun(ctl, id) {
       await loadDetails();
       failures = 0;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) return;
+      if (!ctl.alive || (e instanceof ApiError && e.status === 401)) return;
       failures++;
       await sleep(Math.min(30000, 1000 * 2 ** failures));
     }
