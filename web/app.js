@@ -162,6 +162,7 @@ function canWrite() {
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ME_KEY);
   me = null;
   stopView();
   document.getElementById('account').hidden = true;
@@ -177,6 +178,7 @@ function renderSignIn(message) {
     const k = input.value.trim();
     if (!k) return;
     sessionStorage.setItem(TOKEN_KEY, k);
+    sessionStorage.removeItem(ME_KEY);
     try {
       await start();
     } catch (e) {
@@ -196,11 +198,35 @@ function renderSignIn(message) {
   input.focus();
 }
 
-async function start() {
-  me = await api('/v1/whoami');
+// Who the key is (GET /v1/whoami), kept beside the key for this tab: a later load of the page
+// routes at once and asks again alongside (the server decides what a key may do; this only
+// chooses which buttons to show).
+const ME_KEY = 'syncrun.me';
+
+function showMe(m) {
+  me = m;
+  sessionStorage.setItem(ME_KEY, JSON.stringify(m));
   const who = document.getElementById('who');
-  clear(who, h('span', { text: me.workspace.name || 'workspace ' + me.workspace.id }), ' · ', h('span', { class: 'scope', text: me.scope }));
+  clear(who, h('span', { text: m.workspace.name || 'workspace ' + m.workspace.id }), ' · ', h('span', { class: 'scope', text: m.scope }));
   document.getElementById('account').hidden = false;
+}
+
+async function start() {
+  let cached = null;
+  try {
+    cached = JSON.parse(sessionStorage.getItem(ME_KEY) || 'null');
+  } catch (e) { /* none */ }
+  if (cached && cached.workspace) {
+    showMe(cached);
+    route();
+    const fresh = await api('/v1/whoami');
+    if (fresh.key_id !== cached.key_id || fresh.scope !== cached.scope) {
+      showMe(fresh);
+      route();
+    }
+    return;
+  }
+  showMe(await api('/v1/whoami'));
   route();
 }
 
@@ -452,6 +478,20 @@ async function viewHistory(ctl, id, query) {
     until: isoOrNull(query.get('until')),
     cursor: query.get('cursor') || '',
   };
+  // The connection, its statistics and the first page are asked for at once.
+  const statsUrl = () => {
+    const until = f.until || new Date().toISOString();
+    const since = f.since || new Date(Date.now() - WINDOW_MS['30d']).toISOString();
+    return `/v1/connections/${id}/stats?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`;
+  };
+  const runsUrl = () => {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    for (const k of ['state', 'result', 'trigger', 'since', 'until', 'cursor']) if (f[k]) q.set(k, f[k]);
+    return `/v1/connections/${id}/runs?${q}`;
+  };
+  const settle = (p) => p.then((v) => ({ v }), (e) => ({ e }));
+  let firstStats = settle(api(statsUrl()));
+  let firstPage = settle(api(runsUrl()));
   const conn = await api('/v1/connections/' + id);
   if (!ctl.alive) return;
   setTitle(conn.name);
@@ -502,12 +542,11 @@ async function viewHistory(ctl, id, query) {
     pager);
 
   const loadStats = async () => {
-    const until = f.until || new Date().toISOString();
-    const since = f.since || new Date(Date.now() - WINDOW_MS['30d']).toISOString();
-    let st;
-    try {
-      st = await api(`/v1/connections/${id}/stats?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`);
-    } catch (e) {
+    const got = firstStats || settle(api(statsUrl()));
+    firstStats = null;
+    const { v: st, e } = await got;
+    if (!ctl.alive) return;
+    if (e) {
       clear(statsEl, h('div', {}, h('dt', { text: 'Statistics' }), h('dd', { class: 'muted', text: e.message })));
       return;
     }
@@ -523,9 +562,10 @@ async function viewHistory(ctl, id, query) {
   };
 
   const load = async () => {
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    for (const k of ['state', 'result', 'trigger', 'since', 'until', 'cursor']) if (f[k]) q.set(k, f[k]);
-    const page = await api(`/v1/connections/${id}/runs?${q}`);
+    const got = firstPage || settle(api(runsUrl()));
+    firstPage = null;
+    const { v: page, e } = await got;
+    if (e) throw e;
     if (!ctl.alive) return null;
     tbody.replaceChildren(...page.data.map((r) => {
       const err = r.error ? r.error.code || r.error.message : '';
@@ -589,6 +629,13 @@ function eventText(ev) {
 }
 
 async function viewRun(ctl, id) {
+  const fetchDetails = () => Promise.all([
+    api(`/v1/runs/${id}/events?limit=100`),
+    api(`/v1/runs/${id}/jobs`),
+    api(`/v1/runs/${id}/log`, { withHeaders: true }),
+  ]);
+  let firstDetails = fetchDetails();
+  firstDetails.catch(() => {});
   let run = await api('/v1/runs/' + id);
   if (!ctl.alive) return;
   const conn = await api('/v1/connections/' + run.connection_id).catch(() => null);
@@ -663,11 +710,9 @@ async function viewRun(ctl, id) {
   }
 
   async function loadDetails() {
-    const [events, jobs, log] = await Promise.all([
-      api(`/v1/runs/${id}/events?limit=100`),
-      api(`/v1/runs/${id}/jobs`),
-      api(`/v1/runs/${id}/log`, { withHeaders: true }),
-    ]);
+    const got = firstDetails || fetchDetails();
+    firstDetails = null;
+    const [events, jobs, log] = await got;
     if (!ctl.alive) return;
     timeline.replaceChildren(...events.data.map((ev) => h('li', {}, timeEl(ev.at), ' ', h('strong', { text: ev.kind.replace(/_/g, ' ') }), h('div', { class: 'small muted', text: eventText(ev) }))));
     if (events.next_cursor) timeline.append(h('li', { class: 'muted', text: 'Later events are not shown (more than 100).' }));
@@ -737,6 +782,7 @@ function takeToken() {
   // Out of the address bar (and the history) before anything else happens.
   history.replaceState(null, '', location.pathname + location.search + '#/');
   if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  sessionStorage.removeItem(ME_KEY);
   me = null;
   start().catch((e) => { if (!(e instanceof ApiError && e.status === 401)) renderSignIn('Could not reach the server: ' + e.message); });
 }
