@@ -31,6 +31,9 @@ int native_connection_delete(http_ctx_t *c);
 /* native: stats.c (statistics from the hourly rollups, and the workspace overview) */
 int native_connection_stats(http_ctx_t *c);
 int native_overview(http_ctx_t *c);
+/* native: retention.c (the workspace's retention policy) */
+int native_retention_get(http_ctx_t *c);
+int native_retention_update(http_ctx_t *c);
 /* native: runs.c */
 int native_run_trigger(http_ctx_t *c);
 int native_run_list(http_ctx_t *c);

@@ -457,8 +457,10 @@ int blueconic_connection_runs(http_ctx_t *c)
     if (bc_load_connection(c, &cn) != 0)
         return 0;
 
-    /* Newest first: startIndex 0 is run_count total. A page is a run_count range, whatever its depth. */
-    int64_t total = cn.run_count, hi = total - start, lo = hi - count + 1 < 1 ? 1 : hi - count + 1;
+    /* Newest first: startIndex 0 is the newest run_count. A page is a run_count range, whatever its
+     * depth, within the runs kept (after the pruned ones: model/retention.h). */
+    int64_t total = cn.run_count - cn.runs_pruned, first = cn.runs_pruned + 1, hi = cn.run_count - start;
+    int64_t lo = hi - count + 1 < first ? first : hi - count + 1;
     json_t *list = NULL;
     if (bc_runs_page(c, &cn, lo, hi, &list) != 0)
         return 0;

@@ -221,8 +221,13 @@ int census_sync_runs(http_ctx_t *c)
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
 
+    /* The runs kept are the gapless run_count range after the pruned ones (model/retention.h): pages
+     * count them, and map to key ranges past the pruned prefix. */
+    const int64_t kept = cn.run_count - cn.runs_pruned;
     page_window_t win;
-    paging_window(cn.run_count, page, per_page, asc, &win);
+    paging_window(kept, page, per_page, asc, &win);
+    win.lo += cn.runs_pruned;
+    win.hi += cn.runs_pruned;
     /* The page's keys first: a finished run rendered before comes from the cache, and only the
      * other runs of the page (live ones, or not rendered yet) are read and rendered. */
     run_key_t *keys = NULL;
@@ -231,7 +236,7 @@ int census_sync_runs(http_ctx_t *c)
         STORE_OK)
         return api_store_error(c, e, NULL);
     buf_t b = BUF_INIT(CENSUS_BODY_MAX);
-    census_write_pagination(&b, cn.run_count, per_page, &win);
+    census_write_pagination(&b, kept, per_page, &win);
     /* Finished runs rendered before come from the cache; the others are read: one by one when they
      * are few (a live run or two), else with one range query. */
     int misses = 0;

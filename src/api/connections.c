@@ -10,7 +10,42 @@
 
 enum { CONN_LIST_DEFAULT = 25, CONN_LIST_MAX = 100 };
 
-static const char *const connection_fields[] = {"name", "source", "destination", "connector_type", "overlap", NULL};
+static const char *const connection_fields[] = {
+    "name",    "source",         "destination",         "connector_type",
+    "overlap", "retention_days", "retention_keep_last", "retention_failure_days",
+    NULL};
+
+/* The retention overrides: null = the workspace's policy, 0 = no limit, else the limit. */
+static int read_retention(input_t *in, store_write_t *w)
+{
+    static const struct {
+        const char *key;
+        unsigned flag;
+        int64_t max;
+        size_t off;
+    } fields[] = {
+        {"retention_days", CONN_F_RET_DAYS, RETENTION_DAYS_MAX, offsetof(connection_t, retention_days)},
+        {"retention_keep_last", CONN_F_RET_KEEP_LAST, RETENTION_KEEP_LAST_MAX,
+         offsetof(connection_t, retention_keep_last)},
+        {"retention_failure_days", CONN_F_RET_FAILURE_DAYS, RETENTION_DAYS_MAX,
+         offsetof(connection_t, retention_failure_days)},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        int64_t *dst = (int64_t *)(void *)((char *)&w->conn + fields[i].off);
+        json_t *v = json_object_get(in->obj, fields[i].key);
+        if (v == NULL)
+            continue;
+        if (json_is_null(v)) {
+            *dst = RETENTION_INHERIT;
+        } else if (input_int(in, fields[i].key, 0, fields[i].max, dst) < 0) {
+            return input_fail(in, "invalid_field", fields[i].key,
+                              "%s must be null (the workspace's), 0 (no limit) or an integer up to %lld", fields[i].key,
+                              (long long)fields[i].max);
+        }
+        w->mask |= fields[i].flag;
+    }
+    return 0;
+}
 
 /* Reads the connection fields of body into w->conn, with a bit in w->mask for each field sent (an
  * update changes only those, merged into the row by the writer). Returns 0, or -1 with in set. */
@@ -51,6 +86,8 @@ static int read_connection(input_t *in, store_write_t *w, int create, arena_t *a
     w->conn.overlap = rc == 1 ? (overlap_policy_t)overlap : OVERLAP_SKIP;
     if (rc == 1)
         w->mask |= CONN_F_OVERLAP;
+    if (read_retention(in, w) != 0)
+        return -1;
     return runconfig_read(in, create, &w->conn, &w->mask, a);
 }
 

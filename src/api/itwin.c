@@ -459,14 +459,16 @@ int itwin_runs_list(http_ctx_t *c)
     if (itwin_load_connection(c, uuid, &cn) != 0)
         return 0;
 
-    /* Newest first: skip counts back from the newest run_count, a key range, not an offset. */
+    /* Newest first: skip counts back from the newest run_count, a key range, not an offset, within
+     * the runs kept (after the pruned ones: model/retention.h). */
+    const int64_t kept = cn.run_count - cn.runs_pruned;
     int64_t hi = cn.run_count - skip, lo = hi - top + 1;
-    if (lo < 1)
-        lo = 1;
+    if (lo < cn.runs_pruned + 1)
+        lo = cn.runs_pruned + 1;
     run_t *runs = NULL;
     int n = 0;
     store_err_t e = STORE_OK;
-    if (hi >= 1 &&
+    if (hi >= lo &&
         (e = store_run_range(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &runs, &n)) != STORE_OK)
         return api_store_error(c, e, NULL);
 
@@ -502,7 +504,7 @@ int itwin_runs_list(http_ctx_t *c)
         json_object_set_new(links, "prev", itwin_link(c, cn.uuid, skip > top ? skip - top : 0, top));
     /* next starts at the first run not shown: a shortened page continues where it stopped */
     int64_t next = shown < n ? cn.run_count - runs[shown].run_count : skip + top;
-    if (next < cn.run_count)
+    if (next < kept)
         json_object_set_new(links, "next", itwin_link(c, cn.uuid, next, top));
     if (truncated)
         http_add_header(c, ITWIN_TRUNCATED_HEADER, "jobs");

@@ -39,6 +39,11 @@ json_t *render_connection(const connection_t *cn)
     json_object_set_new(o, "created_at", render_time(cn->created_at));
     json_object_set_new(o, "updated_at", render_time(cn->updated_at));
     runconfig_render(o, cn);
+    const int64_t ret[3] = {cn->retention_days, cn->retention_keep_last, cn->retention_failure_days};
+    static const char *const ret_keys[3] = {"retention_days", "retention_keep_last", "retention_failure_days"};
+    for (int i = 0; i < 3; i++)
+        json_object_set_new(o, ret_keys[i], ret[i] == RETENTION_INHERIT ? json_null() : json_integer(ret[i]));
+    json_object_set_new(o, "runs_pruned", json_integer(cn->runs_pruned));
     return o;
 }
 

@@ -57,6 +57,8 @@ const http_route_t api_routes[] = {
     R("GET", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_READ, native_run_list),
     R("GET", "/v1/connections/:id/stats", native_dialect, SCOPE_RUNS_READ, native_connection_stats),
     R("GET", "/v1/overview", native_dialect, SCOPE_RUNS_READ, native_overview),
+    R("GET", "/v1/workspace/retention", native_dialect, SCOPE_ADMIN, native_retention_get),
+    R("PATCH", "/v1/workspace/retention", native_dialect, SCOPE_ADMIN, native_retention_update),
     R("POST", "/v1/connections/:id/runs", native_dialect, SCOPE_RUNS_WRITE, native_run_trigger),
     R("POST", "/v1/connections/:id/runs:import", native_dialect, SCOPE_RUNS_WRITE, native_run_import),
     R("GET", "/v1/runs/:id", native_dialect, SCOPE_RUNS_READ, native_run_get),

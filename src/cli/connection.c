@@ -18,6 +18,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: syncrun connection create --name NAME [--source S] [--destination D]\n"
                  "                 [--connector-type T] [--overlap skip|queue|attach|replace]\n"
+                 "                 [--retention-days N|inherit] [--retention-keep-last N|inherit]\n"
                  "                 [--workspace ID] [--db PATH] [--json]\n"
                  "       syncrun connection list [--limit N] [--workspace ID] [--db PATH] [--json]\n"
                  "\n"
@@ -31,6 +32,9 @@ static void usage(FILE *out)
                  "  --overlap POLICY      when a run is triggered while another is in progress:\n"
                  "                        skip (default: record it as skipped), queue, attach or replace\n"
                  "                        (answer with the run in progress)\n"
+                 "  --retention-days N    keep its runs N days (0: no age limit); default inherit: the\n"
+                 "                        workspace's policy (syncrun workspace retention)\n"
+                 "  --retention-keep-last N  keep its newest N runs (0: no count limit); default inherit\n"
                  "  --limit N             list at most N connections, 1-10000 (default 100)\n"
                  "  --workspace ID        the workspace (default: the only one, when the database has one)\n"
                  "  --db PATH             database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
@@ -46,6 +50,8 @@ static const struct option options[] = {
     {"connector-type", required_argument, NULL, 'c'},
     {"overlap", required_argument, NULL, 'o'},
     {"limit", required_argument, NULL, 'l'},
+    {"retention-days", required_argument, NULL, 'R'},
+    {"retention-keep-last", required_argument, NULL, 'K'},
     {"db", required_argument, NULL, 'd'},
     {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -58,6 +64,7 @@ typedef struct conn_args {
     int64_t limit; /* list */
     const char *name, *source, *destination, *connector_type;
     overlap_policy_t overlap;
+    int64_t retention_days, retention_keep_last; /* RETENTION_INHERIT unless given */
     int json;
 } conn_args_t;
 
@@ -79,6 +86,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
     ca->db = cli_default_db();
     ca->limit = LIST_DEFAULT_LIMIT;
     ca->overlap = OVERLAP_SKIP;
+    ca->retention_days = ca->retention_keep_last = RETENTION_INHERIT;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         const char *opt = NULL;
@@ -111,6 +119,15 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
                 return cli_usage_error(cmd, "--overlap must be skip, queue, attach or replace, not '%s'", optarg);
             ca->overlap = (overlap_policy_t)v;
             break;
+        case 'R':
+        case 'K':
+            opt = c == 'R' ? "retention-days" : "retention-keep-last";
+            if (strcmp(optarg, "inherit") != 0 &&
+                ids_parse_i64(optarg, strlen(optarg), 0, c == 'R' ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX,
+                              c == 'R' ? &ca->retention_days : &ca->retention_keep_last) != 0)
+                return cli_usage_error(cmd, "--%s must be inherit or an integer from 0 to %d, not '%s'", opt,
+                                       c == 'R' ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX, optarg);
+            break;
         case 'l':
             if (create)
                 return cli_usage_error(cmd, "--limit is an option of 'connection list'");
@@ -134,7 +151,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
         }
         if (opt != NULL && !create)
             return cli_usage_error(cmd, "--%s is an option of 'connection create'", opt);
-        if (opt != NULL && c != 'o' && check_text(cmd, opt, optarg, c == 'n') != 0)
+        if (opt != NULL && c != 'o' && c != 'R' && c != 'K' && check_text(cmd, opt, optarg, c == 'n') != 0)
             return 2;
     }
     if (optind < argc)
@@ -184,6 +201,13 @@ static int connection_create(int argc, char **argv)
     w.conn.destination = ca.destination;
     w.conn.connector_type = ca.connector_type;
     w.conn.overlap = ca.overlap;
+    w.conn.retention_days = ca.retention_days;
+    w.conn.retention_keep_last = ca.retention_keep_last;
+    w.conn.retention_failure_days = RETENTION_INHERIT;
+    if (ca.retention_days != RETENTION_INHERIT)
+        w.mask |= CONN_F_RET_DAYS;
+    if (ca.retention_keep_last != RETENTION_INHERIT)
+        w.mask |= CONN_F_RET_KEEP_LAST;
     store_err_t err = store_exec(s, &w);
     if (err == STORE_NOT_FOUND) {
         fprintf(stderr, "syncrun %s: %s has no workspace %" PRId64 "\n", cmd, ca.db, ca.ws);

@@ -11,7 +11,7 @@ static const struct command {
 } commands[] = {
     {"init", cmd_init, "create a database, a workspace and its first admin key"},
     {"serve", cmd_serve, "serve the HTTP APIs (--demo fills an empty database with sample data)"},
-    {"workspace", cmd_workspace, "add a workspace to an existing database"},
+    {"workspace", cmd_workspace, "add a workspace to an existing database; show or set its retention"},
     {"key", cmd_key, "create and list API keys"},
     {"connection", cmd_connection, "create and list connections"},
     {"runs", cmd_runs, "list a connection's runs; watch a run, print its log (over HTTP)"},

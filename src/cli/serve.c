@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "exec/pruner.h"
 #include "exec/runner.h"
 #include "util/ids.h"
 
@@ -18,7 +19,7 @@ static void usage(FILE *out)
             "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
             "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
             "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public]\n"
-            "                     [--access-log FILE|-] [--demo]\n\n"
+            "                     [--access-log FILE|-] [--prune-interval S] [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
             "  --threads N          event-loop threads (default: one per CPU)\n"
@@ -36,6 +37,8 @@ static void usage(FILE *out)
             "                       workspace's run series). Default: an admin or metrics:read key\n"
             "  --access-log FILE    one JSON line per request (time, method, route template, status, duration,\n"
             "                       bytes, key id, request id) appended to FILE, or to stderr for '-'\n"
+            "  --prune-interval S   apply the retention policies (GET /v1/workspace/retention) every S seconds\n"
+            "                       (default 3600; the first pass runs at start; no policy, no pruning)\n"
             "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
@@ -180,12 +183,13 @@ int cmd_serve(int argc, char **argv)
                                          {"access-log", required_argument, NULL, 'A'},
                                          {"idle-timeout", required_argument, NULL, 'i'},
                                          {"write-timeout", required_argument, NULL, 'w'},
+                                         {"prune-interval", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
     int trust_proxy = 0, metrics_public = 0;
     const char *access_log = NULL;
-    int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30;
+    int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30, prune_s = 3600;
     int demo = 0, opt;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
     size_t nlimits = 1;
@@ -215,6 +219,12 @@ int cmd_serve(int argc, char **argv)
             if (ids_parse_i64(optarg, strlen(optarg), 1, 3600, opt == 'i' ? &idle_s : &write_s) != 0) {
                 fprintf(stderr, "syncrun serve: --%s must be a number of seconds from 1 to 3600\n",
                         opt == 'i' ? "idle-timeout" : "write-timeout");
+                return 2;
+            }
+            break;
+        case 'p':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 86400, &prune_s) != 0) {
+                fprintf(stderr, "syncrun serve: --prune-interval must be a number of seconds from 1 to 86400\n");
                 return 2;
             }
             break;
@@ -320,7 +330,9 @@ int cmd_serve(int argc, char **argv)
     serve_state_t state = {s, host, scheme, NULL, ""};
     cfg.on_listening = on_listening;
     cfg.on_listening_ctx = &state;
+    pruner_t *pruner = pruner_start(s, prune_s * 1000);
     int rc = http_serve(&cfg, s);
+    pruner_stop(pruner);
     runner_stop(state.runner);
     store_close(s);
     return rc == 0 ? 0 : 1;

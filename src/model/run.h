@@ -78,6 +78,9 @@ typedef struct connection {
     int64_t starting_deadline_s; /* a missed time older than this is not caught up; 0 = no limit */
     int64_t log_max_bytes;       /* the run log keeps the last this many bytes */
     int64_t next_fire_at;        /* the scheduler's next time for this connection; 0 = not computed */
+    /* Retention overrides (model/retention.h): -1 = the workspace's, 0 = no limit. */
+    int64_t retention_days, retention_keep_last, retention_failure_days;
+    int64_t runs_pruned; /* run_counts 1..runs_pruned were pruned: the runs kept are runs_pruned+1..run_count */
 } connection_t;
 
 typedef struct run {

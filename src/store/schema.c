@@ -299,6 +299,20 @@ const char *const schema_migrations[] = {
      "SELECT " RR_KEY("NEW", RR_DURATION_WHEN_NEW) ", count(*), sum(" RS_DURATION_MS(
          "NEW") "), "
                 "sum(NEW.records_processed) FROM runs AS NEW WHERE NEW.state = 3 GROUP BY 1, 2, 3, 4;"),
+
+    /* 13: retention (model/retention.h). A workspace's policy (NULL: none) and a connection's
+     * overrides (NULL: the workspace's; 0: no limit). runs_pruned: the run_counts 1..runs_pruned of
+     * the connection were pruned (its oldest runs, as a prefix, so the runs kept are the gapless
+     * range runs_pruned + 1 .. run_count that the dialects page by). The index finds a run's own
+     * keys also once they are revoked, when its run is pruned. */
+    ("ALTER TABLE workspaces ADD COLUMN retention_days INTEGER;"
+     "ALTER TABLE workspaces ADD COLUMN retention_keep_last INTEGER;"
+     "ALTER TABLE workspaces ADD COLUMN retention_failure_days INTEGER;"
+     "ALTER TABLE connections ADD COLUMN retention_days INTEGER;"
+     "ALTER TABLE connections ADD COLUMN retention_keep_last INTEGER;"
+     "ALTER TABLE connections ADD COLUMN retention_failure_days INTEGER;"
+     "ALTER TABLE connections ADD COLUMN runs_pruned INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX api_keys_run_all ON api_keys(run_id) WHERE run_id IS NOT NULL;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

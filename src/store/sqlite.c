@@ -28,7 +28,8 @@ enum { WRITER_BATCH_MAX = 512 };
 #define CONN_COLS                                                                                                      \
     "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at, "  \
     "command, workdir, env, schedule, timezone, timeout_s, retry_max, retry_backoff_s, catchup, starting_deadline_s, " \
-    "log_max_bytes, next_fire_at FROM connections "
+    "log_max_bytes, next_fire_at, retention_days, retention_keep_last, retention_failure_days, runs_pruned "           \
+    "FROM connections "
 #define JOB_COLS "id, uuid, run_id, name, connector_type, phase, state, result, started_at, ended_at FROM jobs "
 #define TASK_COLS                                                                                                      \
     "id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, ended_at, error_json, has_report, "  \
@@ -48,7 +49,8 @@ enum { WRITER_BATCH_MAX = 512 };
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORKSPACE_INSERT] = "INSERT INTO workspaces (uuid, name, created_at) VALUES (?1, ?2, ?3)",
     [ST_WORKSPACE_COUNT] = "SELECT count(*) FROM workspaces",
-    [ST_WORKSPACE_GET] = "SELECT id, uuid, name, created_at FROM workspaces WHERE id = ?1",
+    [ST_WORKSPACE_GET] = "SELECT id, uuid, name, created_at, retention_days, retention_keep_last, "
+                         "retention_failure_days FROM workspaces WHERE id = ?1",
     [ST_KEY_INSERT] = "INSERT INTO api_keys (workspace_id, name, scope, token_hash, prefix, created_at, run_id) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_KEY_LOOKUP] =
@@ -151,8 +153,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUNS_SEQUENCE_CLEAR] = "UPDATE runs SET run_count = -run_count WHERE connection_id = ?1",
     [ST_RUNS_SEQUENCE_BY_CREATION] =
         "UPDATE runs SET run_count = t.rn, version = runs.version + (t.rn <> -runs.run_count) "
-        "FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS rn FROM runs WHERE connection_id = ?1) AS t "
-        "WHERE runs.id = t.id",
+        "FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) + (SELECT runs_pruned FROM connections "
+        "WHERE id = ?1) AS rn FROM runs WHERE connection_id = ?1) AS t WHERE runs.id = t.id",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
     [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
     [ST_KEYS_REVOKE_ENDED_RUNS] = "UPDATE api_keys SET revoked_at = ?1 WHERE run_id IS NOT NULL AND revoked_at IS NULL "
@@ -234,6 +236,38 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "WHERE x.connection_id = m.id ORDER BY x.run_count DESC LIMIT 1 OFFSET ?4 - 1), 0) "
                        "WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL AND m.id BETWEEN ?2 AND ?3) "
                        "ORDER BY r.connection_id, r.run_count LIMIT ?5",
+    /* retention */
+    [ST_WORKSPACE_SET_RETENTION] = "UPDATE workspaces SET retention_days = ?2, retention_keep_last = ?3, "
+                                   "retention_failure_days = ?4 WHERE id = ?1",
+    [ST_CONN_SET_RETENTION] = "UPDATE connections SET retention_days = ?2, retention_keep_last = ?3, "
+                              "retention_failure_days = ?4 WHERE id = ?1",
+    [ST_RETENTION_TARGETS] =
+        "SELECT c.id, c.workspace_id FROM connections c JOIN workspaces w ON w.id = c.workspace_id "
+        "WHERE c.deleted_at IS NULL AND c.id > ?1 AND (COALESCE(c.retention_days, w.retention_days, 0) > 0 "
+        "OR COALESCE(c.retention_keep_last, w.retention_keep_last, 0) > 0) ORDER BY c.id LIMIT ?2",
+    /* the oldest runs below run_count ?2, never the run with the table's highest id (SQLite would give
+     * its id to the next run: a cached rendering of the pruned one would answer for it) */
+    [ST_PRUNE_CANDIDATES] = "SELECT id, run_count, state, result, created_at, watermark IS NOT NULL FROM runs "
+                            "WHERE connection_id = ?1 AND run_count > ?2 AND run_count < ?3 "
+                            "AND id < (SELECT max(id) FROM runs) ORDER BY run_count LIMIT ?4",
+    [ST_LATER_SUCCESS] = "SELECT 1 FROM runs WHERE connection_id = ?1 AND run_count > ?2 AND state = 3 AND result = 1 "
+                         "LIMIT 1",
+    [ST_LATER_WATERMARK] = "SELECT 1 FROM runs WHERE connection_id = ?1 AND run_count > ?2 AND watermark IS NOT NULL "
+                           "LIMIT 1",
+#define PRUNED_RUNS "(SELECT id FROM runs WHERE connection_id = ?1 AND run_count BETWEEN ?2 AND ?3)"
+    [ST_PRUNE_EVENTS] = "DELETE FROM run_events WHERE run_id IN " PRUNED_RUNS,
+    [ST_PRUNE_LOG_CHUNKS] = "DELETE FROM run_log_chunks WHERE run_id IN " PRUNED_RUNS,
+    [ST_PRUNE_LOGS] = "DELETE FROM run_logs WHERE run_id IN " PRUNED_RUNS,
+    [ST_PRUNE_TASKS] = "DELETE FROM tasks WHERE job_id IN (SELECT id FROM jobs WHERE run_id IN " PRUNED_RUNS ")",
+    [ST_PRUNE_JOBS] = "DELETE FROM jobs WHERE run_id IN " PRUNED_RUNS,
+    [ST_PRUNE_TOKENS] =
+        "DELETE FROM access_tokens WHERE key_id IN (SELECT id FROM api_keys WHERE run_id IN " PRUNED_RUNS ")",
+    [ST_PRUNE_KEYS] = "DELETE FROM api_keys WHERE run_id IN " PRUNED_RUNS,
+    /* an alert outlives its run: it keeps what it said, without the link */
+    [ST_PRUNE_ALERTS] = "UPDATE alerts SET run_id = NULL WHERE run_id IN " PRUNED_RUNS,
+    [ST_PRUNE_RUNS] = "DELETE FROM runs WHERE connection_id = ?1 AND run_count BETWEEN ?2 AND ?3",
+#undef PRUNED_RUNS
+    [ST_CONN_SET_PRUNED] = "UPDATE connections SET runs_pruned = ?2 WHERE id = ?1",
 };
 
 struct store {
@@ -255,6 +289,7 @@ struct store {
     /* the writer's figures, for /metrics */
     metrics_hist_t batch_size, batch_seconds;
     _Atomic uint64_t writes_ok, writes_failed;
+    _Atomic uint64_t runs_pruned; /* runs OP_RUNS_PRUNE removed (committed) */
 };
 
 static const double batch_size_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
@@ -274,6 +309,9 @@ void store_metrics_write(store_t *s, buf_t *b)
                  "Time to apply and commit one group-commit transaction, fsync included.");
     metrics_hist_write(b, "syncrun_store_write_batch_duration_seconds", "", &s->batch_seconds, batch_seconds_le,
                        NELEMS(batch_seconds_le), 1e6);
+    metrics_head(b, "syncrun_runs_pruned_total", "counter",
+                 "Runs removed by retention (with their events, logs, jobs and tasks; statistics stay).");
+    metrics_sample(b, "syncrun_runs_pruned_total", "", (double)atomic_load(&s->runs_pruned));
 }
 
 const char *store_strerror(store_err_t e)
@@ -355,6 +393,12 @@ static void col_uuid(sqlite3_stmt *st, int i, char out[IDS_UUID_LEN])
     snprintf(out, IDS_UUID_LEN, "%s", t ? (const char *)t : "");
 }
 
+/* A retention column: its value, or `null_value` when NULL. */
+static int64_t col_retention(sqlite3_stmt *st, int i, int64_t null_value)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? null_value : sqlite3_column_int64(st, i);
+}
+
 void db_row_workspace(sqlite3_stmt *st, arena_t *a, workspace_t *w)
 {
     memset(w, 0, sizeof(*w));
@@ -362,6 +406,9 @@ void db_row_workspace(sqlite3_stmt *st, arena_t *a, workspace_t *w)
     col_uuid(st, 1, w->uuid);
     w->name = db_col_text(st, 2, a);
     w->created_at = sqlite3_column_int64(st, 3);
+    w->retention.days = col_retention(st, 4, 0);
+    w->retention.keep_last = col_retention(st, 5, 0);
+    w->retention.failure_days = col_retention(st, 6, 0);
 }
 
 void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r)
@@ -423,6 +470,10 @@ void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
     c->starting_deadline_s = sqlite3_column_int64(st, 20);
     c->log_max_bytes = sqlite3_column_int64(st, 21);
     c->next_fire_at = sqlite3_column_int64(st, 22);
+    c->retention_days = col_retention(st, 23, RETENTION_INHERIT);
+    c->retention_keep_last = col_retention(st, 24, RETENTION_INHERIT);
+    c->retention_failure_days = col_retention(st, 25, RETENTION_INHERIT);
+    c->runs_pruned = sqlite3_column_int64(st, 26);
 }
 
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j)
@@ -489,6 +540,11 @@ store_err_t db_one_row(dbconn_t *c, sqlite3_stmt *st, arena_t *a, void (*fn)(sql
 void db_row_run_v(sqlite3_stmt *st, arena_t *a, void *r)
 {
     db_row_run(st, a, r);
+}
+
+void db_row_workspace_v(sqlite3_stmt *st, arena_t *a, void *w)
+{
+    db_row_workspace(st, a, w);
 }
 
 void db_row_connection_v(sqlite3_stmt *st, arena_t *a, void *c)
@@ -704,6 +760,9 @@ static void *writer_main(void *arg)
         metrics_hist_observe(&s->batch_size, batch_size_le, NELEMS(batch_size_le), 1, nbatch);
         metrics_hist_observe(&s->batch_seconds, batch_seconds_le, NELEMS(batch_seconds_le), 1e6,
                              (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        for (store_write_t *w = batch; w != NULL; w = w->next_)
+            if (w->op == OP_RUNS_PRUNE && w->err == STORE_OK)
+                atomic_fetch_add_explicit(&s->runs_pruned, (uint64_t)w->affected, memory_order_relaxed);
         for (store_write_t *w = batch; w != NULL; w = w->next_) {
             if (w->op == OP_KEY_REVOKE && w->err == STORE_OK) {
                 atomic_fetch_add(&s->keys_generation, 1);

@@ -98,6 +98,23 @@ typedef enum stmt_id {
     /* statistics and the workspace overview */
     ST_RUN_ROLLUPS,
     ST_RUNS_RECENT,
+    /* retention */
+    ST_WORKSPACE_SET_RETENTION,
+    ST_CONN_SET_RETENTION,
+    ST_RETENTION_TARGETS,
+    ST_PRUNE_CANDIDATES,
+    ST_LATER_SUCCESS,
+    ST_LATER_WATERMARK,
+    ST_PRUNE_EVENTS,
+    ST_PRUNE_LOG_CHUNKS,
+    ST_PRUNE_LOGS,
+    ST_PRUNE_TASKS,
+    ST_PRUNE_JOBS,
+    ST_PRUNE_TOKENS,
+    ST_PRUNE_KEYS,
+    ST_PRUNE_ALERTS,
+    ST_PRUNE_RUNS,
+    ST_CONN_SET_PRUNED,
     ST_COUNT
 } stmt_id_t;
 
@@ -142,10 +159,16 @@ store_err_t db_one_row(dbconn_t *c, sqlite3_stmt *st, arena_t *a, void (*fn)(sql
                        void *out);
 void db_row_run_v(sqlite3_stmt *st, arena_t *a, void *r);
 void db_row_connection_v(sqlite3_stmt *st, arena_t *a, void *c);
+void db_row_workspace_v(sqlite3_stmt *st, arena_t *a, void *w);
 
 /* Single-row lookups shared by the writer and the readers. */
 store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, connection_t *out);
 store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *out);
+
+/* Retention (sqlite_prune.c), inside the writer's transaction: OP_WORKSPACE_RETENTION and
+ * OP_RUNS_PRUNE. Each returns w->err. */
+store_err_t db_workspace_retention(dbconn_t *c, store_write_t *w);
+store_err_t db_runs_prune(dbconn_t *c, store_write_t *w, int64_t now);
 
 /* Applies one write inside the writer's open transaction; returns w->err. Changed run ids are
  * appended through note_run. */

@@ -65,18 +65,13 @@ static void row_event(sqlite3_stmt *st, arena_t *a, void *p)
     e->data = db_col_text(st, 4, a);
 }
 
-static void row_workspace_v(sqlite3_stmt *st, arena_t *a, void *w)
-{
-    db_row_workspace(st, a, w);
-}
-
 store_err_t store_workspace_get(store_reader_t *r, int64_t id, arena_t *a, workspace_t *out)
 {
     sqlite3_stmt *st = db_stmt(&r->c, ST_WORKSPACE_GET);
     if (st == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
-    return db_one_row(&r->c, st, a, row_workspace_v, out);
+    return db_one_row(&r->c, st, a, db_row_workspace_v, out);
 }
 
 store_err_t store_key_lookup(store_reader_t *r, const char *token, api_key_info_t *out)
@@ -797,4 +792,23 @@ store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, i
         return STORE_ERROR;
     }
     return e;
+}
+
+static void row_retention_target(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    (void)a;
+    retention_target_t *t = p;
+    t->connection_id = sqlite3_column_int64(st, 0);
+    t->workspace_id = sqlite3_column_int64(st, 1);
+}
+
+store_err_t store_retention_targets(store_reader_t *r, int64_t after_id, int limit, arena_t *a,
+                                    retention_target_t **out, int *n, int *more)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_RETENTION_TARGETS);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int(st, 2, limit + 1);
+    return collect(&r->c, st, a, sizeof(retention_target_t), limit, row_retention_target, (void **)out, n, more);
 }

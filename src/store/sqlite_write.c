@@ -214,6 +214,33 @@ static store_err_t connection_save(wctx_t *x, const connection_t *cn)
     return step_done(x->c, st);
 }
 
+/* Sets the retention overrides w's mask names (CONN_F_RET_*) on connection cur (as read), merged
+ * with the ones it keeps. */
+static store_err_t connection_retention(wctx_t *x, const connection_t *cur)
+{
+    const store_write_t *w = x->w;
+    if (!(w->mask & (CONN_F_RET_DAYS | CONN_F_RET_KEEP_LAST | CONN_F_RET_FAILURE_DAYS)))
+        return STORE_OK;
+    int64_t v[3] = {cur->retention_days, cur->retention_keep_last, cur->retention_failure_days};
+    if (w->mask & CONN_F_RET_DAYS)
+        v[0] = w->conn.retention_days;
+    if (w->mask & CONN_F_RET_KEEP_LAST)
+        v[1] = w->conn.retention_keep_last;
+    if (w->mask & CONN_F_RET_FAILURE_DAYS)
+        v[2] = w->conn.retention_failure_days;
+    sqlite3_stmt *st = db_stmt(x->c, ST_CONN_SET_RETENTION);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, cur->id);
+    for (int i = 0; i < 3; i++) {
+        if (v[i] == RETENTION_INHERIT)
+            sqlite3_bind_null(st, 2 + i);
+        else
+            sqlite3_bind_int64(st, 2 + i, v[i]);
+    }
+    return step_done(x->c, st);
+}
+
 static store_err_t connection_create(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -235,6 +262,12 @@ static store_err_t connection_create(wctx_t *x)
     if (e != STORE_OK)
         return fail(w, e, NULL);
     int64_t id = sqlite3_last_insert_rowid(x->c->db);
+    connection_t made = {.id = id,
+                         .retention_days = RETENTION_INHERIT,
+                         .retention_keep_last = RETENTION_INHERIT,
+                         .retention_failure_days = RETENTION_INHERIT};
+    if ((e = connection_retention(x, &made)) != STORE_OK)
+        return fail(w, e, NULL);
     e = db_connection_get(x->c, w->workspace_id, id, &w->arena, &w->conn);
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
@@ -285,7 +318,7 @@ static store_err_t connection_update(wctx_t *x)
     if (w->mask & CONN_F_NEXT_FIRE)
         cur.next_fire_at = w->conn.next_fire_at;
     cur.updated_at = x->now;
-    if ((e = connection_save(x, &cur)) != STORE_OK)
+    if ((e = connection_save(x, &cur)) != STORE_OK || (e = connection_retention(x, &cur)) != STORE_OK)
         return fail(w, e, NULL);
     e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &w->conn);
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
@@ -1302,6 +1335,10 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return runs_interrupt(&x);
     case OP_ACCESS_TOKEN_CREATE:
         return access_token_create(&x);
+    case OP_WORKSPACE_RETENTION:
+        return db_workspace_retention(c, w);
+    case OP_RUNS_PRUNE:
+        return db_runs_prune(c, w, x.now);
     }
     return fail(w, STORE_ERROR, NULL);
 }

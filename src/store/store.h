@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/retention.h"
 #include "model/run.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -90,6 +91,10 @@ typedef enum store_op {
                                ends in STORE_ACCESS_TOKEN_TTL_S or when the key is revoked; key_scope */
     OP_PING_KEY_ROTATE,     /* in: workspace_id, id (connection); out: token (the new ping key; only its hash is
                                kept, the old key stops working) */
+    OP_WORKSPACE_RETENTION, /* in: workspace_id, mask of CONN_F_RET_*, retention (0 = none); out: retention */
+    OP_RUNS_PRUNE,          /* in: workspace_id, id (connection): removes at most STORE_PRUNE_BATCH of its oldest
+                               runs that its retention policy lets go (model/retention.h), with their events,
+                               logs, jobs, tasks and own keys; statistics stay. out: affected (runs removed) */
     OP_PING,                /* in: workspace_id, id (connection), ping, log_data/log_len; out: run, trigger_outcome.
                                NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
 } store_op_t;
@@ -115,7 +120,13 @@ enum {
     CONN_F_RETRY_MAX = 1 << 14,
     CONN_F_RETRY_BACKOFF = 1 << 15, /* retry_backoff_s */
     CONN_F_LOG_MAX = 1 << 16,       /* log_max_bytes */
+    CONN_F_RET_DAYS = 1 << 17,      /* retention_days (OP_WORKSPACE_RETENTION: retention.days) */
+    CONN_F_RET_KEEP_LAST = 1 << 18, /* retention_keep_last */
+    CONN_F_RET_FAILURE_DAYS = 1 << 19,
 };
+
+/* Runs one OP_RUNS_PRUNE removes at most: a transaction a request may wait behind stays short. */
+enum { STORE_PRUNE_BATCH = 200 };
 
 /* The run log keeps the last this many bytes unless the connection says otherwise. */
 #define STORE_LOG_DEFAULT_BYTES (1024 * 1024)
@@ -209,6 +220,7 @@ struct store_write {
     size_t log_len;
     int log_replace;
     store_ping_t ping;       /* OP_PING */
+    retention_t retention;   /* OP_WORKSPACE_RETENTION */
     store_import_t *imports; /* OP_RUN_IMPORT: sorted here by created_at */
     int nimports;
 
@@ -218,7 +230,7 @@ struct store_write {
     trigger_outcome_t trigger_outcome;
     int64_t key_id;
     int imported, import_existing; /* OP_RUN_IMPORT: runs recorded, runs already there */
-    int affected;                  /* OP_RUNS_INTERRUPT */
+    int affected;                  /* OP_RUNS_INTERRUPT, OP_RUNS_PRUNE */
     char workspace_uuid[IDS_UUID_LEN];
     char token[IDS_TOKEN_LEN];
     arena_t arena; /* owns the strings of the results; freed by store_write_release */
@@ -251,6 +263,7 @@ typedef struct workspace {
     char uuid[IDS_UUID_LEN];
     const char *name;
     int64_t created_at;
+    retention_t retention; /* 0 fields: no limit */
 } workspace_t;
 
 /* The workspace with this id; STORE_NOT_FOUND when there is none. */
@@ -292,6 +305,15 @@ store_err_t store_connection_get_ping_key(store_reader_t *r, const char *key, ar
 /* Connections with id > after_id, in id order, at most limit. */
 store_err_t store_connection_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a,
                                   connection_t **out, int *n);
+
+/* A connection that a retention policy applies to (its own or its workspace's). */
+typedef struct retention_target {
+    int64_t connection_id, workspace_id;
+} retention_target_t;
+/* Connections (all workspaces, not deleted) with id > after_id whose effective retention removes
+ * anything, in id order, at most limit; *more says whether there are further ones. */
+store_err_t store_retention_targets(store_reader_t *r, int64_t after_id, int limit, arena_t *a,
+                                    retention_target_t **out, int *n, int *more);
 
 /* Connections of the workspace (not deleted): one indexed count. */
 store_err_t store_connection_count(store_reader_t *r, int64_t ws, int64_t *n);

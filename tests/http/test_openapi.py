@@ -448,6 +448,22 @@ def test_stats_and_overview(api, world):
     api("GET", O, expect=401, token="none")
 
 
+def test_retention(api, world):
+    R = "/v1/workspace/retention"
+    api("GET", R, expect=200)
+    api("PATCH", R, expect=200, body={"days": 3650, "failure_days": None})
+    api("PATCH", R, expect=200, body={"days": None})
+    for bad in ({"days": 0}, {"keep_last": "x"}, {"what": 1}):
+        api("PATCH", R, expect=400, body=bad)
+    for method in ("GET", "PATCH"):
+        api(method, R, expect=401, token="none", body={} if method == "PATCH" else None)
+        api(method, R, expect=403, token="read", body={} if method == "PATCH" else None)
+    C = "/v1/connections/{id}"
+    r = api("PATCH", C, path="/v1/connections/%d" % world["conn"]["id"], expect=200,
+            body={"retention_days": 0, "retention_keep_last": None})
+    assert r.json["retention_days"] == 0 and r.json["retention_keep_last"] is None and r.json["runs_pruned"] == 0
+
+
 def test_run_get_update_jobs_finish(srv, api, world):
     R, U = "/v1/runs/{id}", "/v1/runs/%s"
     run = world["run"]

@@ -89,6 +89,11 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
+        db.execute("DROP INDEX api_keys_run_all")  # undo migration 13 (retention)
+        for col in ("retention_days", "retention_keep_last", "retention_failure_days"):
+            db.execute("ALTER TABLE workspaces DROP COLUMN %s" % col)
+            db.execute("ALTER TABLE connections DROP COLUMN %s" % col)
+        db.execute("ALTER TABLE connections DROP COLUMN runs_pruned")
         for t in ("run_rollups_insert", "run_rollups_finish", "run_rollups_change"):  # undo migration 12
             db.execute("DROP TRIGGER %s" % t)
         db.execute("DROP TABLE run_rollups")

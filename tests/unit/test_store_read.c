@@ -408,6 +408,66 @@ static void test_overview_reads_are_one_statement_each(void **state)
     assert_int_equal(n, 0);
 }
 
+/* OP_RUNS_PRUNE removes a connection's oldest runs a batch at a time, with the keys limited to them,
+ * keeps their statistics, and never a run a rule keeps. */
+static void test_prune_batches_keys_and_statistics(void **state)
+{
+    fx_t *f = *state;
+    import_runs(f, STORE_PRUNE_BATCH + 50, (shape_t){{0}, 0});
+    run_t *runs;
+    int n;
+    assert_int_equal(store_run_range(f->r, f->ws, f->conn, 1, 1, 1, &f->a, &runs, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    store_write_t w;
+    wr_init(&w, OP_KEY_CREATE, f->ws, runs[0].id); /* a key limited to run 1 */
+    w.key_scope = SCOPE_RUNS_WRITE;
+    w.name = "run key";
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    char token[IDS_TOKEN_LEN];
+    memcpy(token, w.token, sizeof(token));
+    store_write_release(&w);
+    api_key_info_t info;
+    assert_int_equal(store_key_lookup(f->r, token, &info), STORE_OK);
+
+    /* no policy: nothing goes */
+    wr_init(&w, OP_RUNS_PRUNE, f->ws, f->conn);
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    assert_int_equal(w.affected, 0);
+    store_write_release(&w);
+
+    wr_init(&w, OP_CONNECTION_UPDATE, f->ws, f->conn);
+    w.mask = CONN_F_RET_KEEP_LAST;
+    w.conn.retention_keep_last = 10;
+    assert_int_equal(store_exec(f->s, &w), STORE_OK);
+    store_write_release(&w);
+    int64_t total = 0;
+    int batches = 0;
+    do {
+        wr_init(&w, OP_RUNS_PRUNE, f->ws, f->conn);
+        assert_int_equal(store_exec(f->s, &w), STORE_OK);
+        assert_true(w.affected <= STORE_PRUNE_BATCH);
+        total += w.affected;
+        batches++;
+        store_write_release(&w);
+    } while (w.affected > 0);
+    assert_int_equal(total, STORE_PRUNE_BATCH + 40);
+    assert_int_equal(batches, 3); /* 200, 40, then none */
+    connection_t cn;
+    assert_int_equal(store_connection_get(f->r, f->ws, f->conn, &f->a, &cn), STORE_OK);
+    assert_int_equal(cn.runs_pruned, STORE_PRUNE_BATCH + 40);
+    assert_int_equal(store_run_range(f->r, f->ws, f->conn, 1, cn.run_count, 1, &f->a, &runs, &n), STORE_OK);
+    assert_int_equal(n, 10);
+    assert_int_equal(runs[0].run_count, STORE_PRUNE_BATCH + 41);
+    assert_int_equal(store_key_lookup(f->r, token, &info), STORE_NOT_FOUND);
+    run_stat_t *stats;
+    int nstats;
+    assert_int_equal(store_run_stats(f->r, f->ws, f->conn, f->conn, &f->a, &stats, &nstats), STORE_OK);
+    int64_t counted = 0;
+    for (int i = 0; i < nstats; i++)
+        counted += stats[i].n;
+    assert_int_equal(counted, STORE_PRUNE_BATCH + 50);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -420,6 +480,7 @@ int main(void)
         T(test_keys_page),
         T(test_page_statements_do_not_grow_with_runs),
         T(test_overview_reads_are_one_statement_each),
+        T(test_prune_batches_keys_and_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

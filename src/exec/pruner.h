@@ -1,0 +1,23 @@
+/* Retention in the background: a thread that, every interval, walks the connections a retention
+ * policy applies to and has the store's writer prune each one's oldest runs a batch
+ * (STORE_PRUNE_BATCH) at a time, so that no request waits behind a long transaction. */
+#ifndef SYNCRUN_EXEC_PRUNER_H
+#define SYNCRUN_EXEC_PRUNER_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+typedef struct pruner pruner_t;
+
+/* Starts the thread; the first pass runs at once, then one every interval_ms. NULL when it could
+ * not start (logged). */
+pruner_t *pruner_start(store_t *s, int64_t interval_ms);
+/* Stops the thread (a batch in flight finishes first) and frees p; NULL is a no-op. */
+void pruner_stop(pruner_t *p);
+
+/* One pass over every connection with a policy, all batches: the runs removed, or -1 on a store
+ * error. For the thread, and for tests. */
+int64_t pruner_pass(store_t *s, store_reader_t *r);
+
+#endif
