@@ -323,6 +323,23 @@ test('keyboard_reaches_a_connection_and_opens_it', async () => {
   throw new Error('no connection link reachable with Tab');
 });
 
+test('a_large_overview_renders_every_row_progressively_and_filters_rows_not_yet_built', async () => {
+  // more than the first screenful the page builds at once (60 rows)
+  for (let i = 0; i < 70; i++) await api('/v1/connections', { method: 'POST', body: { name: `Bulk ${String(i).padStart(2, '0')} → lake`, source: 'bulk.src', destination: 'lake' } });
+  const total = (await api('/v1/overview')).connections.length;
+  const { context, page } = await newPage();
+  await page.goto(`${origin}/#token=${adminToken}`);
+  await page.waitForFunction((n) => document.querySelectorAll('table.overview tbody tr').length === n, total);
+  assert((await page.locator('#summary').textContent()).startsWith(`${total} of ${total} connections`), 'summary');
+  // a filter typed while rows are still being built applies to the later rows too
+  await page.goto('about:blank');
+  await page.goto(`${origin}/#/?q=bulk%2069`);
+  await page.waitForFunction((n) => document.querySelectorAll('table.overview tbody tr').length === n, total);
+  assert(await page.locator('table.overview tbody tr:not([hidden])').count() === 1, 'the filter missed rows built later');
+  assert((await page.locator('table.overview tbody tr:not([hidden])').textContent()).includes('Bulk 69'), 'wrong row kept');
+  await context.close();
+});
+
 test('assets_are_served_under_ui_with_types_csp_and_etag', async () => {
   for (const [path, type] of [['/', 'text/html'], ['/ui/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css'], ['/ui/uplot.js', 'text/javascript']]) {
     const r = await fetch(origin + path);
