@@ -7,10 +7,13 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/timeutil.h"
 
 /* Connections read per page of a pass, and batches of one connection per pass at most (a pass ends
- * even while runs keep coming; the next one goes on). */
-enum { PRUNER_PAGE = 500, PRUNER_BATCHES_MAX = 1000 };
+ * even while runs keep coming; the next one goes on). Between two batches the writer is left alone
+ * as long as the last batch took (at least PRUNER_PAUSE_MS): pruning takes at most about half of
+ * the writer's time, and writes that queued behind a batch commit without the next one. */
+enum { PRUNER_PAGE = 500, PRUNER_BATCHES_MAX = 10000, PRUNER_PAUSE_MS = 10, PRUNER_PAUSE_MAX_MS = 1000 };
 
 struct pruner {
     store_t *store;
@@ -18,19 +21,33 @@ struct pruner {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;
+    atomic_int stop;
 };
 
-/* Prunes one connection until a batch removes less than a full batch. */
-static int64_t prune_connection(store_t *s, const retention_target_t *t)
+static int stopping(const atomic_int *stop)
 {
-    int64_t removed = 0;
-    for (int i = 0; i < PRUNER_BATCHES_MAX; i++) {
+    return stop != NULL && atomic_load(stop);
+}
+
+/* Prunes one connection until a batch removes less than a full batch. */
+static int64_t prune_connection(store_t *s, const retention_target_t *t, const atomic_int *stop)
+{
+    int64_t removed = 0, took_ms = 0;
+    for (int i = 0; i < PRUNER_BATCHES_MAX && !stopping(stop); i++) {
+        if (i > 0) {
+            int64_t ms = took_ms < PRUNER_PAUSE_MS       ? PRUNER_PAUSE_MS
+                         : took_ms > PRUNER_PAUSE_MAX_MS ? PRUNER_PAUSE_MAX_MS
+                                                         : took_ms;
+            struct timespec pause = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        const int64_t t0 = time_mono_ms();
         store_write_t w = {0};
         w.op = OP_RUNS_PRUNE;
         w.workspace_id = t->workspace_id;
         w.id = t->connection_id;
         store_err_t e = store_exec(s, &w);
+        took_ms = time_mono_ms() - t0;
         int n = w.affected;
         store_write_release(&w);
         if (e == STORE_NOT_FOUND) /* deleted since it was listed */
@@ -47,11 +64,11 @@ static int64_t prune_connection(store_t *s, const retention_target_t *t)
     return removed;
 }
 
-int64_t pruner_pass(store_t *s, store_reader_t *r)
+int64_t pruner_pass(store_t *s, store_reader_t *r, const atomic_int *stop)
 {
     int64_t after = 0, removed = 0;
     int more = 1;
-    while (more) {
+    while (more && !stopping(stop)) {
         arena_t a = ARENA_INIT;
         retention_target_t *ts;
         int n;
@@ -60,8 +77,8 @@ int64_t pruner_pass(store_t *s, store_reader_t *r)
             arena_release(&a);
             return -1;
         }
-        for (int i = 0; i < n; i++) {
-            int64_t k = prune_connection(s, &ts[i]);
+        for (int i = 0; i < n && !stopping(stop); i++) {
+            int64_t k = prune_connection(s, &ts[i], stop);
             if (k < 0) {
                 arena_release(&a);
                 return -1;
@@ -86,9 +103,9 @@ static void *pruner_main(void *arg)
         return NULL;
     }
     pthread_mutex_lock(&p->mu);
-    while (!p->stop) {
+    while (!atomic_load(&p->stop)) {
         pthread_mutex_unlock(&p->mu);
-        if (pruner_pass(p->store, r) < 0)
+        if (pruner_pass(p->store, r, &p->stop) < 0)
             log_error("retention: a pass failed; retrying at the next one");
         pthread_mutex_lock(&p->mu);
         struct timespec until;
@@ -99,7 +116,7 @@ static void *pruner_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
+        while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
         }
     }
     pthread_mutex_unlock(&p->mu);
@@ -131,7 +148,7 @@ void pruner_stop(pruner_t *p)
     if (p == NULL)
         return;
     pthread_mutex_lock(&p->mu);
-    p->stop = 1;
+    atomic_store(&p->stop, 1);
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);

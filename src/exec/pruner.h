@@ -4,6 +4,7 @@
 #ifndef SYNCRUN_EXEC_PRUNER_H
 #define SYNCRUN_EXEC_PRUNER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -17,7 +18,7 @@ pruner_t *pruner_start(store_t *s, int64_t interval_ms);
 void pruner_stop(pruner_t *p);
 
 /* One pass over every connection with a policy, all batches: the runs removed, or -1 on a store
- * error. For the thread, and for tests. */
-int64_t pruner_pass(store_t *s, store_reader_t *r);
+ * error. Stops early when *stop (may be NULL) becomes nonzero. For the thread, and for tests. */
+int64_t pruner_pass(store_t *s, store_reader_t *r, const atomic_int *stop);
 
 #endif
