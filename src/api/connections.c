@@ -5,15 +5,22 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/expectations.h"
 #include "api/render.h"
 #include "api/runconfig.h"
 
 enum { CONN_LIST_DEFAULT = 25, CONN_LIST_MAX = 100 };
 
-static const char *const connection_fields[] = {
-    "name",    "source",         "destination",         "connector_type",
-    "overlap", "retention_days", "retention_keep_last", "retention_failure_days",
-    NULL};
+static const char *const connection_fields[] = {"name",
+                                                "source",
+                                                "destination",
+                                                "connector_type",
+                                                "overlap",
+                                                "retention_days",
+                                                "retention_keep_last",
+                                                "retention_failure_days",
+                                                "expect",
+                                                NULL};
 
 /* The retention overrides: null = the workspace's policy, 0 = no limit, else the limit. */
 static int read_retention(input_t *in, store_write_t *w)
@@ -48,11 +55,12 @@ static int read_retention(input_t *in, store_write_t *w)
 }
 
 /* Reads the connection fields of body into w->conn, with a bit in w->mask for each field sent (an
- * update changes only those, merged into the row by the writer). Returns 0, or -1 with in set. */
-static int read_connection(input_t *in, store_write_t *w, int create, arena_t *a)
+ * update changes only those, merged into the row by the writer). cur: the connection an update
+ * changes; NULL to create one. Returns 0, or -1 with in set. */
+static int read_connection(input_t *in, store_write_t *w, const connection_t *cur, arena_t *a)
 {
     const char *s;
-    int rc, overlap;
+    int rc, overlap, create = cur == NULL;
     if (input_known2(in, connection_fields, runconfig_fields) != 0)
         return -1;
     if ((rc = input_string(in, "name", IN_NAME_MAX, create, 0, &s)) < 0)
@@ -86,7 +94,7 @@ static int read_connection(input_t *in, store_write_t *w, int create, arena_t *a
     w->conn.overlap = rc == 1 ? (overlap_policy_t)overlap : OVERLAP_SKIP;
     if (rc == 1)
         w->mask |= CONN_F_OVERLAP;
-    if (read_retention(in, w) != 0)
+    if (read_retention(in, w) != 0 || expectations_read(in, &w->conn, &w->mask, cur) != 0)
         return -1;
     return runconfig_read(in, create, &w->conn, &w->mask, a);
 }
@@ -120,7 +128,7 @@ int native_connection_create(http_ctx_t *c)
     store_write_t *w = http_write_new(c);
     w->op = OP_CONNECTION_CREATE;
     w->workspace_id = c->key.workspace_id;
-    if (read_connection(&in, w, 1, &c->arena) != 0) {
+    if (read_connection(&in, w, NULL, &c->arena) != 0) {
         api_input_error(c, &in);
         json_decref(body);
         return 0;
@@ -197,7 +205,7 @@ int native_connection_update(http_ctx_t *c)
     w->op = OP_CONNECTION_UPDATE;
     w->workspace_id = c->key.workspace_id;
     w->id = cn.id;
-    if (read_connection(&in, w, 0, &c->arena) != 0) {
+    if (read_connection(&in, w, &cn, &c->arena) != 0) {
         api_input_error(c, &in);
         json_decref(body);
         return 0;

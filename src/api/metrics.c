@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "api/render.h"
+#include "exec/scheduler.h"
 #include "util/metrics.h"
 #include "util/timeutil.h"
 
@@ -66,6 +67,9 @@ static int write_workspace(http_ctx_t *c, buf_t *b)
         e = store_run_stats(c->reader, ws, conns[0].id, conns[n - 1].id, &c->arena, &stats, &nstats);
     if (e == STORE_OK)
         e = store_active_counts(c->reader, ws, &c->arena, &active, &nactive);
+    int64_t late = 0;
+    if (e == STORE_OK)
+        e = store_connections_late_count(c->reader, ws, &late);
     if (e != STORE_OK) {
         api_store_error(c, e, NULL);
         return -1;
@@ -169,6 +173,9 @@ static int write_workspace(http_ctx_t *c, buf_t *b)
             metrics_sample(b, "syncrun_connection_seconds_since_last_success", buf_str(&lab),
                            now - (double)sums[k].last_success / 1000);
         }
+    metrics_head(b, "syncrun_connections_late", "gauge",
+                 "Connections of the workspace that are late: no run started within the expected time and grace.");
+    metrics_sample(b, "syncrun_connections_late", "", (double)late);
     metrics_head(b, "syncrun_metrics_connections_omitted", "gauge",
                  "Connections of the workspace past the first 500 (by id), which have no series of their own.");
     metrics_sample(b, "syncrun_metrics_connections_omitted", "",
@@ -183,6 +190,7 @@ int api_metrics(http_ctx_t *c)
     buf_t b = BUF_INIT(METRICS_BODY_MAX);
     http_metrics_write(&b, api_routes, api_route_count);
     store_metrics_write(c->store, &b);
+    scheduler_metrics_write(&b);
     if (c->key.workspace_id != 0 && write_workspace(c, &b) != 0) {
         buf_release(&b);
         return 0;

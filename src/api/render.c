@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/expectations.h"
 #include "api/runconfig.h"
+#include "model/expect.h"
 #include "util/ids.h"
 #include "util/jsonw.h"
 #include "util/timeutil.h"
@@ -44,6 +46,7 @@ json_t *render_connection(const connection_t *cn)
     for (int i = 0; i < 3; i++)
         json_object_set_new(o, ret_keys[i], ret[i] == RETENTION_INHERIT ? json_null() : json_integer(ret[i]));
     json_object_set_new(o, "runs_pruned", json_integer(cn->runs_pruned));
+    expectations_render(o, cn);
     return o;
 }
 
@@ -109,7 +112,14 @@ void render_run_buf(buf_t *b, const run_t *r)
     }
     JW_LIT(b, ",\"version\":");
     jw_int(b, r->version);
-    JW_LIT(b, "}");
+    JW_LIT(b, ",\"flags\":[");
+    for (int i = 0, n = 0; i < RUN_FLAG_COUNT; i++)
+        if (r->flags & (1u << i)) {
+            if (n++ > 0)
+                JW_LIT(b, ",");
+            jw_str(b, run_flag_name(i));
+        }
+    JW_LIT(b, "]}");
 }
 
 json_t *render_run(const run_t *r)

@@ -7,6 +7,7 @@
 #include "api/render.h"
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "util/timeutil.h"
 
 enum {
     LIST_DEFAULT_LIMIT = 100,
@@ -67,6 +68,18 @@ typedef struct conn_args {
     int64_t retention_days, retention_keep_last; /* RETENTION_INHERIT unless given */
     int json;
 } conn_args_t;
+
+/* "late since <time>" for a late connection, else "-". */
+static void late_cell(const connection_t *cn, char *out, size_t n)
+{
+    char iso[TIME_ISO_LEN];
+    if (cn->late_since == 0) {
+        snprintf(out, n, "-");
+        return;
+    }
+    time_format_iso(cn->late_since, iso);
+    snprintf(out, n, "late since %s", iso);
+}
 
 /* Checks a text option: UTF-8, at most CLI_NAME_MAX bytes, and not empty when required. */
 static int check_text(const char *cmd, const char *opt, const char *v, int required)
@@ -257,7 +270,8 @@ static int connection_list(int argc, char **argv)
     store_reader_t *r = NULL;
     table_t *t = NULL;
     json_t *arr = NULL;
-    static const char *const headers[] = {"ID", "UUID", "NAME", "SOURCE \xe2\x86\x92 DESTINATION", "OVERLAP", "RUNS"};
+    static const char *const headers[] = {"ID",      "UUID", "NAME", "SOURCE \xe2\x86\x92 DESTINATION",
+                                          "OVERLAP", "RUNS", "LATE"};
     rc = cli_resolve_workspace(s, cmd, ca.db, &ca.ws);
     if (rc != 0)
         goto out;
@@ -271,7 +285,7 @@ static int connection_list(int argc, char **argv)
     if (ca.json) {
         arr = json_array();
     } else {
-        t = table_new(6, headers);
+        t = table_new(7, headers);
         table_column(t, 0, 0, TABLE_RIGHT);
         table_column(t, 2, 40, TABLE_LEFT);
         table_column(t, 3, 60, TABLE_LEFT);
@@ -291,11 +305,12 @@ static int connection_list(int argc, char **argv)
                 json_array_append_new(arr, render_connection(&conns[i]));
                 continue;
             }
-            char id[24], runs[24];
+            char id[24], runs[24], late[TIME_ISO_LEN + 16];
             snprintf(id, sizeof(id), "%" PRId64, conns[i].id);
             snprintf(runs, sizeof(runs), "%" PRId64, conns[i].run_count);
+            late_cell(&conns[i], late, sizeof(late));
             const char *cells[] = {
-                id, conns[i].uuid, conns[i].name, route(&a, &conns[i]), overlap_name(conns[i].overlap), runs};
+                id, conns[i].uuid, conns[i].name, route(&a, &conns[i]), overlap_name(conns[i].overlap), runs, late};
             if (table_add_row(t, cells) != 0) {
                 fprintf(stderr, "syncrun %s: too many connections to show; lower --limit\n", cmd);
                 goto out;

@@ -7,6 +7,7 @@
 #include "api/render.h"
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "model/expect.h"
 #include "util/timeutil.h"
 
 enum {
@@ -69,10 +70,23 @@ static const char *run_duration(const run_t *r, int64_t now, char *out, size_t n
     return out;
 }
 
+/* What the expectation checks found about r ("watermark.stalled,run.duration"), or NULL. */
+static const char *run_flags(const run_t *r, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < RUN_FLAG_COUNT; i++)
+        if ((r->flags & (1u << i)) && len < n) {
+            int k = snprintf(out + len, n - len, "%s%s", len > 0 ? "," : "", run_flag_name(i));
+            len += k > 0 ? (size_t)k : 0;
+        }
+    return len > 0 ? out : NULL;
+}
+
 /* Adds r as a row of t; 0, or -1 when the table is full. */
 static int add_run_row(table_t *t, const run_t *r, int64_t now)
 {
-    char id[24], count[24], processed[24], failed[24], started[TIME_ISO_LEN], duration[32];
+    char id[24], count[24], processed[24], failed[24], started[TIME_ISO_LEN], duration[32], flags[96];
     snprintf(id, sizeof(id), "%" PRId64, r->id);
     snprintf(count, sizeof(count), "%" PRId64, r->run_count);
     snprintf(processed, sizeof(processed), "%" PRId64, r->counters[CTR_RECORDS_PROCESSED]);
@@ -88,7 +102,8 @@ static int add_run_row(table_t *t, const run_t *r, int64_t now)
                            processed,
                            failed,
                            r->started_at != 0 ? started : NULL,
-                           run_duration(r, now, duration, sizeof(duration))};
+                           run_duration(r, now, duration, sizeof(duration)),
+                           run_flags(r, flags, sizeof(flags))};
     return table_add_row(t, cells);
 }
 
@@ -179,8 +194,8 @@ static int runs_list(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const headers[] = {"ID",        "#",      "STATE",   "TRIGGER", "STEP",
-                                          "PROCESSED", "FAILED", "STARTED", "DURATION"};
+    static const char *const headers[] = {"ID",        "#",      "STATE",   "TRIGGER",  "STEP",
+                                          "PROCESSED", "FAILED", "STARTED", "DURATION", "FLAGS"};
     const char *cmd = "runs list", *db = cli_default_db(), *status = NULL, *fields_arg = NULL;
     json_t *fields = NULL;
     int64_t ws = 0, limit = LIST_DEFAULT_LIMIT, conn_id = 0;
@@ -283,7 +298,7 @@ static int runs_list(int argc, char **argv)
     if (json) {
         arr = json_array();
     } else {
-        t = table_new(9, headers);
+        t = table_new(10, headers);
         table_column(t, 0, 0, TABLE_RIGHT);
         table_column(t, 1, 0, TABLE_RIGHT);
         table_column(t, 3, TRIGGER_MAX_WIDTH, TABLE_LEFT);

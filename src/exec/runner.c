@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec/checker.h"
 #include "exec/process.h"
 #include "exec/progress.h"
 #include "exec/scheduler.h"
@@ -61,6 +62,7 @@ struct runner {
     runner_config_t cfg;
     store_reader_t *reader;
     scheduler_t *sched;
+    checker_t *checker;
     child_t *children;
     int wake_pipe[2];
     pthread_t thread;
@@ -670,6 +672,11 @@ static void *runner_main(void *arg)
                 pfds[np++] = (struct pollfd){c->proc.progress_fd, POLLIN, 0};
         }
         int64_t wait = stopping ? 100 : scheduler_tick(R->sched, time_now_ms());
+        if (!stopping) {
+            int64_t check_wait = checker_tick(R->checker, time_now_ms());
+            if (check_wait < wait)
+                wait = check_wait;
+        }
         if (wait > 200 && active > 0)
             wait = 200; /* reap and check timers of running commands often */
         if (wait > START_POLL_MS)
@@ -770,7 +777,8 @@ runner_t *runner_start(const runner_config_t *cfg)
     pthread_mutex_init(&R->mu, NULL);
 
     R->sched = scheduler_new(cfg->store, R->reader);
-    if (R->sched == NULL || store_add_change_hook(cfg->store, on_runs_changed, R) != 0)
+    R->checker = checker_new(cfg->store, R->reader);
+    if (R->sched == NULL || R->checker == NULL || store_add_change_hook(cfg->store, on_runs_changed, R) != 0)
         goto fail;
     if (pthread_create(&R->thread, NULL, runner_main, R) != 0) {
         store_remove_change_hook(cfg->store, on_runs_changed, R);
@@ -780,6 +788,7 @@ runner_t *runner_start(const runner_config_t *cfg)
 fail:
     log_error("runner: could not start");
     scheduler_free(R->sched);
+    checker_free(R->checker);
     store_reader_close(R->reader);
     if (R->wake_pipe[0] >= 0) {
         close(R->wake_pipe[0]);
@@ -801,6 +810,7 @@ void runner_stop(runner_t *R)
     pthread_join(R->thread, NULL);
     store_remove_change_hook(R->cfg.store, on_runs_changed, R);
     scheduler_free(R->sched);
+    checker_free(R->checker);
     store_reader_close(R->reader);
     close(R->wake_pipe[0]);
     close(R->wake_pipe[1]);

@@ -11,8 +11,22 @@
 
 #include "model/cron.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/timeutil.h"
 #include "util/tz.h"
+
+/* How late after its due time each on-time scheduled run was triggered (process-wide: one scheduler
+ * per process). Catch-up runs after downtime are not lag and are not counted. */
+static metrics_hist_t lag_hist;
+static const double lag_le[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+#define NLAG ((int)(sizeof(lag_le) / sizeof(lag_le[0])))
+
+void scheduler_metrics_write(buf_t *b)
+{
+    metrics_head(b, "syncrun_scheduler_lag_seconds", "histogram",
+                 "How long after its scheduled time the scheduler triggered each on-time run.");
+    metrics_hist_write(b, "syncrun_scheduler_lag_seconds", "", &lag_hist, lag_le, NLAG, 1e6);
+}
 
 enum {
     RELOAD_MS = 2000,   /* schedules are re-read this often (edits through the API) */
@@ -154,6 +168,7 @@ static void handle_due(scheduler_t *sc, const connection_t *cn, const schedule_t
     time_format_iso(latest, iso);
     if (missed == 1 && now - latest <= ON_TIME_MS) {
         snprintf(detail, sizeof(detail), "Scheduled by '%s' (%s)", cn->schedule, zone);
+        metrics_hist_observe(&lag_hist, lag_le, NLAG, 1e6, (double)(now - latest) / 1000);
         fire(sc, cn, latest, next, detail);
         return;
     }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "util/buf.h"
 
 typedef struct scheduler scheduler_t;
 
@@ -14,5 +15,7 @@ scheduler_t *scheduler_new(store_t *s, store_reader_t *r);
 void scheduler_free(scheduler_t *sc);
 /* Fires what is due at now_ms (wall clock); returns the milliseconds until it wants to run again. */
 int64_t scheduler_tick(scheduler_t *sc, int64_t now_ms);
+/* Appends the scheduler's series (syncrun_scheduler_lag_seconds) in Prometheus text. */
+void scheduler_metrics_write(buf_t *b);
 
 #endif

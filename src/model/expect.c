@@ -3,6 +3,36 @@
 
 #include <stddef.h>
 
+const char *expect_zone(const connection_t *cn)
+{
+    if (cn->expect_interval_s > 0)
+        return NULL;
+    if (cn->expect_schedule != NULL)
+        return cn->expect_timezone;
+    return cn->schedule != NULL ? cn->timezone : NULL;
+}
+
+int expect_when_of(const connection_t *cn, cron_spec_t *spec, const tz_t *tz, expect_when_t *out)
+{
+    *out = (expect_when_t){0};
+    out->grace_s = cn->expect_grace_s;
+    if (cn->expect_interval_s > 0) {
+        out->interval_s = cn->expect_interval_s;
+        return 0;
+    }
+    const char *sched = cn->expect_schedule;
+    if (sched == NULL && cn->schedule != NULL) {
+        sched = cn->schedule;
+        if (out->grace_s == 0)
+            out->grace_s = EXPECT_OWN_GRACE_S;
+    }
+    if (sched == NULL || cron_parse(sched, spec, NULL, 0) != 0)
+        return -1;
+    out->spec = spec;
+    out->tz = tz;
+    return 0;
+}
+
 int64_t expect_deadline(const expect_when_t *e, int64_t anchor_ms)
 {
     int64_t next = 0;

@@ -27,6 +27,19 @@ typedef struct expect_when {
     int64_t grace_s;
 } expect_when_t;
 
+/* Grace of a connection that expects its own schedule and sets none: the scheduler fires a due
+ * time within this (a time handled later counts as missed, exec/scheduler.c). */
+enum { EXPECT_OWN_GRACE_S = 60 };
+
+/* The zone name cn's expectation is evaluated in (NULL = UTC): the expected schedule's zone, or,
+ * when it expects its own schedule, that schedule's. */
+const char *expect_zone(const connection_t *cn);
+/* What cn expects, into out (spec receives the parsed schedule; tz is the zone expect_zone named,
+ * loaded by the caller, or NULL): an expected interval, else an expected schedule, else the
+ * connection's own schedule (grace EXPECT_OWN_GRACE_S unless it sets one). 0 when it expects
+ * something, -1 when nothing (or an unparsable schedule). */
+int expect_when_of(const connection_t *cn, cron_spec_t *spec, const tz_t *tz, expect_when_t *out);
+
 /* The time (ms) by which a run must have started, given the newest run (or, before the first, the
  * moment the expectation was set) at `anchor_ms`: the next expected time after the anchor (anchor
  * + interval, or the schedule's first time strictly after it) plus the grace. 0 when nothing is

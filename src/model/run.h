@@ -81,6 +81,19 @@ typedef struct connection {
     /* Retention overrides (model/retention.h): -1 = the workspace's, 0 = no limit. */
     int64_t retention_days, retention_keep_last, retention_failure_days;
     int64_t runs_pruned; /* run_counts 1..runs_pruned were pruned: the runs kept are runs_pruned+1..run_count */
+    /* What the connection expects of its runs (model/expect.h); 0/NULL = nothing. Without an
+     * expected schedule or interval, a connection with a schedule expects its own. */
+    const char *expect_schedule; /* cron expression */
+    const char *expect_timezone; /* its IANA zone, NULL = UTC */
+    int64_t expect_interval_s, expect_grace_s;
+    int64_t min_duration_s, max_duration_s;
+    int64_t wm_stall_runs, wm_max_age_s;
+    /* The checks' state, kept by the store (0 = none) */
+    int64_t last_run_at; /* creation of the newest run: what the next is expected after */
+    int64_t expected_by; /* the next run must start by then */
+    int64_t late_since;  /* late since then (the deadline missed) */
+    int64_t wm_last;     /* the previous successful run's watermark */
+    int64_t wm_flat_runs;
 } connection_t;
 
 typedef struct run {
@@ -104,6 +117,7 @@ typedef struct run {
      * back verbatim ({"format": "...", ...}). NULL for runs syncrun recorded itself. */
     const char *external_id;
     const char *external;
+    unsigned flags; /* RUN_FLAG_* (model/expect.h): what the checks found */
 } run_t;
 
 typedef struct task {

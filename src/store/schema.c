@@ -313,6 +313,33 @@ const char *const schema_migrations[] = {
      "ALTER TABLE connections ADD COLUMN retention_failure_days INTEGER;"
      "ALTER TABLE connections ADD COLUMN runs_pruned INTEGER NOT NULL DEFAULT 0;"
      "CREATE INDEX api_keys_run_all ON api_keys(run_id) WHERE run_id IS NOT NULL;"),
+
+    /* 14: what a connection expects of its runs (a schedule or an interval with a grace, duration
+     * bounds, watermark checks) and the state the checks keep: the newest run's arrival
+     * (last_run_at), the time by which the next must start (expected_by), since when it is late
+     * (late_since), the previous successful watermark (wm_last) and the successful runs since it
+     * last advanced (wm_flat_runs). A run keeps the flags the checks found and, while it runs with a
+     * maximum duration, the time it must have finished by (max_by). The partial indexes are what the
+     * checker reads every second: due connections and overdue runs, never the history. */
+    ("ALTER TABLE connections ADD COLUMN expect_schedule TEXT;"
+     "ALTER TABLE connections ADD COLUMN expect_timezone TEXT;"
+     "ALTER TABLE connections ADD COLUMN expect_interval_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE connections ADD COLUMN expect_grace_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE connections ADD COLUMN min_duration_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE connections ADD COLUMN max_duration_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE connections ADD COLUMN wm_stall_runs INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE connections ADD COLUMN wm_max_age_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE connections ADD COLUMN last_run_at INTEGER;"
+     "ALTER TABLE connections ADD COLUMN expected_by INTEGER;"
+     "ALTER TABLE connections ADD COLUMN late_since INTEGER;"
+     "ALTER TABLE connections ADD COLUMN wm_last INTEGER;"
+     "ALTER TABLE connections ADD COLUMN wm_flat_runs INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE runs ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE runs ADD COLUMN max_by INTEGER;"
+     "CREATE INDEX connections_expected ON connections(expected_by) "
+     "  WHERE expected_by IS NOT NULL AND late_since IS NULL AND deleted_at IS NULL;"
+     "CREATE INDEX connections_late ON connections(workspace_id) WHERE late_since IS NOT NULL AND deleted_at IS NULL;"
+     "CREATE INDEX runs_max_by ON runs(max_by) WHERE max_by IS NOT NULL AND state < 3;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

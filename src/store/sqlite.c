@@ -23,13 +23,14 @@ enum { WRITER_BATCH_MAX = 512 };
     "r.current_step, r.source_record_count, r.source_record_updates, r.source_record_deletes, "                        \
     "r.source_record_invalids, r.records_processed, r.records_updated, r.records_failed, r.records_invalid, "          \
     "r.watermark, r.message, r.error_code, r.error_message, r.error_detail, r.attempt, r.version, "                    \
-    "r.external_id, r.external "                                                                                       \
+    "r.external_id, r.external, r.flags "                                                                              \
     "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
 #define CONN_COLS                                                                                                      \
     "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at, "  \
     "command, workdir, env, schedule, timezone, timeout_s, retry_max, retry_backoff_s, catchup, starting_deadline_s, " \
-    "log_max_bytes, next_fire_at, retention_days, retention_keep_last, retention_failure_days, runs_pruned "           \
-    "FROM connections "
+    "log_max_bytes, next_fire_at, retention_days, retention_keep_last, retention_failure_days, runs_pruned, "          \
+    "expect_schedule, expect_timezone, expect_interval_s, expect_grace_s, min_duration_s, max_duration_s, "            \
+    "wm_stall_runs, wm_max_age_s, last_run_at, expected_by, late_since, wm_last, wm_flat_runs FROM connections "
 #define JOB_COLS "id, uuid, run_id, name, connector_type, phase, state, result, started_at, ended_at FROM jobs "
 #define TASK_COLS                                                                                                      \
     "id, uuid, job_id, state, result, source_file_id, retry_attempts, started_at, ended_at, error_json, has_report, "  \
@@ -60,9 +61,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONN_INSERT] =
         "INSERT INTO connections (uuid, workspace_id, name, source, destination, connector_type, "
         "overlap, created_at, updated_at, command, workdir, env, schedule, timezone, timeout_s, "
-        "retry_max, retry_backoff_s, catchup, starting_deadline_s, log_max_bytes, next_fire_at) "
+        "retry_max, retry_backoff_s, catchup, starting_deadline_s, log_max_bytes, next_fire_at, expect_schedule, "
+        "expect_timezone, expect_interval_s, expect_grace_s, min_duration_s, max_duration_s, wm_stall_runs, "
+        "wm_max_age_s) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-        "?20)",
+        "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
     [ST_CONN_GET] = "SELECT " CONN_COLS "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_GET_UUID] = "SELECT " CONN_COLS "WHERE uuid = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
     [ST_CONN_GET_PING_KEY] = "SELECT " CONN_COLS "WHERE ping_key_hash = ?1 AND deleted_at IS NULL",
@@ -84,7 +87,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONN_UPDATE] = "UPDATE connections SET name = ?2, source = ?3, destination = ?4, connector_type = ?5, "
                        "overlap = ?6, updated_at = ?7, command = ?8, workdir = ?9, env = ?10, schedule = ?11, "
                        "timezone = ?12, timeout_s = ?13, retry_max = ?14, retry_backoff_s = ?15, catchup = ?16, "
-                       "starting_deadline_s = ?17, log_max_bytes = ?18, next_fire_at = ?19 WHERE id = ?1",
+                       "starting_deadline_s = ?17, log_max_bytes = ?18, next_fire_at = ?19, expect_schedule = ?20, "
+                       "expect_timezone = ?21, expect_interval_s = ?22, expect_grace_s = ?23, min_duration_s = ?24, "
+                       "max_duration_s = ?25, wm_stall_runs = ?26, wm_max_age_s = ?27 WHERE id = ?1",
     [ST_CONN_DELETE] = "UPDATE connections SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
     [ST_CONN_BUMP] = "UPDATE connections SET run_count = run_count + 1 WHERE id = ?1 RETURNING run_count",
     [ST_RUN_GET] = "SELECT " RUN_COLS "WHERE r.id = ?1 AND r.workspace_id = ?2",
@@ -268,6 +273,26 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PRUNE_RUNS] = "DELETE FROM runs WHERE connection_id = ?1 AND run_count BETWEEN ?2 AND ?3",
 #undef PRUNED_RUNS
     [ST_CONN_SET_PRUNED] = "UPDATE connections SET runs_pruned = ?2 WHERE id = ?1",
+    /* expectations: the checker's reads walk the partial indexes of migration 14 */
+    [ST_CONN_EXPECT_SET] = "UPDATE connections SET expected_by = ?2, late_since = NULL, "
+                           "last_run_at = COALESCE(?3, last_run_at) WHERE id = ?1",
+    [ST_CONN_MARK_LATE] = "UPDATE connections SET late_since = expected_by WHERE id = ?1 AND workspace_id = ?2 "
+                          "AND expected_by = ?3 AND late_since IS NULL AND deleted_at IS NULL",
+    [ST_CONN_WM_SET] = "UPDATE connections SET wm_last = ?2, wm_flat_runs = ?3 WHERE id = ?1",
+    [ST_CONNS_DUE] = "SELECT id, workspace_id, expected_by FROM connections WHERE expected_by <= ?1 "
+                     "AND late_since IS NULL AND deleted_at IS NULL ORDER BY expected_by LIMIT ?2",
+    [ST_CONNS_EXPECT_UNSET] = "SELECT id, workspace_id, 0 FROM connections WHERE expected_by IS NULL "
+                              "AND late_since IS NULL AND deleted_at IS NULL AND id > ?1 AND (expect_interval_s > 0 "
+                              "OR expect_schedule IS NOT NULL OR schedule IS NOT NULL) ORDER BY id LIMIT ?2",
+    [ST_CONN_LATE_COUNT] =
+        "SELECT count(*) FROM connections WHERE workspace_id = ?1 AND late_since IS NOT NULL AND deleted_at IS NULL",
+    [ST_RUN_SET_MAX_BY] = "UPDATE runs SET max_by = ?2 WHERE id = ?1",
+    /* a run past its maximum is flagged once: the claim succeeds only while max_by is as read */
+    [ST_RUN_OVERDUE_CLAIM] = "UPDATE runs SET max_by = NULL, flags = flags | ?3, version = version + 1, "
+                             "updated_at = ?4 WHERE id = ?1 AND max_by = ?2 AND state < 3",
+    [ST_RUN_ADD_FLAGS] = "UPDATE runs SET flags = flags | ?2 WHERE id = ?1",
+    [ST_RUNS_OVERDUE] = "SELECT id, workspace_id, max_by FROM runs WHERE max_by <= ?1 AND state < 3 "
+                        "ORDER BY max_by LIMIT ?2",
 };
 
 struct store {
@@ -442,6 +467,7 @@ void db_row_run(sqlite3_stmt *st, arena_t *a, run_t *r)
     r->version = sqlite3_column_int64(st, 31);
     r->external_id = db_col_text(st, 32, a);
     r->external = db_col_text(st, 33, a);
+    r->flags = (unsigned)sqlite3_column_int(st, 34);
 }
 
 void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
@@ -474,6 +500,19 @@ void db_row_connection(sqlite3_stmt *st, arena_t *a, connection_t *c)
     c->retention_keep_last = col_retention(st, 24, RETENTION_INHERIT);
     c->retention_failure_days = col_retention(st, 25, RETENTION_INHERIT);
     c->runs_pruned = sqlite3_column_int64(st, 26);
+    c->expect_schedule = db_col_text(st, 27, a);
+    c->expect_timezone = db_col_text(st, 28, a);
+    c->expect_interval_s = sqlite3_column_int64(st, 29);
+    c->expect_grace_s = sqlite3_column_int64(st, 30);
+    c->min_duration_s = sqlite3_column_int64(st, 31);
+    c->max_duration_s = sqlite3_column_int64(st, 32);
+    c->wm_stall_runs = sqlite3_column_int64(st, 33);
+    c->wm_max_age_s = sqlite3_column_int64(st, 34);
+    c->last_run_at = sqlite3_column_int64(st, 35);
+    c->expected_by = sqlite3_column_int64(st, 36);
+    c->late_since = sqlite3_column_int64(st, 37);
+    c->wm_last = sqlite3_column_int64(st, 38);
+    c->wm_flat_runs = sqlite3_column_int64(st, 39);
 }
 
 void db_row_job(sqlite3_stmt *st, arena_t *a, job_t *j)

@@ -115,6 +115,17 @@ typedef enum stmt_id {
     ST_PRUNE_ALERTS,
     ST_PRUNE_RUNS,
     ST_CONN_SET_PRUNED,
+    /* expectations (sqlite_expect.c) */
+    ST_CONN_EXPECT_SET,
+    ST_CONN_MARK_LATE,
+    ST_CONN_WM_SET,
+    ST_CONNS_DUE,
+    ST_CONNS_EXPECT_UNSET,
+    ST_CONN_LATE_COUNT,
+    ST_RUN_SET_MAX_BY,
+    ST_RUN_OVERDUE_CLAIM,
+    ST_RUN_ADD_FLAGS,
+    ST_RUNS_OVERDUE,
     ST_COUNT
 } stmt_id_t;
 
@@ -200,6 +211,22 @@ store_err_t alert_raise(wctx_t *x, int64_t ws, int64_t conn_id, int64_t run_id, 
  * that finishes a run as it happens (finish, cancel, ping, interruption), not by recorded history
  * (OP_RUN_RECORD, OP_RUN_IMPORT). */
 store_err_t alerts_on_finish(wctx_t *x, const run_t *r);
+
+/* Expectations (sqlite_expect.c), inside the writer's transaction. */
+/* cn's expectation starts over at now (it was created or changed): a new deadline, not late. */
+store_err_t db_expect_reset(dbconn_t *c, const connection_t *cn, int64_t now);
+/* A run of cn was created at `created` (triggered, pinged, reported or recorded): the next is
+ * expected after it, and cn is no longer late. History older than cn's newest run changes nothing. */
+store_err_t db_expect_run_created(dbconn_t *c, const connection_t *cn, int64_t created);
+/* Run run_id of cn started at started_at: it must finish within cn's maximum duration. */
+store_err_t db_expect_run_started(dbconn_t *c, const connection_t *cn, int64_t run_id, int64_t started_at);
+/* The checker's ops: OP_CONNECTION_LATE, OP_RUN_OVERDUE, OP_CONNECTION_EXPECT. */
+store_err_t expect_mark_late(wctx_t *x);
+store_err_t expect_run_overdue(wctx_t *x);
+store_err_t expect_init(wctx_t *x);
+/* What a live run's finish means for its connection's duration bounds and watermark checks: raises
+ * run.duration, watermark.backwards and watermark.stalled, and sets r->flags (saved too). */
+store_err_t expect_on_finish(wctx_t *x, run_t *r);
 
 /* Run logs (sqlite_log.c). db_log_append appends n bytes to the log of run_id inside the writer's
  * transaction, keeping its last cap bytes (after a cut, from the first newline within 4 KiB);

@@ -812,3 +812,54 @@ store_err_t store_retention_targets(store_reader_t *r, int64_t after_id, int lim
     sqlite3_bind_int(st, 2, limit + 1);
     return collect(&r->c, st, a, sizeof(retention_target_t), limit, row_retention_target, (void **)out, n, more);
 }
+
+/* ---- expectations ---- */
+
+static void row_due(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    store_due_t *d = p;
+    d->id = sqlite3_column_int64(st, 0);
+    d->workspace_id = sqlite3_column_int64(st, 1);
+    d->at = sqlite3_column_int64(st, 2);
+}
+
+static store_err_t due_read(store_reader_t *r, stmt_id_t id, int64_t key, int limit, arena_t *a, store_due_t **out,
+                            int *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = db_stmt(&r->c, id);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int64(st, 2, limit);
+    return collect(&r->c, st, a, sizeof(store_due_t), limit, row_due, (void **)out, n, NULL);
+}
+
+store_err_t store_connections_due(store_reader_t *r, int64_t now, int limit, arena_t *a, store_due_t **out, int *n)
+{
+    return due_read(r, ST_CONNS_DUE, now, limit, a, out, n);
+}
+
+store_err_t store_runs_overdue(store_reader_t *r, int64_t now, int limit, arena_t *a, store_due_t **out, int *n)
+{
+    return due_read(r, ST_RUNS_OVERDUE, now, limit, a, out, n);
+}
+
+store_err_t store_connections_expect_unset(store_reader_t *r, int64_t after_id, int limit, arena_t *a,
+                                           store_due_t **out, int *n)
+{
+    return due_read(r, ST_CONNS_EXPECT_UNSET, after_id, limit, a, out, n);
+}
+
+store_err_t store_connections_late_count(store_reader_t *r, int64_t ws, int64_t *n)
+{
+    sqlite3_stmt *st = db_stmt(&r->c, ST_CONN_LATE_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, ws);
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? STORE_OK : STORE_ERROR;
+}

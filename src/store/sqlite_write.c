@@ -181,7 +181,8 @@ static store_err_t workspace_create(wctx_t *x)
     return key_insert(x, w->workspace_id, SCOPE_ADMIN, "admin", 0);
 }
 
-/* Binds the run configuration of cn from parameter `first` on (command .. next_fire_at). */
+/* Binds the run configuration of cn from parameter `first` on (command .. next_fire_at, then the
+ * expectations: expect_schedule .. wm_max_age_s). */
 static void bind_run_config(sqlite3_stmt *st, int first, const connection_t *cn)
 {
     db_bind_text(st, first, cn->command_json);
@@ -196,6 +197,14 @@ static void bind_run_config(sqlite3_stmt *st, int first, const connection_t *cn)
     sqlite3_bind_int64(st, first + 9, cn->starting_deadline_s);
     sqlite3_bind_int64(st, first + 10, cn->log_max_bytes > 0 ? cn->log_max_bytes : STORE_LOG_DEFAULT_BYTES);
     db_bind_time(st, first + 11, cn->next_fire_at);
+    db_bind_text(st, first + 12, cn->expect_schedule);
+    db_bind_text(st, first + 13, cn->expect_timezone);
+    sqlite3_bind_int64(st, first + 14, cn->expect_interval_s);
+    sqlite3_bind_int64(st, first + 15, cn->expect_grace_s);
+    sqlite3_bind_int64(st, first + 16, cn->min_duration_s);
+    sqlite3_bind_int64(st, first + 17, cn->max_duration_s);
+    sqlite3_bind_int64(st, first + 18, cn->wm_stall_runs);
+    sqlite3_bind_int64(st, first + 19, cn->wm_max_age_s);
 }
 
 static store_err_t connection_save(wctx_t *x, const connection_t *cn)
@@ -269,6 +278,8 @@ static store_err_t connection_create(wctx_t *x)
     if ((e = connection_retention(x, &made)) != STORE_OK)
         return fail(w, e, NULL);
     e = db_connection_get(x->c, w->workspace_id, id, &w->arena, &w->conn);
+    if (e == STORE_OK && (e = db_expect_reset(x->c, &w->conn, x->now)) == STORE_OK)
+        e = db_connection_get(x->c, w->workspace_id, id, &w->arena, &w->conn);
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
 
@@ -317,8 +328,29 @@ static store_err_t connection_update(wctx_t *x)
         cur.log_max_bytes = w->conn.log_max_bytes;
     if (w->mask & CONN_F_NEXT_FIRE)
         cur.next_fire_at = w->conn.next_fire_at;
+    if (w->mask & CONN_F_EXPECT_SCHEDULE)
+        cur.expect_schedule = w->conn.expect_schedule;
+    if (w->mask & CONN_F_EXPECT_TIMEZONE)
+        cur.expect_timezone = w->conn.expect_timezone;
+    if (w->mask & CONN_F_EXPECT_INTERVAL)
+        cur.expect_interval_s = w->conn.expect_interval_s;
+    if (w->mask & CONN_F_EXPECT_GRACE)
+        cur.expect_grace_s = w->conn.expect_grace_s;
+    if (w->mask & CONN_F_MIN_DURATION)
+        cur.min_duration_s = w->conn.min_duration_s;
+    if (w->mask & CONN_F_MAX_DURATION)
+        cur.max_duration_s = w->conn.max_duration_s;
+    if (w->mask & CONN_F_WM_STALL_RUNS)
+        cur.wm_stall_runs = w->conn.wm_stall_runs;
+    if (w->mask & CONN_F_WM_MAX_AGE)
+        cur.wm_max_age_s = w->conn.wm_max_age_s;
     cur.updated_at = x->now;
     if ((e = connection_save(x, &cur)) != STORE_OK || (e = connection_retention(x, &cur)) != STORE_OK)
+        return fail(w, e, NULL);
+    /* a changed expectation (or own schedule) counts from now */
+    if ((w->mask & (CONN_F_EXPECT_SCHEDULE | CONN_F_EXPECT_TIMEZONE | CONN_F_EXPECT_INTERVAL | CONN_F_EXPECT_GRACE |
+                    CONN_F_SCHEDULE | CONN_F_TIMEZONE)) &&
+        (e = db_expect_reset(x->c, &cur, x->now)) != STORE_OK)
         return fail(w, e, NULL);
     e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &w->conn);
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
@@ -463,6 +495,10 @@ static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t sta
     r->full_sync = t->full_sync ? 1 : 0;
     r->attempt = 1;
     r->version = 1;
+    if ((e = db_expect_run_created(x->c, cn, created)) != STORE_OK)
+        return e;
+    if (state == RUN_WORKING && (e = db_expect_run_started(x->c, cn, r->id, created)) != STORE_OK)
+        return e;
     return event_add_trigger(x, r, kind);
 }
 
@@ -1032,6 +1068,14 @@ static store_err_t run_update(wctx_t *x)
         buf_release(&ev);
         return fail(w, e, NULL);
     }
+    if (before.started_at == 0 && r.started_at != 0) { /* it starts: its maximum duration counts from now */
+        connection_t cn;
+        if ((e = db_connection_get(x->c, w->workspace_id, r.connection_id, &w->arena, &cn)) != STORE_OK ||
+            (e = db_expect_run_started(x->c, &cn, r.id, r.started_at)) != STORE_OK) {
+            buf_release(&ev);
+            return fail(w, e, NULL);
+        }
+    }
     if ((e = event_add_buf(x, r.id, "updated", &ev)) != STORE_OK)
         return fail(w, e, NULL);
     w->run = r;
@@ -1060,7 +1104,8 @@ static store_err_t run_finish(wctx_t *x, run_result_t result, const char *kind)
         buf_release(&ev);
         return fail(w, e, NULL);
     }
-    if ((e = event_add_buf(x, r.id, kind, &ev)) != STORE_OK || (e = alerts_on_finish(x, &r)) != STORE_OK)
+    if ((e = event_add_buf(x, r.id, kind, &ev)) != STORE_OK || (e = alerts_on_finish(x, &r)) != STORE_OK ||
+        (e = expect_on_finish(x, &r)) != STORE_OK)
         return fail(w, e, NULL);
     w->run = r;
     return STORE_OK;
@@ -1285,6 +1330,12 @@ static store_err_t task_write(wctx_t *x, int create)
     return STORE_OK;
 }
 
+/* The checker's ops report their failure like the others. */
+static store_err_t expect_done(wctx_t *x, store_err_t e)
+{
+    return e == STORE_OK ? STORE_OK : fail(x->w, e, NULL);
+}
+
 store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void *ctx, int64_t run_id), void *ctx)
 {
     wctx_t x = {c, w, time_now_ms(), note_run, ctx};
@@ -1339,6 +1390,12 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return db_workspace_retention(c, w);
     case OP_RUNS_PRUNE:
         return db_runs_prune(c, w, x.now);
+    case OP_CONNECTION_LATE:
+        return expect_done(&x, expect_mark_late(&x));
+    case OP_RUN_OVERDUE:
+        return expect_done(&x, expect_run_overdue(&x));
+    case OP_CONNECTION_EXPECT:
+        return expect_done(&x, expect_init(&x));
     }
     return fail(w, STORE_ERROR, NULL);
 }

@@ -97,6 +97,14 @@ typedef enum store_op {
                                logs, jobs, tasks and own keys; statistics stay. out: affected (runs removed) */
     OP_PING,                /* in: workspace_id, id (connection), ping, log_data/log_len; out: run, trigger_outcome.
                                NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
+    /* The expectation checker's writes (exec/expect_check.c); each changes something only if the row
+     * is still as the checker saw it, so a repeated or stale one does nothing: */
+    OP_CONNECTION_LATE,   /* in: workspace_id, id (connection), seen_at (its expected_by as read): marks it late
+                             (late_since = expected_by) and raises run.late; out: affected (1 when it did) */
+    OP_RUN_OVERDUE,       /* in: workspace_id, id (run), seen_at (its max_by as read): the run, still not finished
+                             past its maximum duration, is flagged and raises run.late; out: affected */
+    OP_CONNECTION_EXPECT, /* in: workspace_id, id (connection): gives a connection that expects runs and has no
+                             deadline (made before expectations existed) one, from its newest run or now */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
@@ -123,6 +131,15 @@ enum {
     CONN_F_RET_DAYS = 1 << 17,      /* retention_days (OP_WORKSPACE_RETENTION: retention.days) */
     CONN_F_RET_KEEP_LAST = 1 << 18, /* retention_keep_last */
     CONN_F_RET_FAILURE_DAYS = 1 << 19,
+    /* expectations (model/expect.h); the first four reset the deadline: it counts from the change */
+    CONN_F_EXPECT_SCHEDULE = 1 << 20,
+    CONN_F_EXPECT_TIMEZONE = 1 << 21,
+    CONN_F_EXPECT_INTERVAL = 1 << 22,
+    CONN_F_EXPECT_GRACE = 1 << 23,
+    CONN_F_MIN_DURATION = 1 << 24,
+    CONN_F_MAX_DURATION = 1 << 25,
+    CONN_F_WM_STALL_RUNS = 1 << 26,
+    CONN_F_WM_MAX_AGE = 1 << 27,
 };
 
 /* Runs one OP_RUNS_PRUNE removes at most: a transaction a request may wait behind stays short
@@ -223,6 +240,7 @@ struct store_write {
     int log_replace;
     store_ping_t ping;       /* OP_PING */
     retention_t retention;   /* OP_WORKSPACE_RETENTION */
+    int64_t seen_at;         /* OP_CONNECTION_LATE, OP_RUN_OVERDUE */
     store_import_t *imports; /* OP_RUN_IMPORT: sorted here by created_at */
     int nimports;
 
@@ -232,7 +250,7 @@ struct store_write {
     trigger_outcome_t trigger_outcome;
     int64_t key_id;
     int imported, import_existing; /* OP_RUN_IMPORT: runs recorded, runs already there */
-    int affected;                  /* OP_RUNS_INTERRUPT, OP_RUNS_PRUNE */
+    int affected;                  /* OP_RUNS_INTERRUPT, OP_RUNS_PRUNE, OP_CONNECTION_LATE, OP_RUN_OVERDUE */
     char workspace_uuid[IDS_UUID_LEN];
     char token[IDS_TOKEN_LEN];
     arena_t arena; /* owns the strings of the results; freed by store_write_release */
@@ -482,6 +500,25 @@ store_err_t store_connections_scheduled(store_reader_t *r, int64_t after_id, int
 
 store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int64_t after_id, int limit, arena_t *a,
                              run_event_t **out, int *n);
+/* ---- expectations: what the checker reads (partial indexes: due rows only, never the history) ---- */
+
+/* A connection past its deadline or a run past its maximum duration: id, workspace and the time
+ * (expected_by, max_by) to hand back in OP_CONNECTION_LATE / OP_RUN_OVERDUE. */
+typedef struct store_due {
+    int64_t id, workspace_id, at;
+} store_due_t;
+
+/* Connections (all workspaces) not late whose expected_by <= now, oldest deadline first, at most limit. */
+store_err_t store_connections_due(store_reader_t *r, int64_t now, int limit, arena_t *a, store_due_t **out, int *n);
+/* Runs not finished whose max_by <= now, oldest first, at most limit. */
+store_err_t store_runs_overdue(store_reader_t *r, int64_t now, int limit, arena_t *a, store_due_t **out, int *n);
+/* Connections with id > after_id that expect runs but have no deadline (none computed yet), in id
+ * order, at most limit (id and workspace; `at` 0). */
+store_err_t store_connections_expect_unset(store_reader_t *r, int64_t after_id, int limit, arena_t *a,
+                                           store_due_t **out, int *n);
+/* Late connections of workspace ws: one indexed count. */
+store_err_t store_connections_late_count(store_reader_t *r, int64_t ws, int64_t *n);
+
 /* ---- jobs and tasks of a page of runs: a fixed number of statements, whatever the page holds ---- */
 
 /* The jobs of one run of a page, in creation order. */

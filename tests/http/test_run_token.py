@@ -89,6 +89,14 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
+        for i in ("connections_expected", "connections_late", "runs_max_by"):  # undo migration 14 (expectations)
+            db.execute("DROP INDEX %s" % i)
+        for col in ("expect_schedule", "expect_timezone", "expect_interval_s", "expect_grace_s", "min_duration_s",
+                    "max_duration_s", "wm_stall_runs", "wm_max_age_s", "last_run_at", "expected_by", "late_since",
+                    "wm_last", "wm_flat_runs"):
+            db.execute("ALTER TABLE connections DROP COLUMN %s" % col)
+        for col in ("flags", "max_by"):
+            db.execute("ALTER TABLE runs DROP COLUMN %s" % col)
         db.execute("DROP INDEX api_keys_run_all")  # undo migration 13 (retention)
         for col in ("retention_days", "retention_keep_last", "retention_failure_days"):
             db.execute("ALTER TABLE workspaces DROP COLUMN %s" % col)

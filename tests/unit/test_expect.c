@@ -65,6 +65,38 @@ static void test_deadline_cron_zone(void **state)
     tz_free(tz);
 }
 
+static void test_when_of(void **state)
+{
+    (void)state;
+    cron_spec_t spec;
+    expect_when_t e;
+    connection_t cn = {0};
+    assert_int_equal(expect_when_of(&cn, &spec, NULL, &e), -1); /* nothing */
+    /* its own schedule, with the default grace, in its own zone */
+    cn.schedule = "*/5 * * * *";
+    cn.timezone = "Europe/Berlin";
+    assert_string_equal(expect_zone(&cn), "Europe/Berlin");
+    assert_int_equal(expect_when_of(&cn, &spec, NULL, &e), 0);
+    assert_ptr_equal(e.spec, &spec);
+    assert_int_equal(e.grace_s, EXPECT_OWN_GRACE_S);
+    cn.expect_grace_s = 5;
+    assert_int_equal(expect_when_of(&cn, &spec, NULL, &e), 0);
+    assert_int_equal(e.grace_s, 5);
+    /* an expected schedule in its zone wins over the own one */
+    cn.expect_schedule = "0 3 * * *";
+    assert_null(expect_zone(&cn));
+    cn.expect_timezone = "America/New_York";
+    assert_string_equal(expect_zone(&cn), "America/New_York");
+    assert_int_equal(expect_when_of(&cn, &spec, NULL, &e), 0);
+    assert_true(spec.minutes == 1 && spec.hours == (1u << 3));
+    /* an interval wins over both */
+    cn.expect_interval_s = 30;
+    assert_null(expect_zone(&cn));
+    assert_int_equal(expect_when_of(&cn, &spec, NULL, &e), 0);
+    assert_int_equal(e.interval_s, 30);
+    assert_null(e.spec);
+}
+
 static void test_late(void **state)
 {
     (void)state;
@@ -163,10 +195,15 @@ static void test_flag_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deadline_interval),  cmocka_unit_test(test_deadline_cron_utc),
-        cmocka_unit_test(test_deadline_cron_zone), cmocka_unit_test(test_late),
-        cmocka_unit_test(test_duration),           cmocka_unit_test(test_watermark_backwards),
-        cmocka_unit_test(test_watermark_stalled),  cmocka_unit_test(test_watermark_too_old),
+        cmocka_unit_test(test_deadline_interval),
+        cmocka_unit_test(test_deadline_cron_utc),
+        cmocka_unit_test(test_deadline_cron_zone),
+        cmocka_unit_test(test_when_of),
+        cmocka_unit_test(test_late),
+        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_watermark_backwards),
+        cmocka_unit_test(test_watermark_stalled),
+        cmocka_unit_test(test_watermark_too_old),
         cmocka_unit_test(test_flag_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
