@@ -287,6 +287,14 @@ function connStatus(c) {
   return s;
 }
 
+// The next scheduled run, or when an expected run is due (connection expectations).
+function nextRun(cn) {
+  if (cn.next_run_at) return timeEl(cn.next_run_at, true);
+  if (cn.expected_by) return h('span', {}, 'due ', timeEl(cn.expected_by, true));
+  if (cn.late === true && cn.late_since) return h('span', { class: 'late-text' }, 'was due ', timeEl(cn.late_since, true));
+  return h('span', { class: 'muted', text: '—' });
+}
+
 function strip(recent) {
   const el = h('span', { class: 'strip' });
   const runs = recent || [];
@@ -372,7 +380,7 @@ async function viewOverview(ctl, query) {
       h('td', { class: 'num', 'data-label': 'Median duration', text: fmtDuration(st.duration_ms ? st.duration_ms.p50 : null) }),
       h('td', { class: 'num', 'data-label': 'Records', text: fmtInt(st.records_processed) }),
       h('td', { 'data-label': 'Latest run' }, c.latest_run ? h('a', { href: '#/runs/' + c.latest_run.id, text: '#' + c.latest_run.run_count }) : null, ' ', c.latest_run ? timeEl(c.latest_run.created_at, true) : h('span', { class: 'muted', text: '—' })),
-      h('td', { 'data-label': 'Next run' }, timeEl(cn.next_run_at, true)));
+      h('td', { 'data-label': 'Next run' }, nextRun(cn)));
     r.tr.hidden = !matches(r);
     return r.tr;
   };

@@ -340,6 +340,29 @@ test('a_large_overview_renders_every_row_progressively_and_filters_rows_not_yet_
   await context.close();
 });
 
+test('a_late_connection_shows_a_late_badge_and_sorts_before_healthy_ones', async () => {
+  const cn = await api('/v1/connections', { method: 'POST', body: { name: 'Hourly export → SFTP', source: 'export', destination: 'sftp', expect: { interval_seconds: 1 } } });
+  for (let i = 0; i < 100 && !(await api(`/v1/connections/${cn.id}`)).late; i++) await new Promise((r) => setTimeout(r, 200));
+  assert((await api(`/v1/connections/${cn.id}`)).late === true, 'the connection never became late');
+  const { context, page } = await signIn();
+  await page.goto(`${origin}/#/?q=sftp`);
+  const row = page.locator('table.overview tbody tr', { hasText: 'Hourly export' });
+  await row.locator('.badge.late', { hasText: 'late' }).waitFor();
+  await row.getByText('was due').waitFor();
+  // only late connections carry the badge
+  const lateRows = await page.locator('table.overview tbody tr').filter({ has: page.locator('.badge.late') }).count();
+  const late = (await api('/v1/overview')).connections.filter((c) => c.connection.late === true).length;
+  assert(lateRows === late, `${lateRows} rows with a late badge, ${late} late connections`);
+  // failing first, then late, then the rest
+  await page.getByLabel('Filter').fill('');
+  const order = await page.locator('table.overview tbody tr').evaluateAll((trs) => trs.map((tr) => (tr.querySelector('.badge.late') ? 'late' : tr.querySelector('.badge').textContent)));
+  const firstLate = order.indexOf('late');
+  assert(order.slice(0, firstLate).every((w) => ['error', 'config error', 'timed out'].includes(w)), 'a healthy connection sorts before a late one: ' + order.join(', '));
+  await page.goto(`${origin}/#/connections/${cn.id}`);
+  await page.locator('.title .badge.late').waitFor();
+  await context.close();
+});
+
 test('assets_are_served_under_ui_with_types_csp_and_etag', async () => {
   for (const [path, type] of [['/', 'text/html'], ['/ui/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css'], ['/ui/uplot.js', 'text/javascript']]) {
     const r = await fetch(origin + path);
