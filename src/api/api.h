@@ -66,6 +66,22 @@ int native_job_create(http_ctx_t *c);
 int native_job_update(http_ctx_t *c);
 int native_task_create(http_ctx_t *c);
 int native_task_update(http_ctx_t *c);
+/* native: webhooks.c */
+int native_webhook_create(http_ctx_t *c);
+int native_webhook_list(http_ctx_t *c);
+int native_webhook_get(http_ctx_t *c);
+int native_webhook_update(http_ctx_t *c);
+int native_webhook_delete(http_ctx_t *c);
+int native_webhook_test(http_ctx_t *c);
+int native_delivery_list(http_ctx_t *c);
+int native_delivery_get(http_ctx_t *c);
+int native_delivery_redeliver(http_ctx_t *c);
+/* Whether webhook URLs may point to private, loopback, link-local... addresses (serve
+ * --webhooks-allow-private); set once before serving. */
+void api_webhooks_configure(int allow_private_targets);
+/* The dispatcher's renderer (exec/webhook.h webhook_render_fn): the body of delivery d, in the native
+ * shapes: {"type", "timestamp", "data": {"workspace_id", "connection", "run", "alert", "summary"}}. */
+int api_webhook_render(void *ctx, store_reader_t *r, const webhook_delivery_t *d, buf_t *out);
 /* census.c */
 int census_sync_runs(http_ctx_t *c);
 int census_sync_run(http_ctx_t *c);

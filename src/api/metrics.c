@@ -182,6 +182,16 @@ static int write_workspace(http_ctx_t *c, buf_t *b)
                    (double)(total > METRICS_CONNECTIONS_MAX ? total - METRICS_CONNECTIONS_MAX : 0));
     buf_release(&lab);
     buf_release(&l2);
+    int64_t waiting[DELIVERY_STATUS_COUNT];
+    if ((e = store_delivery_counts(c->reader, ws, waiting)) != STORE_OK) {
+        api_store_error(c, e, NULL);
+        return -1;
+    }
+    metrics_head(b, "syncrun_webhook_deliveries_waiting", "gauge",
+                 "Webhook deliveries of the workspace still to send: pending (not tried yet) or failed (a retry is "
+                 "due).");
+    metrics_sample(b, "syncrun_webhook_deliveries_waiting", "status=\"pending\"", (double)waiting[DELIVERY_PENDING]);
+    metrics_sample(b, "syncrun_webhook_deliveries_waiting", "status=\"failed\"", (double)waiting[DELIVERY_FAILED]);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "cli/demo.h"
 #include "exec/pruner.h"
 #include "exec/runner.h"
+#include "exec/webhook.h"
 #include "util/ids.h"
 
 static void usage(FILE *out)
@@ -19,7 +20,9 @@ static void usage(FILE *out)
             "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
             "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
             "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public]\n"
-            "                     [--access-log FILE|-] [--prune-interval S] [--demo]\n\n"
+            "                     [--access-log FILE|-] [--prune-interval S] [--webhooks-allow-private]\n"
+            "                     [--webhooks-disable-after S] [--webhooks-retry-base MS] [--webhooks-timeout S]\n"
+            "                     [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
             "  --threads N          event-loop threads (default: one per CPU)\n"
@@ -39,6 +42,13 @@ static void usage(FILE *out)
             "                       bytes, key id, request id) appended to FILE, or to stderr for '-'\n"
             "  --prune-interval S   apply the retention policies (GET /v1/workspace/retention) every S seconds\n"
             "                       (default 3600; the first pass runs at start; no policy, no pruning)\n"
+            "  --webhooks-allow-private  let webhooks reach private, loopback, link-local, unique-local and CGNAT\n"
+            "                       addresses (refused by default, when created and when delivering)\n"
+            "  --webhooks-disable-after S  disable a webhook whose every delivery attempt failed for S seconds;\n"
+            "                       deliveries are also given up S seconds after the alert (default 259200: 3 days)\n"
+            "  --webhooks-retry-base MS  first retry delay's upper bound; it doubles per attempt up to an hour, each\n"
+            "                       delay drawn at random below it (full jitter) (default 5000)\n"
+            "  --webhooks-timeout S one delivery attempt at most S seconds (default 10)\n"
             "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
@@ -184,13 +194,18 @@ int cmd_serve(int argc, char **argv)
                                          {"idle-timeout", required_argument, NULL, 'i'},
                                          {"write-timeout", required_argument, NULL, 'w'},
                                          {"prune-interval", required_argument, NULL, 'p'},
+                                         {"webhooks-allow-private", no_argument, NULL, 'W'},
+                                         {"webhooks-disable-after", required_argument, NULL, 'X'},
+                                         {"webhooks-retry-base", required_argument, NULL, 'B'},
+                                         {"webhooks-timeout", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
     int trust_proxy = 0, metrics_public = 0;
     const char *access_log = NULL;
     int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30, prune_s = 3600;
-    int demo = 0, opt;
+    int demo = 0, opt, wh_private = 0;
+    int64_t wh_disable_s = 3 * 86400, wh_base_ms = 5000, wh_timeout_s = 10;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
     size_t nlimits = 1;
     optind = 1;
@@ -230,6 +245,28 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'D':
             demo = 1;
+            break;
+        case 'W':
+            wh_private = 1;
+            break;
+        case 'X':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 365 * 86400, &wh_disable_s) != 0) {
+                fprintf(stderr, "syncrun serve: --webhooks-disable-after must be a number of seconds from 1 to "
+                                "31536000\n");
+                return 2;
+            }
+            break;
+        case 'B':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 3600000, &wh_base_ms) != 0) {
+                fprintf(stderr, "syncrun serve: --webhooks-retry-base must be milliseconds from 1 to 3600000\n");
+                return 2;
+            }
+            break;
+        case 'T':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 300, &wh_timeout_s) != 0) {
+                fprintf(stderr, "syncrun serve: --webhooks-timeout must be a number of seconds from 1 to 300\n");
+                return 2;
+            }
             break;
         case 'C':
             tls_cert = optarg;
@@ -327,11 +364,26 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return 1;
     }
+    api_webhooks_configure(wh_private);
+    webhook_dispatch_config_t wc = {
+        .store = s,
+        .allow_private = wh_private,
+        .retry = {.base_ms = wh_base_ms},
+        .disable_after_ms = wh_disable_s * 1000,
+        .timeout_ms = wh_timeout_s * 1000,
+        .render = api_webhook_render,
+    };
+    webhook_dispatcher_t *dispatcher = webhook_dispatcher_start(&wc);
+    if (dispatcher == NULL) {
+        store_close(s);
+        return 1;
+    }
     serve_state_t state = {s, host, scheme, NULL, ""};
     cfg.on_listening = on_listening;
     cfg.on_listening_ctx = &state;
     pruner_t *pruner = pruner_start(s, prune_s * 1000);
     int rc = http_serve(&cfg, s);
+    webhook_dispatcher_stop(dispatcher);
     pruner_stop(pruner);
     runner_stop(state.runner);
     store_close(s);

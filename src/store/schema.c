@@ -340,6 +340,55 @@ const char *const schema_migrations[] = {
      "  WHERE expected_by IS NOT NULL AND late_since IS NULL AND deleted_at IS NULL;"
      "CREATE INDEX connections_late ON connections(workspace_id) WHERE late_since IS NOT NULL AND deleted_at IS NULL;"
      "CREATE INDEX runs_max_by ON runs(max_by) WHERE max_by IS NOT NULL AND state < 3;"),
+
+    /* 15: webhooks (alerts POSTed to a URL, signed per Standard Webhooks) and their deliveries, one per
+     * alert and webhook, made in the alert's transaction; every attempt is kept. The secret is kept as
+     * given: the sender signs with it (SECURITY.md). */
+    ("CREATE TABLE webhooks ("
+     "  id INTEGER PRIMARY KEY,"
+     "  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),"
+     "  url TEXT NOT NULL,"
+     "  events TEXT,"                                      /* JSON array of event names; NULL = every event */
+     "  connection_id INTEGER REFERENCES connections(id)," /* NULL = every connection */
+     "  secret TEXT NOT NULL,"
+     "  enabled INTEGER NOT NULL DEFAULT 1,"
+     "  disabled_reason TEXT,"
+     "  failing_since INTEGER,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  deleted_at INTEGER);"
+     "CREATE INDEX webhooks_workspace ON webhooks(workspace_id, id) WHERE deleted_at IS NULL;"
+     "CREATE TABLE webhook_deliveries ("
+     "  id INTEGER PRIMARY KEY,"
+     "  msg_id TEXT NOT NULL UNIQUE," /* the webhook-id header */
+     "  webhook_id INTEGER NOT NULL REFERENCES webhooks(id),"
+     "  workspace_id INTEGER NOT NULL,"
+     "  alert_id INTEGER," /* NULL for webhook.test */
+     "  event TEXT NOT NULL,"
+     "  connection_id INTEGER,"
+     "  run_id INTEGER,"
+     "  occurred_at INTEGER NOT NULL,"
+     "  data TEXT NOT NULL,"
+     "  payload TEXT," /* the body as first sent; retries send it again */
+     "  status INTEGER NOT NULL DEFAULT 0,"
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  next_attempt_at INTEGER,"
+     "  last_status_code INTEGER,"
+     "  last_latency_ms INTEGER,"
+     "  last_error TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  delivered_at INTEGER);"
+     "CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);"
+     "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status IN (0, 2);"
+     "CREATE TABLE webhook_attempts ("
+     "  id INTEGER PRIMARY KEY,"
+     "  delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id),"
+     "  at INTEGER NOT NULL,"
+     "  status_code INTEGER,"
+     "  latency_ms INTEGER NOT NULL,"
+     "  error TEXT);"
+     "CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

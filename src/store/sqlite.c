@@ -41,6 +41,16 @@ enum { WRITER_BATCH_MAX = 512 };
     "t.id, t.uuid, t.job_id, t.state, t.result, t.source_file_id, t.retry_attempts, t.started_at, t.ended_at, "        \
     "t.error_json, t.has_report, t.report_message, t.report_suggested_action, t.report_errors, t.report_warnings, "    \
     "t.report_other"
+#define WEBHOOK_COLS                                                                                                   \
+    "id, workspace_id, url, events, connection_id, secret, enabled, disabled_reason, failing_since, created_at, "      \
+    "updated_at FROM webhooks "
+#define DELIVERY_COLS                                                                                                  \
+    "d.id, d.msg_id, d.webhook_id, d.workspace_id, d.alert_id, d.event, d.connection_id, d.run_id, d.occurred_at, "    \
+    "d.data, d.payload, d.status, d.attempts, d.next_attempt_at, d.last_status_code, d.last_latency_ms, "              \
+    "d.last_error, d.created_at, d.updated_at, d.delivered_at"
+#define DELIVERY_INSERT                                                                                                \
+    "INSERT INTO webhook_deliveries (msg_id, webhook_id, workspace_id, alert_id, event, connection_id, run_id, "       \
+    "occurred_at, data, status, attempts, next_attempt_at, created_at, updated_at) "
 #define PAGE_JOBS "runs r JOIN jobs j ON j.run_id = r.id "
 #define PAGE_RUNS "r.connection_id = ?1 AND r.workspace_id = ?2 AND r.run_count BETWEEN ?3 AND ?4"
 #define RUN_FILTERS                                                                                                    \
@@ -293,6 +303,54 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUN_ADD_FLAGS] = "UPDATE runs SET flags = flags | ?2 WHERE id = ?1",
     [ST_RUNS_OVERDUE] = "SELECT id, workspace_id, max_by FROM runs WHERE max_by <= ?1 AND state < 3 "
                         "ORDER BY max_by LIMIT ?2",
+    [ST_WEBHOOK_INSERT] = "INSERT INTO webhooks (workspace_id, url, events, connection_id, secret, created_at, "
+                          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    [ST_WEBHOOK_GET] = "SELECT " WEBHOOK_COLS "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    [ST_WEBHOOK_LIST] = "SELECT " WEBHOOK_COLS "WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2 "
+                        "ORDER BY id LIMIT ?3",
+    [ST_WEBHOOK_SAVE] = "UPDATE webhooks SET url = ?3, events = ?4, connection_id = ?5, enabled = ?6, "
+                        "disabled_reason = ?7, failing_since = ?8, updated_at = ?9 "
+                        "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    [ST_WEBHOOK_DELETE] = "UPDATE webhooks SET deleted_at = ?3, updated_at = ?3, enabled = 0 "
+                          "WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    [ST_DELIVERIES_KILL] = "UPDATE webhook_deliveries SET status = 3, next_attempt_at = NULL, last_error = ?2, "
+                           "updated_at = ?3 WHERE webhook_id = ?1 AND status IN (0, 2)",
+    /* One delivery per enabled webhook of the workspace that wants the event and watches the
+     * connection (?4 NULL: a workspace-wide alert reaches only webhooks without a filter). */
+    [ST_DELIVERY_FANOUT] = DELIVERY_INSERT
+    "SELECT 'msg_' || lower(hex(randomblob(16))), w.id, w.workspace_id, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8, ?8, ?8 "
+    "FROM webhooks w WHERE w.workspace_id = ?1 AND w.enabled = 1 AND w.deleted_at IS NULL "
+    "AND (w.connection_id IS NULL OR w.connection_id = ?4) "
+    "AND (w.events IS NULL OR EXISTS (SELECT 1 FROM json_each(w.events) WHERE json_each.value = ?3))",
+    [ST_DELIVERY_TEST] =
+        DELIVERY_INSERT "VALUES ('msg_' || lower(hex(randomblob(16))), ?1, ?2, NULL, '" WEBHOOK_EVENT_TEST
+                        "', NULL, NULL, ?3, ?4, 0, 0, ?3, ?3, ?3)",
+    [ST_DELIVERY_GET] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries d WHERE d.id = ?1 AND d.workspace_id = ?2 "
+                        "AND d.webhook_id = ?3",
+    [ST_DELIVERY_GET_ID] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries d WHERE d.id = ?1",
+    [ST_DELIVERY_LIST] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries d WHERE d.webhook_id = ?1 "
+                         "AND d.workspace_id = ?2 AND (?3 = 0 OR d.id < ?3) AND (?4 < 0 OR d.status = ?4) "
+                         "ORDER BY d.id DESC LIMIT ?5",
+    [ST_DELIVERY_REDELIVER] = "UPDATE webhook_deliveries SET status = 0, next_attempt_at = ?2, updated_at = ?2 "
+                              "WHERE id = ?1",
+    [ST_DELIVERY_SAVE] = "UPDATE webhook_deliveries SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
+                         "last_status_code = ?4, last_latency_ms = ?5, last_error = ?6, "
+                         "payload = COALESCE(payload, ?7), updated_at = ?8, "
+                         "delivered_at = CASE WHEN ?2 = 1 THEN ?8 ELSE delivered_at END WHERE id = ?1",
+    [ST_ATTEMPT_INSERT] =
+        "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_ATTEMPT_LIST] = "SELECT a.id, a.delivery_id, a.at, a.status_code, a.latency_ms, a.error "
+                        "FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id "
+                        "WHERE a.delivery_id = ?1 AND d.workspace_id = ?2 ORDER BY a.id DESC LIMIT ?3",
+    [ST_DELIVERIES_DUE] = "SELECT " DELIVERY_COLS ", w.url, w.secret FROM webhook_deliveries d "
+                          "JOIN webhooks w ON w.id = d.webhook_id WHERE d.status IN (0, 2) "
+                          "AND d.next_attempt_at <= ?1 AND w.enabled = 1 AND w.deleted_at IS NULL "
+                          "ORDER BY d.next_attempt_at LIMIT ?2",
+    [ST_DELIVERY_NEXT_DUE] = "SELECT d.next_attempt_at FROM webhook_deliveries d JOIN webhooks w "
+                             "ON w.id = d.webhook_id WHERE d.status IN (0, 2) AND w.enabled = 1 "
+                             "AND w.deleted_at IS NULL ORDER BY d.next_attempt_at LIMIT 1",
+    [ST_DELIVERY_COUNTS] = "SELECT d.status, count(*) FROM webhook_deliveries d WHERE d.status IN (0, 2) "
+                           "AND d.workspace_id = ?1 GROUP BY d.status",
 };
 
 struct store {
@@ -309,16 +367,22 @@ struct store {
         void *ctx;
     } hooks[STORE_HOOKS_MAX];
     pthread_mutex_t hooks_mu; /* held while hooks run, so removal waits for a running hook */
+    void (*delivery_hook)(void *ctx);
+    void *delivery_ctx;
     unsigned char secret[32];
     _Atomic uint64_t keys_generation;
     /* the writer's figures, for /metrics */
     metrics_hist_t batch_size, batch_seconds;
     _Atomic uint64_t writes_ok, writes_failed;
     _Atomic uint64_t runs_pruned; /* runs OP_RUNS_PRUNE removed (committed) */
+    /* webhook delivery attempts recorded, by the status they left the delivery in, and their latency */
+    _Atomic uint64_t deliveries[DELIVERY_STATUS_COUNT];
+    metrics_hist_t delivery_seconds;
 };
 
 static const double batch_size_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 static const double batch_seconds_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+static const double delivery_seconds_le[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 void store_metrics_write(store_t *s, buf_t *b)
@@ -337,6 +401,19 @@ void store_metrics_write(store_t *s, buf_t *b)
     metrics_head(b, "syncrun_runs_pruned_total", "counter",
                  "Runs removed by retention (with their events, logs, jobs and tasks; statistics stay).");
     metrics_sample(b, "syncrun_runs_pruned_total", "", (double)atomic_load(&s->runs_pruned));
+    metrics_head(b, "syncrun_webhook_deliveries_total", "counter",
+                 "Webhook delivery attempts, by outcome: delivered (answered 2xx), failed (to be retried), dead "
+                 "(given up).");
+    static const delivery_status_t outcomes[] = {DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_DEAD};
+    for (int i = 0; i < NELEMS(outcomes); i++) {
+        char label[48];
+        snprintf(label, sizeof(label), "outcome=\"%s\"", delivery_status_name(outcomes[i]));
+        metrics_sample(b, "syncrun_webhook_deliveries_total", label, (double)atomic_load(&s->deliveries[outcomes[i]]));
+    }
+    metrics_head(b, "syncrun_webhook_delivery_duration_seconds", "histogram",
+                 "Time from sending a webhook delivery attempt to its answer (or failure).");
+    metrics_hist_write(b, "syncrun_webhook_delivery_duration_seconds", "", &s->delivery_seconds, delivery_seconds_le,
+                       NELEMS(delivery_seconds_le), 1e3);
 }
 
 const char *store_strerror(store_err_t e)
@@ -734,6 +811,7 @@ static void writer_apply_batch(store_t *s, store_write_t *batch, changed_t *ch)
 {
     dbconn_t *c = &s->writer;
     ch->n = 0;
+    c->deliveries_due = 0;
     int ok = exec_stmt(c, ST_BEGIN) == SQLITE_OK;
     c->in_batch = ok;
     for (store_write_t *w = batch; w != NULL && ok; w = w->next_) {
@@ -763,6 +841,7 @@ static void writer_apply_batch(store_t *s, store_write_t *batch, changed_t *ch)
             w->err_field = NULL;
         }
         ch->n = 0;
+        c->deliveries_due = 0;
     }
 }
 
@@ -802,11 +881,24 @@ static void *writer_main(void *arg)
         for (store_write_t *w = batch; w != NULL; w = w->next_)
             if (w->op == OP_RUNS_PRUNE && w->err == STORE_OK)
                 atomic_fetch_add_explicit(&s->runs_pruned, (uint64_t)w->affected, memory_order_relaxed);
+        int revoked = 0;
         for (store_write_t *w = batch; w != NULL; w = w->next_) {
-            if (w->op == OP_KEY_REVOKE && w->err == STORE_OK) {
+            if (w->op == OP_KEY_REVOKE && w->err == STORE_OK && !revoked) {
                 atomic_fetch_add(&s->keys_generation, 1);
-                break;
+                revoked = 1;
             }
+            if (w->op == OP_DELIVERY_ATTEMPT && w->err == STORE_OK &&
+                (unsigned)w->delivery.status < DELIVERY_STATUS_COUNT) {
+                atomic_fetch_add_explicit(&s->deliveries[w->delivery.status], 1, memory_order_relaxed);
+                metrics_hist_observe(&s->delivery_seconds, delivery_seconds_le, NELEMS(delivery_seconds_le), 1e3,
+                                     (double)w->attempt.latency_ms / 1000);
+            }
+        }
+        if (s->writer.deliveries_due) {
+            pthread_mutex_lock(&s->hooks_mu);
+            if (s->delivery_hook != NULL)
+                s->delivery_hook(s->delivery_ctx);
+            pthread_mutex_unlock(&s->hooks_mu);
         }
         if (ch.n > 0) {
             pthread_mutex_lock(&s->hooks_mu);
@@ -908,6 +1000,14 @@ int store_add_change_hook(store_t *s, store_change_cb cb, void *ctx)
     }
     pthread_mutex_unlock(&s->hooks_mu);
     return rc;
+}
+
+void store_set_delivery_hook(store_t *s, void (*cb)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&s->hooks_mu);
+    s->delivery_hook = cb;
+    s->delivery_ctx = ctx;
+    pthread_mutex_unlock(&s->hooks_mu);
 }
 
 void store_remove_change_hook(store_t *s, store_change_cb cb, void *ctx)

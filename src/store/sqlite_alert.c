@@ -28,9 +28,11 @@ store_err_t alert_raise(wctx_t *x, int64_t ws, int64_t conn_id, int64_t run_id, 
         log_error("alert insert failed event=%s err=\"%s\"", event, sqlite3_errmsg(x->c->db));
         goto out;
     }
-    e = STORE_OK;
-    if (run_id != 0) {
-        json_object_set_new(data, "alert_id", json_integer(sqlite3_last_insert_rowid(x->c->db)));
+    /* the webhooks that want it get their delivery in this same transaction */
+    int64_t alert_id = sqlite3_last_insert_rowid(x->c->db);
+    e = db_webhook_fanout(x->c, ws, alert_id, event, conn_id, run_id, x->now, text, NULL);
+    if (e == STORE_OK && run_id != 0) {
+        json_object_set_new(data, "alert_id", json_integer(alert_id));
         e = wctx_event_add(x, run_id, event, json_incref(data));
     }
 out:

@@ -126,6 +126,25 @@ typedef enum stmt_id {
     ST_RUN_OVERDUE_CLAIM,
     ST_RUN_ADD_FLAGS,
     ST_RUNS_OVERDUE,
+    /* webhooks (sqlite_webhook.c) */
+    ST_WEBHOOK_INSERT,
+    ST_WEBHOOK_GET,
+    ST_WEBHOOK_LIST,
+    ST_WEBHOOK_SAVE,
+    ST_WEBHOOK_DELETE,
+    ST_DELIVERIES_KILL,
+    ST_DELIVERY_FANOUT,
+    ST_DELIVERY_TEST,
+    ST_DELIVERY_GET,
+    ST_DELIVERY_GET_ID,
+    ST_DELIVERY_LIST,
+    ST_DELIVERY_REDELIVER,
+    ST_DELIVERY_SAVE,
+    ST_ATTEMPT_INSERT,
+    ST_ATTEMPT_LIST,
+    ST_DELIVERIES_DUE,
+    ST_DELIVERY_NEXT_DUE,
+    ST_DELIVERY_COUNTS,
     ST_COUNT
 } stmt_id_t;
 
@@ -138,6 +157,7 @@ typedef struct dbconn {
      * autocommit and commits on its own. */
     int in_batch;
     uint64_t statements; /* statements handed out by db_stmt (store_reader_statements) */
+    int deliveries_due;  /* the writer's batch made webhook deliveries due (store_set_delivery_hook) */
 } dbconn_t;
 
 struct store_reader {
@@ -171,6 +191,11 @@ store_err_t db_one_row(dbconn_t *c, sqlite3_stmt *st, arena_t *a, void (*fn)(sql
 void db_row_run_v(sqlite3_stmt *st, arena_t *a, void *r);
 void db_row_connection_v(sqlite3_stmt *st, arena_t *a, void *c);
 void db_row_workspace_v(sqlite3_stmt *st, arena_t *a, void *w);
+
+/* Steps st collecting at most cap rows into an arena array of elem_size via fn; *more (when not NULL)
+ * says whether a row past cap exists. */
+store_err_t db_collect(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t elem_size, int cap,
+                       void (*fn)(sqlite3_stmt *, arena_t *, void *), void **out, int *n, int *more);
 
 /* Single-row lookups shared by the writer and the readers. */
 store_err_t db_connection_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, connection_t *out);
@@ -211,6 +236,15 @@ store_err_t alert_raise(wctx_t *x, int64_t ws, int64_t conn_id, int64_t run_id, 
  * that finishes a run as it happens (finish, cancel, ping, interruption), not by recorded history
  * (OP_RUN_RECORD, OP_RUN_IMPORT). */
 store_err_t alerts_on_finish(wctx_t *x, const run_t *r);
+/* Webhooks (sqlite_webhook.c). db_webhook_write applies the OP_WEBHOOK_* and OP_DELIVERY_* writes
+ * inside the writer's transaction (now: its clock). */
+store_err_t db_webhook_write(dbconn_t *c, store_write_t *w, int64_t now);
+/* Makes one delivery of an alert for each enabled webhook of workspace ws that wants `event` and
+ * watches connection conn_id (0: a workspace-wide alert, only for webhooks without a connection
+ * filter), inside the caller's transaction, so a delivery exists exactly when its alert does. run_id 0
+ * = none; data: the alert's data (a JSON object's text). *n (when not NULL): the deliveries made. */
+store_err_t db_webhook_fanout(dbconn_t *c, int64_t ws, int64_t alert_id, const char *event, int64_t conn_id,
+                              int64_t run_id, int64_t at, const char *data, int *n);
 
 /* Expectations (sqlite_expect.c), inside the writer's transaction. */
 /* cn's expectation starts over at now (it was created or changed): a new deadline, not late. */

@@ -45,6 +45,12 @@ static store_err_t collect(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t ele
     return STORE_OK;
 }
 
+store_err_t db_collect(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t elem_size, int cap,
+                       void (*fn)(sqlite3_stmt *, arena_t *, void *), void **out, int *n, int *more)
+{
+    return collect(c, st, a, elem_size, cap, fn, out, n, more);
+}
+
 static void row_run(sqlite3_stmt *st, arena_t *a, void *p)
 {
     db_row_run(st, a, p);

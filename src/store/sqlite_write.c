@@ -1396,6 +1396,13 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
         return expect_done(&x, expect_run_overdue(&x));
     case OP_CONNECTION_EXPECT:
         return expect_done(&x, expect_init(&x));
+    case OP_WEBHOOK_CREATE:
+    case OP_WEBHOOK_UPDATE:
+    case OP_WEBHOOK_DELETE:
+    case OP_WEBHOOK_TEST:
+    case OP_DELIVERY_REDELIVER:
+    case OP_DELIVERY_ATTEMPT:
+        return db_webhook_write(c, w, x.now);
     }
     return fail(w, STORE_ERROR, NULL);
 }

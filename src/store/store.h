@@ -13,6 +13,7 @@
 
 #include "model/retention.h"
 #include "model/run.h"
+#include "model/webhook.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/ids.h"
@@ -58,6 +59,10 @@ int store_add_change_hook(store_t *s, store_change_cb cb, void *ctx);
 /* Removes it; when this returns, cb is not running and will not be called again. */
 void store_remove_change_hook(store_t *s, store_change_cb cb, void *ctx);
 enum { STORE_HOOKS_MAX = 4 };
+/* Sets the one subscriber told (on the writer thread, after the commit) that a batch made webhook
+ * deliveries due: new ones, a test, a redelivery. NULL removes it; when this returns, the old one is not
+ * running and will not be called again. */
+void store_set_delivery_hook(store_t *s, void (*cb)(void *ctx), void *ctx);
 
 /* ---- writes ---- */
 
@@ -99,12 +104,24 @@ typedef enum store_op {
                                NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
     /* The expectation checker's writes (exec/expect_check.c); each changes something only if the row
      * is still as the checker saw it, so a repeated or stale one does nothing: */
-    OP_CONNECTION_LATE,   /* in: workspace_id, id (connection), seen_at (its expected_by as read): marks it late
-                             (late_since = expected_by) and raises run.late; out: affected (1 when it did) */
-    OP_RUN_OVERDUE,       /* in: workspace_id, id (run), seen_at (its max_by as read): the run, still not finished
-                             past its maximum duration, is flagged and raises run.late; out: affected */
-    OP_CONNECTION_EXPECT, /* in: workspace_id, id (connection): gives a connection that expects runs and has no
-                             deadline (made before expectations existed) one, from its newest run or now */
+    OP_CONNECTION_LATE,    /* in: workspace_id, id (connection), seen_at (its expected_by as read): marks it late
+                              (late_since = expected_by) and raises run.late; out: affected (1 when it did) */
+    OP_RUN_OVERDUE,        /* in: workspace_id, id (run), seen_at (its max_by as read): the run, still not finished
+                              past its maximum duration, is flagged and raises run.late; out: affected */
+    OP_CONNECTION_EXPECT,  /* in: workspace_id, id (connection): gives a connection that expects runs and has no
+                              deadline (made before expectations existed) one, from its newest run or now */
+    OP_WEBHOOK_CREATE,     /* in: workspace_id, webhook (url, events, connection_id, secret); out: webhook.
+                              NOT_FOUND (err_field "connection_id"): no such connection */
+    OP_WEBHOOK_UPDATE,     /* in: workspace_id, id (webhook), mask of WEBHOOK_F_*, webhook; out: webhook. Enabling
+                              clears disabled_reason and failing_since */
+    OP_WEBHOOK_DELETE,     /* in: workspace_id, id (webhook); its deliveries not yet delivered become dead */
+    OP_WEBHOOK_TEST,       /* in: workspace_id, id (webhook); out: delivery, a webhook.test delivery due now.
+                              BAD_STATE (err_field "enabled"): the webhook is disabled */
+    OP_DELIVERY_REDELIVER, /* in: workspace_id, id (webhook), attempt.delivery_id; out: delivery, due again now.
+                              BAD_STATE (err_field "enabled"): the webhook is disabled */
+    OP_DELIVERY_ATTEMPT,   /* in: attempt (the dispatcher's result of one attempt; all workspaces); out: delivery
+                              (its new status). A failure disables the webhook when it has failed since
+                              attempt.disable_after_ms or longer. */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
@@ -220,6 +237,62 @@ typedef struct store_import {
     int njobs;
 } store_import_t;
 
+/* A webhook of a workspace: where alerts are POSTed. */
+typedef struct webhook {
+    int64_t id, workspace_id;
+    const char *url;
+    const char *events;          /* a JSON array of event names; NULL = every event */
+    int64_t connection_id;       /* 0 = every connection of the workspace */
+    const char *secret;          /* "whsec_" + base64: read only by the dispatcher, shown once at creation */
+    const char *disabled_reason; /* why it was disabled automatically, or NULL */
+    int64_t failing_since;       /* the first failed attempt since the last success, or 0 */
+    int64_t created_at, updated_at;
+    int enabled;
+} webhook_t;
+
+enum {
+    WEBHOOK_F_URL = 1 << 0,
+    WEBHOOK_F_EVENTS = 1 << 1,
+    WEBHOOK_F_CONNECTION = 1 << 2,
+    WEBHOOK_F_ENABLED = 1 << 3,
+};
+
+/* A URL is at most this many bytes. */
+enum { WEBHOOK_URL_MAX = 2048, WEBHOOK_MSG_ID_LEN = 40 };
+
+/* One alert to send to one webhook, and the state of its sending. */
+typedef struct webhook_delivery {
+    int64_t id, webhook_id, workspace_id;
+    char msg_id[WEBHOOK_MSG_ID_LEN]; /* "msg_" + 32 hex: the webhook-id header, the same on every attempt */
+    int64_t alert_id;                /* 0 for a webhook.test */
+    const char *event;
+    int64_t connection_id, run_id; /* 0 when none */
+    int64_t occurred_at;           /* when the alert was raised */
+    const char *data;              /* the alert's data, a JSON object's text */
+    const char *payload;           /* the body as first sent (retries send the same), or NULL before */
+    delivery_status_t status;
+    int attempts;
+    int64_t next_attempt_at; /* pending or failed: when the next attempt is due */
+    int64_t last_latency_ms; /* -1 = no attempt yet */
+    const char *last_error;  /* NULL, or why the last attempt failed */
+    int64_t created_at, updated_at, delivered_at;
+    const char *url, *secret; /* the webhook's (store_deliveries_due only) */
+    int last_status_code;     /* 0 = none (no answer) */
+} webhook_delivery_t;
+
+/* One attempt of a delivery. */
+typedef struct webhook_attempt {
+    int64_t id, delivery_id;
+    int64_t at;         /* when it started */
+    int64_t latency_ms; /* until the answer, or the failure */
+    const char *error;  /* NULL when delivered (2xx), else why not */
+    /* OP_DELIVERY_ATTEMPT only: */
+    const char *payload;      /* the body sent: kept, so retries send the same */
+    int64_t next_attempt_at;  /* failed: when to retry; 0 = give up (dead) */
+    int64_t disable_after_ms; /* failed: disable the webhook once it has failed this long */
+    int status_code;          /* the answer's status, 0 when there was none */
+} webhook_attempt_t;
+
 typedef struct store_write store_write_t;
 struct store_write {
     store_op_t op;
@@ -234,6 +307,8 @@ struct store_write {
     run_t run;
     job_t job;
     task_t task;
+    webhook_t webhook;                   /* OP_WEBHOOK_* */
+    webhook_attempt_t attempt;           /* OP_DELIVERY_ATTEMPT, OP_DELIVERY_REDELIVER (delivery_id) */
     const char *event_kind, *event_json; /* OP_RUN_EVENT */
     const char *log_data;                /* OP_LOG_APPEND */
     size_t log_len;
@@ -249,6 +324,7 @@ struct store_write {
     const char *err_field; /* static string naming the field an error is about, or NULL */
     trigger_outcome_t trigger_outcome;
     int64_t key_id;
+    webhook_delivery_t delivery;   /* OP_WEBHOOK_TEST, OP_DELIVERY_REDELIVER, OP_DELIVERY_ATTEMPT */
     int imported, import_existing; /* OP_RUN_IMPORT: runs recorded, runs already there */
     int affected;                  /* OP_RUNS_INTERRUPT, OP_RUNS_PRUNE, OP_CONNECTION_LATE, OP_RUN_OVERDUE */
     char workspace_uuid[IDS_UUID_LEN];
@@ -386,7 +462,8 @@ typedef struct run_event {
  * had in all. */
 store_err_t store_log_get(store_reader_t *r, int64_t ws, int64_t run_id, arena_t *a, const char **data, size_t *len,
                           int64_t *total);
-/* Appends the writer's metrics (writes by outcome, batch sizes and durations) in Prometheus text. */
+/* Appends the writer's metrics (writes by outcome, batch sizes and durations; webhook delivery attempts
+ * by outcome and their latency) in Prometheus text. */
 void store_metrics_write(store_t *s, buf_t *b);
 
 /* ---- run statistics (maintained by the database as runs finish; kept when runs are pruned) ---- */
@@ -584,5 +661,30 @@ store_err_t store_connection_list_before(store_reader_t *r, int64_t ws, int64_t 
  * connection id order, at most limit: one set query for a page of connections. */
 store_err_t store_runs_newest(store_reader_t *r, int64_t ws, int64_t lo_id, int64_t hi_id, int limit, arena_t *a,
                               run_t **out, int *n);
+
+/* ---- webhooks ---- */
+
+store_err_t store_webhook_get(store_reader_t *r, int64_t ws, int64_t id, arena_t *a, webhook_t *out);
+/* The workspace's webhooks (not deleted) with id > after_id, in id order, at most limit. */
+store_err_t store_webhook_list(store_reader_t *r, int64_t ws, int64_t after_id, int limit, arena_t *a, webhook_t **out,
+                               int *n);
+/* Deliveries of webhook webhook_id of workspace ws, newest first, with id < before_id (0 = from the
+ * newest), of one status (-1 = any), at most limit. */
+store_err_t store_delivery_list(store_reader_t *r, int64_t ws, int64_t webhook_id, int64_t before_id, int status,
+                                int limit, arena_t *a, webhook_delivery_t **out, int *n);
+store_err_t store_delivery_get(store_reader_t *r, int64_t ws, int64_t webhook_id, int64_t id, arena_t *a,
+                               webhook_delivery_t *out);
+/* The attempts of a delivery (of workspace ws), oldest first, at most limit (the newest when more). */
+store_err_t store_attempt_list(store_reader_t *r, int64_t ws, int64_t delivery_id, int limit, arena_t *a,
+                               webhook_attempt_t **out, int *n);
+/* Deliveries due at now (pending or failed, next_attempt_at <= now) of enabled webhooks, all
+ * workspaces, soonest first, at most limit; each with its webhook's url and secret. */
+store_err_t store_deliveries_due(store_reader_t *r, int64_t now, int limit, arena_t *a, webhook_delivery_t **out,
+                                 int *n);
+/* When the next delivery falls due (ms), or 0 when none waits. */
+store_err_t store_delivery_next_due(store_reader_t *r, int64_t *at);
+/* The workspace's deliveries waiting to be sent, by status (counts[DELIVERY_PENDING] and
+ * counts[DELIVERY_FAILED]; the others 0). */
+store_err_t store_delivery_counts(store_reader_t *r, int64_t ws, int64_t counts[DELIVERY_STATUS_COUNT]);
 
 #endif

@@ -109,6 +109,49 @@ void ids_ping_key(char out[IDS_TOKEN_LEN])
     ids_secret("pk_", out);
 }
 
+void ids_webhook_secret(char out[IDS_WHSEC_LEN])
+{
+    unsigned char key[32];
+    ids_random(key, sizeof(key));
+    memcpy(out, "whsec_", 7);
+    ids_b64_encode(key, sizeof(key), out + 6);
+}
+
+size_t ids_b64_encode(const void *p, size_t n, char *out)
+{
+    return (size_t)EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+}
+
+long ids_b64_decode(const char *s, size_t n, void *out, size_t outcap)
+{
+    char buf[1024];
+    size_t pad = 0;
+    while (n > 0 && s[n - 1] == '=' && pad < 2) {
+        n--;
+        pad++;
+    }
+    if (n == 0)
+        return 0;
+    if (n % 4 == 1 || n + 4 > sizeof(buf))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+            return -1;
+    /* EVP_DecodeBlock wants whole quads: pad, then drop the bytes the padding stands for */
+    memcpy(buf, s, n);
+    size_t extra = (4 - n % 4) % 4;
+    memset(buf + n, '=', extra);
+    unsigned char tmp[768];
+    int len = EVP_DecodeBlock(tmp, (const unsigned char *)buf, (int)(n + extra));
+    if (len < 0 || (size_t)len < extra)
+        return -1;
+    len -= (int)extra;
+    if ((size_t)len > outcap)
+        return -1;
+    memcpy(out, tmp, (size_t)len);
+    return len;
+}
+
 void ids_sha256_hex(const void *p, size_t n, char out[IDS_SHA256_HEX_LEN])
 {
     static const char hex[] = "0123456789abcdef";

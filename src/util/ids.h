@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { IDS_UUID_LEN = 37, IDS_SHA256_HEX_LEN = 65, IDS_TOKEN_LEN = 44 };
+enum { IDS_UUID_LEN = 37, IDS_SHA256_HEX_LEN = 65, IDS_TOKEN_LEN = 44, IDS_WHSEC_LEN = 51 };
 
 /* Fills buf with n bytes from the kernel's CSPRNG; aborts if that fails. */
 void ids_random(void *buf, size_t n);
@@ -25,6 +25,13 @@ int ids_uuid_normalize(const char *s, char out[IDS_UUID_LEN]);
 void ids_token(char out[IDS_TOKEN_LEN]);
 /* A new ping key (a connection's secret for pings): "pk_" followed by 40 base62 characters. */
 void ids_ping_key(char out[IDS_TOKEN_LEN]);
+/* A new webhook signing secret, as Standard Webhooks writes them: "whsec_" followed by the standard
+ * base64 of 32 random bytes. */
+void ids_webhook_secret(char out[IDS_WHSEC_LEN]);
+/* Standard base64 with padding. encode: out needs 4*ceil(n/3)+1 bytes; returns the length. decode
+ * (padding optional): returns the decoded length, or -1 for invalid input or when it does not fit. */
+size_t ids_b64_encode(const void *p, size_t n, char *out);
+long ids_b64_decode(const char *s, size_t n, void *out, size_t outcap);
 /* Lower-case hex SHA-256 of n bytes. */
 void ids_sha256_hex(const void *p, size_t n, char out[IDS_SHA256_HEX_LEN]);
 /* Base64url without padding. encode: out needs 4*ceil(n/3)+1 bytes. decode: returns the decoded

@@ -160,7 +160,9 @@ def ref(name):
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = make_server(tmp_path_factory, "openapi")
+    s = make_server(tmp_path_factory, "openapi", start=False)
+    s.extra_args = ["--webhooks-allow-private"]  # webhooks to a closed loopback port (test_webhooks)
+    s.start()
     yield s
     s.stop()
 
@@ -984,6 +986,59 @@ def test_alerts(api, world):
     api("GET", CA, path=cp + "?cursor=zz", expect=400)
     api("GET", CA, path=cp, expect=401, token="none")
     api("GET", CA, path="/v1/connections/999999/alerts", expect=404)
+
+
+def test_webhooks(api, world):
+    W, H = "/v1/webhooks", "/v1/webhooks/{id}"
+    T, D = "/v1/webhooks/{id}/test", "/v1/webhooks/{id}/deliveries"
+    DD, RD = "/v1/webhooks/{id}/deliveries/{delivery}", "/v1/webhooks/{id}/deliveries/{delivery}/redeliver"
+    url = "http://127.0.0.1:9/hook"  # the discard port: nothing listens, every attempt fails
+    hook = api("POST", W, expect=201, body={"url": url, "events": ["run.failed"],
+                                            "connection_id": world["conn"]["id"]}).json
+    api("POST", W, expect=400, body={"url": "ftp://x/"})
+    api("POST", W, expect=403, token="write", body={"url": url})
+    api("POST", W, expect=401, token="none", body={"url": url})
+    api("GET", W, expect=200)
+    api("GET", W, path=W + "?limit=0", expect=400)
+    api("GET", W, expect=403, token="read")
+    api("GET", W, expect=401, token="none")
+    hp = "/v1/webhooks/%s" % hook["id"]
+    api("GET", H, path=hp, expect=200)
+    api("GET", H, path="/v1/webhooks/999999", expect=404)
+    api("GET", H, path=hp, expect=403, token="write")
+    api("GET", H, path=hp, expect=401, token="none")
+    api("PATCH", H, path=hp, expect=200, body={"events": ["*"]})
+    api("PATCH", H, path=hp, expect=400, body={"events": ["nope"]})
+    api("PATCH", H, path="/v1/webhooks/999999", expect=404, body={})
+    api("PATCH", H, path=hp, expect=403, token="write", body={})
+    api("PATCH", H, path=hp, expect=401, token="none", body={})
+    tp = hp + "/test"
+    d = api("POST", T, path=tp, expect=202).json
+    api("POST", T, path="/v1/webhooks/999999/test", expect=404)
+    api("POST", T, path=tp, expect=403, token="write")
+    api("POST", T, path=tp, expect=401, token="none")
+    dp = hp + "/deliveries"
+    api("GET", D, path=dp, expect=200)
+    api("GET", D, path=dp + "?status=nope", expect=400)
+    api("GET", D, path="/v1/webhooks/999999/deliveries", expect=404)
+    api("GET", D, path=dp, expect=403, token="write")
+    api("GET", D, path=dp, expect=401, token="none")
+    ddp = "%s/%s" % (dp, d["id"])
+    api("GET", DD, path=ddp, expect=200)
+    api("GET", DD, path=dp + "/999999", expect=404)
+    api("GET", DD, path=ddp, expect=403, token="write")
+    api("GET", DD, path=ddp, expect=401, token="none")
+    api("POST", RD, path=ddp + "/redeliver", expect=202)
+    api("POST", RD, path=dp + "/999999/redeliver", expect=404)
+    api("POST", RD, path=ddp + "/redeliver", expect=403, token="write")
+    api("POST", RD, path=ddp + "/redeliver", expect=401, token="none")
+    api("PATCH", H, path=hp, expect=200, body={"enabled": False})
+    api("POST", T, path=tp, expect=409)
+    api("POST", RD, path=ddp + "/redeliver", expect=409)
+    api("DELETE", H, path=hp, expect=204)
+    api("DELETE", H, path=hp, expect=404)
+    api("DELETE", H, path=hp, expect=403, token="write")
+    api("DELETE", H, path=hp, expect=401, token="none")
 
 
 # ---- coverage -------------------------------------------------------------------------------

@@ -89,6 +89,9 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
+        db.execute("DROP TABLE webhook_attempts")  # undo migration 15 (webhooks)
+        db.execute("DROP TABLE webhook_deliveries")
+        db.execute("DROP TABLE webhooks")
         for i in ("connections_expected", "connections_late", "runs_max_by"):  # undo migration 14 (expectations)
             db.execute("DROP INDEX %s" % i)
         for col in ("expect_schedule", "expect_timezone", "expect_interval_s", "expect_grace_s", "min_duration_s",
