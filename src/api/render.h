@@ -29,6 +29,9 @@ json_t *render_job(const job_t *j);
  * tens of milliseconds of an event loop, not seconds. */
 enum { RENDER_JOBS_UNITS = 2000, RENDER_JOBS_TEXT_BYTES = 1024 * 1024 };
 json_t *render_event(const run_event_t *e);
+/* A webhook (never its secret) and a delivery, as the native API shows them (webhooks.c). */
+json_t *render_webhook(const webhook_t *h);
+json_t *render_delivery(const webhook_delivery_t *d);
 json_t *render_alert(const alert_t *al);
 
 /* A keyset page: {"data": data, "next_cursor": the cursor of `last` when there is more, else

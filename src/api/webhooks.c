@@ -32,7 +32,7 @@ static json_t *render_events(const char *events)
     return a != NULL ? a : json_pack("[s]", "*");
 }
 
-static json_t *render_webhook(const webhook_t *h)
+json_t *render_webhook(const webhook_t *h)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(h->id));
@@ -52,7 +52,7 @@ static json_t *id_or_null(int64_t id)
     return id != 0 ? json_integer(id) : json_null();
 }
 
-static json_t *render_delivery(const webhook_delivery_t *d)
+json_t *render_delivery(const webhook_delivery_t *d)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(d->id));

@@ -21,6 +21,7 @@ int cmd_key(int argc, char **argv);
 int cmd_connection(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 /* Client commands: they talk HTTP to a running server (client.h), not to the database. */
 int cmd_trigger(int argc, char **argv);
 int cmd_exec(int argc, char **argv);

@@ -14,6 +14,7 @@ static const struct command {
     {"workspace", cmd_workspace, "add a workspace to an existing database; show or set its retention"},
     {"key", cmd_key, "create and list API keys"},
     {"connection", cmd_connection, "create and list connections"},
+    {"webhook", cmd_webhook, "add, list and remove webhooks; show their deliveries"},
     {"runs", cmd_runs, "list a connection's runs; watch a run, print its log (over HTTP)"},
     {"trigger", cmd_trigger, "trigger a run of a connection through the server (--wait follows it)"},
     {"exec", cmd_exec, "run a command here and record it as a run of a connection"},

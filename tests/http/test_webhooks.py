@@ -478,3 +478,24 @@ def test_private_target_refused_when_delivering(tmp_path_factory, rx):
         rx.none(0.5)
     finally:
         s.stop()
+
+
+def test_cli_add_list_deliveries_rm(srv, rx):
+    c = conn(srv)
+    h = srv.cli("webhook", "add", rx.url("/cli"), "--allow-private", "--events", "run.failed", "--connection",
+                c["uuid"], "--db", srv.db, "--workspace", srv.workspace_id, "--json")
+    assert h["secret"].startswith("whsec_") and h["events"] == ["run.failed"] and h["connection_id"] == c["id"]
+    listed = srv.cli("webhook", "list", "--db", srv.db, "--workspace", srv.workspace_id, "--json")
+    assert [x for x in listed if x["id"] == h["id"]] == [srv.ok("GET", "/v1/webhooks/%s" % h["id"], expect=200)]
+    assert all("secret" not in x for x in listed)
+    fail_run(srv, c["id"])  # the running server's dispatcher sends what the CLI added
+    r = rx.next()
+    assert r["path"] == "/cli" and sw_verify(h["secret"], r["headers"], r["body"])
+    ds = wait_for(lambda: srv.cli("webhook", "deliveries", h["id"], "--status", "delivered", "--db", srv.db,
+                                  "--workspace", srv.workspace_id, "--json"), "delivered")
+    assert ds[0]["event"] == "run.failed" and ds[0]["attempts"] == 1
+    assert srv.cli("webhook", "rm", h["id"], "--db", srv.db, "--workspace", srv.workspace_id, "--json") == {
+        "webhook_id": h["id"], "deleted": True}
+    srv.ok("GET", "/v1/webhooks/%s" % h["id"], expect=404)
+    with pytest.raises(AssertionError):  # a loopback URL without --allow-private is refused
+        srv.cli("webhook", "add", rx.url(), "--db", srv.db, "--workspace", srv.workspace_id, "--json")
