@@ -499,3 +499,32 @@ def test_cli_add_list_deliveries_rm(srv, rx):
     srv.ok("GET", "/v1/webhooks/%s" % h["id"], expect=404)
     with pytest.raises(AssertionError):  # a loopback URL without --allow-private is refused
         srv.cli("webhook", "add", rx.url(), "--db", srv.db, "--workspace", srv.workspace_id, "--json")
+
+
+def test_late_connection_is_delivered_without_a_run(srv, rx):
+    """run.late (raised by the expectation checker through alert_raise, about the connection: no run)
+    reaches the webhooks that want it, with "run": null."""
+    hook = add_hook(srv, rx.url("/late"), events=["run.late"])  # before the connection: no race
+    c = srv.create_connection(name="late-%s" % uuid.uuid4().hex[:6], expect={"interval_seconds": 1})
+    r = rx.next()
+    p = json.loads(r["body"])
+    assert r["path"] == "/late" and p["type"] == "run.late", p
+    assert p["data"]["run"] is None and p["data"]["connection"]["id"] == c["id"]
+    assert c["name"] in p["data"]["summary"]
+    assert sw_verify(hook["secret"], r["headers"], r["body"])
+    d = wait_for(lambda: deliveries(srv, hook["id"], status="delivered"), "delivered")[0]
+    assert d["run_id"] is None and d["alert_id"] == p["data"]["alert"]["alert_id"]
+    srv.ok("DELETE", "/v1/webhooks/%s" % hook["id"], expect=204)
+
+
+def test_redirects_are_not_followed(srv, rx):
+    c = conn(srv)
+    hook = add_hook(srv, rx.url("/moved"), connection_id=c["id"])
+    rx.plan = [302]  # the receiver answers 302 (no Location needed: it must not be followed anyway)
+    fail_run(srv, c["id"])
+    first, second = rx.next(), rx.next()
+    assert first["path"] == second["path"] == "/moved"
+    full = wait_for(lambda: [x for x in deliveries(srv, hook["id"], status="delivered")], "delivered")[0]
+    log = srv.ok("GET", "/v1/webhooks/%s/deliveries/%s" % (hook["id"], full["id"]), expect=200)["attempt_log"]
+    assert log[0]["response_code"] == 302 and "redirects are not followed" in log[0]["error"], log
+    srv.ok("DELETE", "/v1/webhooks/%s" % hook["id"], expect=204)
