@@ -87,6 +87,21 @@ def test_late_after_interval_and_grace_then_a_run_clears_it(server):
     server.finish(run["id"])
 
 
+def test_pings_count_as_runs_and_are_watched_too(server):
+    """Runs syncrun does not execute: a ping's start clears late, and its run must end in time."""
+    c = server.create_connection(name="pinged", expect={"interval_seconds": 2, "max_duration_seconds": 1})
+    key = server.ok("POST", "/v1/connections/%s/ping-key" % c["id"], expect=201)["ping_key"]
+    poll(lambda: connection(server, c["id"])["late"], "the connection to be late")
+    r = server.request("GET", "/ping/%s/start" % key, token=None)
+    assert r.status == 200, r.describe()
+    assert connection(server, c["id"])["late"] is False
+    run_id = r.headers["syncrun-run-id"]
+    ev = poll(lambda: events(server, run_id, "run.late"), "run.late on the pinged run")
+    assert ev[0]["data"]["reason"] == "not_finished"
+    assert server.request("GET", "/ping/%s" % key, token=None).status == 200
+    assert server.get_run(run_id)["flags"] == ["run.late", "run.duration"]
+
+
 def test_cli_shows_late_connections_and_run_flags(server):
     c = server.create_connection(name="cli-late", expect={"interval_seconds": 1})
     poll(lambda: connection(server, c["id"])["late"], "the connection to be late")
