@@ -126,10 +126,13 @@ typedef struct serve_state {
     store_t *store;
     const char *host, *scheme;
     runner_t *runner;
+    pruner_t *pruner;
+    int64_t prune_ms;
     char url[300];
 } serve_state_t;
 
-/* Once the listener is bound: commands learn the server's URL, so the runner starts now. */
+/* Once the listener is bound: commands learn the server's URL, so the runner starts now; the pruner too,
+ * once every event loop holds its descriptors. */
 static void on_listening(void *ctx, int port)
 {
     serve_state_t *st = ctx;
@@ -137,6 +140,7 @@ static void on_listening(void *ctx, int port)
     snprintf(st->url, sizeof(st->url), strchr(h, ':') ? "%s://[%s]:%d" : "%s://%s:%d", st->scheme, h, port);
     runner_config_t rc = {st->store, st->url, 10000, 16};
     st->runner = runner_start(&rc);
+    st->pruner = pruner_start(st->store, st->prune_ms);
 }
 
 static int demo_prepare(store_t *s, const char *scheme, const char *host, int port)
@@ -378,13 +382,12 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return 1;
     }
-    serve_state_t state = {s, host, scheme, NULL, ""};
+    serve_state_t state = {s, host, scheme, NULL, NULL, prune_s * 1000, ""};
     cfg.on_listening = on_listening;
     cfg.on_listening_ctx = &state;
-    pruner_t *pruner = pruner_start(s, prune_s * 1000);
     int rc = http_serve(&cfg, s);
     webhook_dispatcher_stop(dispatcher);
-    pruner_stop(pruner);
+    pruner_stop(state.pruner);
     runner_stop(state.runner);
     store_close(s);
     return rc == 0 ? 0 : 1;

@@ -22,6 +22,7 @@ struct pruner {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_int stop;
+    store_reader_t *reader; /* the thread's; opened by pruner_start */
 };
 
 static int stopping(const atomic_int *stop)
@@ -97,11 +98,7 @@ int64_t pruner_pass(store_t *s, store_reader_t *r, const atomic_int *stop)
 static void *pruner_main(void *arg)
 {
     pruner_t *p = arg;
-    store_reader_t *r = store_reader_open(p->store);
-    if (r == NULL) {
-        log_error("retention: cannot open a reader; no pruning");
-        return NULL;
-    }
+    store_reader_t *r = p->reader;
     pthread_mutex_lock(&p->mu);
     while (!atomic_load(&p->stop)) {
         pthread_mutex_unlock(&p->mu);
@@ -120,7 +117,6 @@ static void *pruner_main(void *arg)
         }
     }
     pthread_mutex_unlock(&p->mu);
-    store_reader_close(r);
     return NULL;
 }
 
@@ -131,15 +127,23 @@ pruner_t *pruner_start(store_t *s, int64_t interval_ms)
         return NULL;
     p->store = s;
     p->interval_ms = interval_ms > 0 ? interval_ms : 1000;
+    /* opened here, by the caller: the descriptors it takes are taken when the server starts */
+    if ((p->reader = store_reader_open(s)) == NULL) {
+        log_error("retention: cannot open a reader; no pruning");
+        free(p);
+        return NULL;
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->thread, NULL, pruner_main, p) != 0) {
         log_error("retention: cannot start its thread; no pruning");
+        store_reader_close(p->reader);
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
         free(p);
         return NULL;
     }
+    log_info("retention: pruning every %lld s", (long long)(p->interval_ms / 1000));
     return p;
 }
 
@@ -152,6 +156,7 @@ void pruner_stop(pruner_t *p)
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
+    store_reader_close(p->reader);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);

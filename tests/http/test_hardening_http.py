@@ -483,6 +483,9 @@ def test_emfile_pauses_the_listener(server_factory):
     srv.extra_args = ["--threads", "2", "--idle-timeout", "1"]
     srv.start()
     pid = srv.proc.pid
+    # /healthz answers once one loop runs; the server holds all its descriptors once every loop
+    # runs and the background threads started (the retention thread logs last)
+    assert wait_until(lambda: "retention: pruning every" in srv.log_tail(), 10), srv.log_tail()
     nfds = len(os.listdir("/proc/%d/fd" % pid))
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfds + 6, nfds + 6))
     flood = []
