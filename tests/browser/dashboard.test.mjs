@@ -242,8 +242,11 @@ test('a_working_run_is_followed_to_its_end_without_reload', async () => {
   await page.locator('table.counters td', { hasText: '4,242' }).waitFor();
   await fetch(`${origin}/v1/runs/${run.id}/log`, { method: 'POST', headers: { Authorization: 'Bearer ' + adminToken, 'Content-Type': 'text/plain' }, body: 'copied batch 1 of 2\n' });
   await page.locator('#log', { hasText: 'copied batch 1 of 2' }).waitFor();
-  await api(`/v1/runs/${run.id}/jobs`, { method: 'POST', body: { name: 'Copy job' } });
+  const job = await api(`/v1/runs/${run.id}/jobs`, { method: 'POST', body: { name: 'Copy job', phase: 'MasterFile' } });
   await page.getByRole('heading', { name: /Copy job/ }).waitFor();
+  await api(`/v1/runs/${run.id}/jobs/${job.id}/tasks`, { method: 'POST', body: { source_file_id: 'plant.dgn', state: 'finished', result: 'partial', retry_attempts: 1, error: { errorCode: 'MissingReference', message: 'A reference file was not found' }, report: { message: '2 elements skipped', suggested_action: 'Warning', errors: 0, warnings: 2, other: 1 } } });
+  await page.locator('table.tasks td', { hasText: 'Warning 0 errors, 2 warnings, 1 other — 2 elements skipped' }).waitFor();
+  await page.locator('table.tasks td', { hasText: 'MissingReference: A reference file was not found' }).waitFor();
   await shot(page, 'run-working.png');
   await fetch(`${origin}/v1/runs/${run.id}/log`, { method: 'POST', headers: { Authorization: 'Bearer ' + adminToken, 'Content-Type': 'text/plain' }, body: 'copied batch 2 of 2\n' });
   await api(`/v1/runs/${run.id}/finish`, { method: 'POST', body: { result: 'success', counters: { records_processed: 8484 } } });
