@@ -498,7 +498,12 @@ def test_emfile_pauses_the_listener(server_factory):
         used, spent = _cpu_seconds(pid) - before, time.monotonic() - t0
         assert used < 0.1 * spent, "the server spun on EMFILE: %.2f s of CPU in %.2f s" % (used, spent)
         assert wait_until(lambda: "pausing the listener" in srv.log_tail(), 5), srv.log_tail()
-        r = srv.request("GET", "/healthz", token=None, timeout=30)
+        try:
+            r = srv.request("GET", "/healthz", token=None, timeout=30)
+        except OSError as e:
+            # Seen twice on a loaded machine (refused, reset) and never alone: say whether the
+            # server is still running and what it logged, so that the next failure explains itself.
+            pytest.fail("GET /healthz failed: %r; server alive: %s; its log:\n%s" % (e, srv.alive(), srv.log_tail()))
         assert r.status == 200, r.describe()
     finally:
         for s in flood:
