@@ -35,16 +35,30 @@ enum {
 };
 #define DEFAULT_DISABLE_AFTER_MS (3 * 86400000LL)
 #define USER_AGENT               "syncrun-webhooks/1"
+/* Attempts under way at once: a receiver that answers slowly (or never) holds one slot, not the queue. */
+enum { WEBHOOK_PARALLEL_MAX = 8 };
+
+/* One attempt under way: what it needs until it ends (the pass that read its delivery is gone by then). */
+typedef struct xfer {
+    CURL *easy; /* NULL: the slot is free */
+    struct curl_slist *hdrs;
+    buf_t body;
+    int64_t delivery_id, created_at;
+    int attempts; /* before this one */
+    char msg_id[WEBHOOK_MSG_ID_LEN];
+    int64_t at, t0;    /* wall clock at the start, monotonic start */
+    int fresh_body;    /* the body was rendered now: stored with the attempt */
+    size_t received;   /* bytes of the answer read */
+    char refused[160]; /* set when the socket callback refused an address */
+} xfer_t;
 
 struct webhook_dispatcher {
     webhook_dispatch_config_t cfg;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled on a new due delivery and on stop */
-    int notified;      /* under mu: a delivery became due since the last pass */
     _Atomic int stopping;
     store_reader_t *reader;
-    CURL *curl;
+    CURLM *multi; /* curl_multi_wakeup (thread-safe) wakes the thread: a new delivery, or the stop */
+    xfer_t xfers[WEBHOOK_PARALLEL_MAX];
 };
 
 int webhook_sign(const char *secret, const char *msg_id, int64_t ts, const char *body, size_t len,
@@ -78,32 +92,20 @@ out:
     return rc;
 }
 
-/* ---- one attempt ---- */
-
-typedef struct attempt {
-    webhook_dispatcher_t *d;
-    size_t received;   /* bytes of the answer read */
-    char refused[160]; /* set when the socket callback refused an address */
-} attempt_t;
+/* ---- attempts ---- */
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
-    attempt_t *a = ctx;
+    xfer_t *x = ctx;
     (void)p;
-    a->received += size * n;
-    return a->received > RESPONSE_MAX ? 0 : size * n; /* past the cap: stop reading (the status is known) */
-}
-
-static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-    attempt_t *a = ctx;
-    return atomic_load(&a->d->stopping) ? 1 : 0; /* a stop cuts the attempt short */
+    x->received += size * n;
+    return x->received > RESPONSE_MAX ? 0 : size * n; /* past the cap: stop reading (the status is known) */
 }
 
 /* Opens the socket of a connection, unless its address is one webhooks may not reach. */
 static curl_socket_t on_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-    attempt_t *a = ctx;
+    xfer_t *x = ctx;
     const char *why = netaddr_refusal(&addr->addr, addr->addrlen);
     if (why != NULL) {
         char text[INET6_ADDRSTRLEN] = "?";
@@ -111,140 +113,201 @@ static curl_socket_t on_open_socket(void *ctx, curlsocktype purpose, struct curl
                               ? (const void *)&((const struct sockaddr_in6 *)(const void *)&addr->addr)->sin6_addr
                               : (const void *)&((const struct sockaddr_in *)(const void *)&addr->addr)->sin_addr;
         inet_ntop(addr->family, raw, text, sizeof(text));
-        snprintf(a->refused, sizeof(a->refused),
+        snprintf(x->refused, sizeof(x->refused),
                  "refused to connect to %s: a %s address (allowed only with --webhooks-allow-private)", text, why);
         return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
-/* Sends body to d's URL; fills the attempt's status code, latency and error (NULL on 2xx). */
-static void attempt_send(webhook_dispatcher_t *D, const webhook_delivery_t *d, const char *body, size_t len,
-                         webhook_attempt_t *out, char *err, size_t errlen)
+/* Records the attempt a through the writer (a->delivery_id set); next retry drawn here on failure. */
+static void attempt_record(webhook_dispatcher_t *D, webhook_attempt_t *a, int attempts, int64_t created_at,
+                           const char *msg_id)
 {
-    attempt_t a = {D, 0, ""};
+    store_write_t w = {0};
+    w.op = OP_DELIVERY_ATTEMPT;
+    w.attempt = *a;
+    if (a->error != NULL) {
+        uint32_t r;
+        ids_random(&r, sizeof(r));
+        w.attempt.next_attempt_at =
+            webhook_retry_next(&D->cfg.retry, attempts + 1, created_at, time_now_ms(), (double)r / 4294967296.0);
+        w.attempt.disable_after_ms = D->cfg.disable_after_ms;
+    }
+    store_err_t e = store_exec(D->cfg.store, &w);
+    if (e != STORE_OK)
+        log_error("webhooks: could not record an attempt of delivery %" PRId64 ": %s", a->delivery_id,
+                  store_strerror(e));
+    else if (a->error != NULL)
+        log_info("webhooks: delivery %" PRId64 " (%s) attempt %d failed: %s%s", a->delivery_id, msg_id, attempts + 1,
+                 a->error, w.delivery.status == DELIVERY_DEAD ? "; given up" : "");
+    store_write_release(&w);
+}
+
+static void xfer_release(webhook_dispatcher_t *D, xfer_t *x)
+{
+    if (x->easy != NULL) {
+        curl_multi_remove_handle(D->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+    }
+    curl_slist_free_all(x->hdrs);
+    buf_release(&x->body);
+    memset(x, 0, sizeof(*x));
+}
+
+/* Starts an attempt of delivery d in the free slot x. A delivery that cannot be sent (its body not
+ * rendered, its secret unusable) is recorded as a failed attempt at once. */
+static void attempt_start(webhook_dispatcher_t *D, xfer_t *x, const webhook_delivery_t *d)
+{
+    char err[ERROR_TEXT_MAX] = "";
     char sig[WEBHOOK_SIGNATURE_LEN], h_id[WEBHOOK_MSG_ID_LEN + 16], h_ts[48], h_sig[WEBHOOK_SIGNATURE_LEN + 24];
-    struct curl_slist *hdrs = NULL;
-    int64_t ts = time_now_ms() / 1000;
-    int64_t t0 = time_mono_ms();
-    out->at = time_now_ms();
-    out->status_code = 0;
-    out->error = NULL;
-    if (webhook_sign(d->secret, d->msg_id, ts, body, len, sig) != 0) {
-        snprintf(err, errlen, "the webhook's secret is not usable for signing");
-        out->error = err;
-        out->latency_ms = 0;
-        return;
+    memset(x, 0, sizeof(*x));
+    x->body = (buf_t)BUF_INIT(PAYLOAD_MAX);
+    x->delivery_id = d->id;
+    x->created_at = d->created_at;
+    x->attempts = d->attempts;
+    snprintf(x->msg_id, sizeof(x->msg_id), "%s", d->msg_id);
+    x->at = time_now_ms();
+    x->t0 = time_mono_ms();
+    int64_t ts = x->at / 1000;
+    if (d->payload != NULL) {
+        buf_adds(&x->body, d->payload);
+    } else if (D->cfg.render(D->cfg.render_ctx, D->reader, d, &x->body) != 0 || buf_failed(&x->body)) {
+        snprintf(err, sizeof(err), "could not render the payload");
+        goto fail;
+    } else {
+        x->fresh_body = 1;
+    }
+    if (buf_failed(&x->body) ||
+        webhook_sign(d->secret, d->msg_id, ts, x->body.data ? x->body.data : "", x->body.len, sig) != 0) {
+        snprintf(err, sizeof(err), "the webhook's secret is not usable for signing");
+        goto fail;
     }
     snprintf(h_id, sizeof(h_id), "webhook-id: %s", d->msg_id);
     snprintf(h_ts, sizeof(h_ts), "webhook-timestamp: %" PRId64, ts);
     snprintf(h_sig, sizeof(h_sig), "webhook-signature: %s", sig);
     const char *lines[] = {"content-type: application/json", h_id, h_ts, h_sig, "expect:"};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        struct curl_slist *n = curl_slist_append(hdrs, lines[i]);
-        if (n == NULL)
-            break;
-        hdrs = n;
+        struct curl_slist *n = curl_slist_append(x->hdrs, lines[i]);
+        if (n == NULL) {
+            snprintf(err, sizeof(err), "out of memory");
+            goto fail;
+        }
+        x->hdrs = n;
     }
-    CURL *c = D->curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, d->url);
+    CURL *c = x->easy = curl_easy_init();
+    if (c == NULL) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, d->url); /* curl copies the strings it is given */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never through a proxy from the environment */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body.data ? x->body.data : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body.len);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)D->cfg.timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(D->cfg.timeout_ms < CONNECT_TIMEOUT_MS ? D->cfg.timeout_ms : CONNECT_TIMEOUT_MS));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &a);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     if (!D->cfg.allow_private) {
         curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &a);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x);
     }
-    CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_slist_free_all(hdrs);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    out->latency_ms = time_mono_ms() - t0;
-    out->status_code = (int)code;
-    /* an answer cut at RESPONSE_MAX still has its status */
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && code > 0)) {
-        if (a.refused[0] != '\0')
-            snprintf(err, errlen, "%s", a.refused);
-        else if (rc == CURLE_OPERATION_TIMEDOUT)
-            snprintf(err, errlen, "no answer within %" PRId64 " ms", D->cfg.timeout_ms);
-        else
-            snprintf(err, errlen, "%s", curl_easy_strerror(rc));
-        out->error = err;
-    } else if (code < 200 || code > 299) {
-        snprintf(err, errlen,
-                 code >= 300 && code < 400 ? "answered HTTP %ld (redirects are not followed)" : "answered HTTP %ld",
-                 code);
-        out->error = err;
+    if (curl_multi_add_handle(D->multi, c) != CURLM_OK) {
+        snprintf(err, sizeof(err), "could not start the request");
+        goto fail;
     }
+    return;
+fail:;
+    webhook_attempt_t a = {0};
+    a.delivery_id = x->delivery_id;
+    a.at = x->at;
+    a.error = err;
+    a.payload = x->fresh_body ? buf_str(&x->body) : NULL;
+    attempt_record(D, &a, x->attempts, x->created_at, x->msg_id);
+    xfer_release(D, x);
 }
 
-/* Makes one attempt of delivery d and records it. */
-static void attempt_one(webhook_dispatcher_t *D, const webhook_delivery_t *d)
+/* Records the attempt that ended in x (curl's result rc) and frees the slot. */
+static void attempt_end(webhook_dispatcher_t *D, xfer_t *x, CURLcode rc)
 {
     char err[ERROR_TEXT_MAX];
-    buf_t body = BUF_INIT(PAYLOAD_MAX);
-    const char *payload = d->payload;
-    size_t len = payload != NULL ? strlen(payload) : 0;
-    store_write_t w = {0};
-    w.op = OP_DELIVERY_ATTEMPT;
-    w.attempt.delivery_id = d->id;
-    if (payload == NULL) {
-        if (D->cfg.render(D->cfg.render_ctx, D->reader, d, &body) != 0 || buf_failed(&body)) {
-            snprintf(err, sizeof(err), "could not render the payload");
-            w.attempt.at = time_now_ms();
-            w.attempt.error = err;
-        } else {
-            payload = w.attempt.payload = buf_str(&body);
-            len = body.len;
-        }
+    long code = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    webhook_attempt_t a = {0};
+    a.delivery_id = x->delivery_id;
+    a.at = x->at;
+    a.latency_ms = time_mono_ms() - x->t0;
+    a.status_code = (int)code;
+    a.payload = x->fresh_body ? buf_str(&x->body) : NULL;
+    /* an answer cut at RESPONSE_MAX still has its status */
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && code > 0)) {
+        if (x->refused[0] != '\0')
+            snprintf(err, sizeof(err), "%s", x->refused);
+        else if (rc == CURLE_OPERATION_TIMEDOUT)
+            snprintf(err, sizeof(err), "no answer within %" PRId64 " ms", D->cfg.timeout_ms);
+        else
+            snprintf(err, sizeof(err), "%s", curl_easy_strerror(rc));
+        a.error = err;
+    } else if (code < 200 || code > 299) {
+        snprintf(err, sizeof(err),
+                 code >= 300 && code < 400 ? "answered HTTP %ld (redirects are not followed)" : "answered HTTP %ld",
+                 code);
+        a.error = err;
     }
-    if (payload != NULL)
-        attempt_send(D, d, payload, len, &w.attempt, err, sizeof(err));
-    if (atomic_load(&D->stopping) && w.attempt.error != NULL) {
-        buf_release(&body); /* cut short by the stop: not an attempt; the next start sends it */
-        return;
-    }
-    if (w.attempt.error != NULL) {
-        uint32_t r;
-        ids_random(&r, sizeof(r));
-        double rnd = (double)r / 4294967296.0;
-        w.attempt.next_attempt_at =
-            webhook_retry_next(&D->cfg.retry, d->attempts + 1, d->created_at, time_now_ms(), rnd);
-        w.attempt.disable_after_ms = D->cfg.disable_after_ms;
-    }
-    store_err_t e = store_exec(D->cfg.store, &w);
-    if (e != STORE_OK)
-        log_error("webhooks: could not record an attempt of delivery %" PRId64 ": %s", d->id, store_strerror(e));
-    else if (w.attempt.error != NULL)
-        log_info("webhooks: delivery %" PRId64 " (%s) attempt %d failed: %s%s", d->id, d->msg_id, d->attempts + 1,
-                 w.attempt.error, w.delivery.status == DELIVERY_DEAD ? "; given up" : "");
-    store_write_release(&w);
-    buf_release(&body);
+    attempt_record(D, &a, x->attempts, x->created_at, x->msg_id);
+    xfer_release(D, x);
 }
 
 static void on_delivery_due(void *ctx)
 {
     webhook_dispatcher_t *D = ctx;
-    pthread_mutex_lock(&D->mu);
-    D->notified = 1;
-    pthread_cond_signal(&D->cv);
-    pthread_mutex_unlock(&D->mu);
+    curl_multi_wakeup(D->multi);
+}
+
+static int in_flight(const webhook_dispatcher_t *D, int64_t id, int *nfree)
+{
+    int found = 0;
+    *nfree = 0;
+    for (int i = 0; i < WEBHOOK_PARALLEL_MAX; i++) {
+        if (D->xfers[i].easy == NULL)
+            (*nfree)++;
+        else if (D->xfers[i].delivery_id == id)
+            found = 1;
+    }
+    return found;
+}
+
+/* Starts what is due and not under way, while slots are free. Returns how many it started (or
+ * recorded as failed at once), or -1 when the store failed. */
+static int start_due(webhook_dispatcher_t *D, arena_t *a)
+{
+    int started = 0;
+    webhook_delivery_t *due = NULL;
+    int n = 0, nfree;
+    in_flight(D, 0, &nfree);
+    if (nfree == 0)
+        return 0;
+    if (store_deliveries_due(D->reader, time_now_ms(), DUE_BATCH + WEBHOOK_PARALLEL_MAX, a, &due, &n) != STORE_OK)
+        return -1;
+    for (int i = 0; i < n && !atomic_load(&D->stopping); i++) {
+        if (in_flight(D, due[i].id, &nfree) || nfree == 0)
+            continue;
+        for (int k = 0; k < WEBHOOK_PARALLEL_MAX; k++)
+            if (D->xfers[k].easy == NULL) {
+                attempt_start(D, &D->xfers[k], &due[i]);
+                started++;
+                break;
+            }
+    }
+    return started;
 }
 
 static void *dispatcher_main(void *arg)
@@ -252,40 +315,42 @@ static void *dispatcher_main(void *arg)
     webhook_dispatcher_t *D = arg;
     arena_t a = ARENA_INIT;
     while (!atomic_load(&D->stopping)) {
-        pthread_mutex_lock(&D->mu);
-        D->notified = 0;
-        pthread_mutex_unlock(&D->mu);
-        webhook_delivery_t *due = NULL;
-        int n = 0;
-        store_err_t e = store_deliveries_due(D->reader, time_now_ms(), DUE_BATCH, &a, &due, &n);
-        for (int i = 0; e == STORE_OK && i < n && !atomic_load(&D->stopping); i++)
-            attempt_one(D, &due[i]);
+        int started = start_due(D, &a), failed = started < 0;
         arena_release(&a);
-        if (e == STORE_OK && n == DUE_BATCH)
-            continue; /* more may be due */
-        int64_t next = 0;
-        if (e == STORE_OK)
-            e = store_delivery_next_due(D->reader, &next);
-        int64_t now = time_now_ms();
-        int64_t wait = e != STORE_OK ? 1000 : next == 0 ? IDLE_WAIT_MS : next - now;
+        int running = 0, left, busy = 0;
+        curl_multi_perform(D->multi, &running);
+        CURLMsg *m;
+        while ((m = curl_multi_info_read(D->multi, &left)) != NULL) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            xfer_t *x = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+            if (x != NULL)
+                attempt_end(D, x, m->data.result);
+        }
+        for (int i = 0; i < WEBHOOK_PARALLEL_MAX; i++)
+            busy += D->xfers[i].easy != NULL;
+        /* sleep until the next delivery is due, a transfer moves, or curl_multi_wakeup */
+        int64_t next = 0, wait = IDLE_WAIT_MS;
+        if (failed || store_delivery_next_due(D->reader, &next) != STORE_OK)
+            wait = 1000;
+        else if (next != 0)
+            wait = next - time_now_ms();
+        /* due: just started (look again at once), or waiting for a free slot (a transfer's end wakes the
+         * poll), or not startable (its attempt could not be recorded: look again in a second) */
+        if (wait <= 0)
+            wait = busy > 0 || started <= 0 ? 1000 : 0;
         if (wait > IDLE_WAIT_MS)
             wait = IDLE_WAIT_MS;
-        if (wait <= 0)
-            continue;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += wait / 1000;
-        until.tv_nsec += (long)(wait % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&D->mu);
-        while (!D->notified && !atomic_load(&D->stopping))
-            if (pthread_cond_timedwait(&D->cv, &D->mu, &until) != 0)
-                break;
-        pthread_mutex_unlock(&D->mu);
+        if (busy > 0 && wait > 100)
+            wait = 100; /* curl's own timers (timeouts) run in curl_multi_perform */
+        if (wait > 0)
+            curl_multi_poll(D->multi, NULL, 0, (int)wait, NULL);
     }
+    /* attempts cut short by the stop are not attempts: the next start sends them again */
+    for (int i = 0; i < WEBHOOK_PARALLEL_MAX; i++)
+        if (D->xfers[i].easy != NULL)
+            xfer_release(D, &D->xfers[i]);
     arena_release(&a);
     return NULL;
 }
@@ -311,18 +376,10 @@ webhook_dispatcher_t *webhook_dispatcher_start(const webhook_dispatch_config_t *
         D->cfg.retry.window_ms = D->cfg.disable_after_ms + D->cfg.retry.cap_ms;
     if (D->cfg.timeout_ms <= 0)
         D->cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&D->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&D->mu, NULL);
     D->reader = store_reader_open(cfg->store);
     /* before the first handle, as libcurl asks (serve starts this before its event loops) */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        goto fail;
-    D->curl = curl_easy_init();
-    if (D->reader == NULL || D->curl == NULL)
+    if (D->reader == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+        (D->multi = curl_multi_init()) == NULL)
         goto fail;
     store_set_delivery_hook(cfg->store, on_delivery_due, D);
     if (pthread_create(&D->thread, NULL, dispatcher_main, D) != 0) {
@@ -332,11 +389,9 @@ webhook_dispatcher_t *webhook_dispatcher_start(const webhook_dispatch_config_t *
     return D;
 fail:
     log_error("webhooks: could not start the dispatcher");
-    if (D->curl != NULL)
-        curl_easy_cleanup(D->curl);
+    if (D->multi != NULL)
+        curl_multi_cleanup(D->multi);
     store_reader_close(D->reader);
-    pthread_cond_destroy(&D->cv);
-    pthread_mutex_destroy(&D->mu);
     free(D);
     return NULL;
 }
@@ -346,14 +401,10 @@ void webhook_dispatcher_stop(webhook_dispatcher_t *D)
     if (D == NULL)
         return;
     store_set_delivery_hook(D->cfg.store, NULL, NULL);
-    pthread_mutex_lock(&D->mu);
     atomic_store(&D->stopping, 1);
-    pthread_cond_signal(&D->cv);
-    pthread_mutex_unlock(&D->mu);
+    curl_multi_wakeup(D->multi);
     pthread_join(D->thread, NULL);
-    curl_easy_cleanup(D->curl);
+    curl_multi_cleanup(D->multi);
     store_reader_close(D->reader);
-    pthread_cond_destroy(&D->cv);
-    pthread_mutex_destroy(&D->mu);
     free(D);
 }

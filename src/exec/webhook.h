@@ -1,7 +1,7 @@
 /* The webhook dispatcher: one thread that sends due webhook deliveries (Standard Webhooks: signed
- * POSTs), records every attempt through the store's writer, retries failures with backoff and has
- * the store disable a webhook that keeps failing. It sleeps until the next delivery is due or the
- * store reports a new one; deliveries are stored, so a restart carries on where the last stopped. */
+ * POSTs, several at once through libcurl's multi interface), records every attempt through the store's writer, retries
+ * failures with backoff and has the store disable a webhook that keeps failing. It sleeps until the next delivery is
+ * due or the store reports a new one; deliveries are stored, so a restart carries on where the last stopped. */
 #ifndef SYNCRUN_EXEC_WEBHOOK_H
 #define SYNCRUN_EXEC_WEBHOOK_H
 

@@ -528,3 +528,47 @@ def test_redirects_are_not_followed(srv, rx):
     log = srv.ok("GET", "/v1/webhooks/%s/deliveries/%s" % (hook["id"], full["id"]), expect=200)["attempt_log"]
     assert log[0]["response_code"] == 302 and "redirects are not followed" in log[0]["error"], log
     srv.ok("DELETE", "/v1/webhooks/%s" % hook["id"], expect=204)
+
+
+def test_a_hanging_receiver_does_not_hold_up_the_others(tmp_path_factory, rx):
+    """Attempts run side by side: while one receiver holds its requests open (attempts time out after
+    30 s here), another webhook's delivery still arrives; so do the hanging one's other deliveries."""
+    s = start_server(tmp_path_factory, "wh-parallel", ["--webhooks-allow-private", "--webhooks-timeout", "30"])
+    release = threading.Event()
+    slow = Receiver()
+    slow.plan = [("wait", release)] * 3
+    orig = slow.httpd.RequestHandlerClass.do_POST
+
+    def do_post(handler):
+        with slow.lock:
+            step = slow.plan[0] if slow.plan else None
+        if step is not None and step[0] == "wait":
+            with slow.lock:
+                slow.plan.pop(0)
+            n = int(handler.headers.get("content-length", "0"))
+            body = handler.rfile.read(n)
+            slow.got.put({"path": handler.path, "headers": {k.lower(): v for k, v in handler.headers.items()},
+                          "body": body, "answered": "held"})
+            step[1].wait(20)
+            handler.send_response(200)
+            handler.send_header("content-length", "0")
+            handler.end_headers()
+            return
+        orig(handler)
+
+    slow.httpd.RequestHandlerClass.do_POST = do_post
+    try:
+        a, b = s.create_connection(name="slow"), s.create_connection(name="fast")
+        s.ok("POST", "/v1/webhooks", {"url": slow.url(), "connection_id": a["id"]}, expect=201)
+        s.ok("POST", "/v1/webhooks", {"url": rx.url("/fast"), "connection_id": b["id"]}, expect=201)
+        for _ in range(3):
+            fail_run(s, a["id"])
+        held = [slow.next() for _ in range(3)]  # three requests held open at once
+        assert len({h["headers"]["webhook-id"] for h in held}) == 3
+        fail_run(s, b["id"])
+        r = rx.next()  # arrives while the three are still held
+        assert r["path"] == "/fast" and json.loads(r["body"])["data"]["connection"]["id"] == b["id"]
+    finally:
+        release.set()
+        slow.close()
+        s.stop()
