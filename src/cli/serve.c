@@ -41,7 +41,7 @@ static void usage(FILE *out)
             "  --access-log FILE    one JSON line per request (time, method, route template, status, duration,\n"
             "                       bytes, key id, request id) appended to FILE, or to stderr for '-'\n"
             "  --prune-interval S   apply the retention policies (GET /v1/workspace/retention) every S seconds\n"
-            "                       (default 3600; the first pass runs at start; no policy, no pruning)\n"
+            "                       (default 3600, the first pass one interval after start; no policy, no pruning)\n"
             "  --webhooks-allow-private  let webhooks reach private, loopback, link-local, unique-local and CGNAT\n"
             "                       addresses (refused by default, when created and when delivering)\n"
             "  --webhooks-disable-after S  disable a webhook whose every delivery attempt failed for S seconds;\n"

@@ -22,7 +22,6 @@ struct pruner {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_int stop;
-    store_reader_t *reader; /* the thread's; opened by pruner_start */
 };
 
 static int stopping(const atomic_int *stop)
@@ -95,26 +94,36 @@ int64_t pruner_pass(store_t *s, store_reader_t *r, const atomic_int *stop)
     return removed;
 }
 
+/* Waits (p->mu held) until interval_ms passed or the pruner is stopped; returns 1 to go on. */
+static int pruner_wait(pruner_t *p)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(p->interval_ms / 1000);
+    until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
+    }
+    return !atomic_load(&p->stop);
+}
+
 static void *pruner_main(void *arg)
 {
     pruner_t *p = arg;
-    store_reader_t *r = p->reader;
     pthread_mutex_lock(&p->mu);
-    while (!atomic_load(&p->stop)) {
+    /* The first pass after one interval: a server that starts has other work to do first. A pass
+     * opens its own reader and closes it: between passes (an hour by default) the pruner holds no
+     * database connection. */
+    while (pruner_wait(p)) {
         pthread_mutex_unlock(&p->mu);
-        if (pruner_pass(p->store, r, &p->stop) < 0)
+        store_reader_t *r = store_reader_open(p->store);
+        if (r == NULL || pruner_pass(p->store, r, &p->stop) < 0)
             log_error("retention: a pass failed; retrying at the next one");
+        store_reader_close(r);
         pthread_mutex_lock(&p->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(p->interval_ms / 1000);
-        until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
-        }
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -127,17 +136,10 @@ pruner_t *pruner_start(store_t *s, int64_t interval_ms)
         return NULL;
     p->store = s;
     p->interval_ms = interval_ms > 0 ? interval_ms : 1000;
-    /* opened here, by the caller: the descriptors it takes are taken when the server starts */
-    if ((p->reader = store_reader_open(s)) == NULL) {
-        log_error("retention: cannot open a reader; no pruning");
-        free(p);
-        return NULL;
-    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->thread, NULL, pruner_main, p) != 0) {
         log_error("retention: cannot start its thread; no pruning");
-        store_reader_close(p->reader);
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
         free(p);
@@ -156,7 +158,6 @@ void pruner_stop(pruner_t *p)
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
-    store_reader_close(p->reader);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);

@@ -11,8 +11,8 @@
 
 typedef struct pruner pruner_t;
 
-/* Starts the thread; the first pass runs at once, then one every interval_ms. NULL when it could
- * not start (logged). */
+/* Starts the thread: a pass every interval_ms, the first one interval_ms from now. NULL when it
+ * could not start (logged). */
 pruner_t *pruner_start(store_t *s, int64_t interval_ms);
 /* Stops the thread (a batch in flight finishes first) and frees p; NULL is a no-op. */
 void pruner_stop(pruner_t *p);
