@@ -44,14 +44,25 @@ function status(state, result) {
   return 'failed';
 }
 
+// A failed run without an error of its own says what its result means (syncrun's census.c).
+const FAIL_TEXTS = {
+  3: ['error', 'The sync run failed'],
+  4: ['config_error', "The sync run failed: the sync's configuration is invalid"],
+  5: ['timed_out', 'The sync run timed out'],
+  6: ['canceled', 'The sync run was canceled'],
+};
+
 function censusRun(r) {
+  const fail = r.state === 3 ? FAIL_TEXTS[r.result] : undefined;
+  const message = r.error_message !== null || !fail ? r.error_message
+    : (r.message ? `${fail[1]}: ${r.message}` : fail[1]);
   return {
     id: r.id,
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     completed_at: iso(r.completed_at),
-    error_code: r.error_code,
-    error_message: r.error_message,
+    error_code: r.error_code === null && fail ? fail[0] : r.error_code,
+    error_message: message,
     error_detail: r.error_detail,
     status: status(r.state, r.result),
     sync_id: r.connection_id,

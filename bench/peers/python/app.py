@@ -23,7 +23,7 @@ db = sqlite3.connect("file:%s?mode=ro" % os.environ["DB"], uri=True, check_same_
 COLS = ("r.id, r.created_at, r.updated_at, r.completed_at, r.error_code, r.error_message, r.error_detail, "
         "r.state, r.result, r.connection_id, r.source_record_count, r.records_failed, r.source_record_updates, "
         "r.source_record_deletes, r.source_record_invalids, r.records_invalid, r.records_processed, "
-        "r.records_updated, r.scheduled_at, r.full_sync, r.trigger_tag, r.trigger_detail, r.current_step")
+        "r.records_updated, r.scheduled_at, r.full_sync, r.trigger_tag, r.trigger_detail, r.current_step, r.message")
 CONN_SQL = "SELECT id, run_count FROM connections WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL"
 PAGE_SQL = {o: f"SELECT {COLS} FROM runs r WHERE r.connection_id = ? ORDER BY r.run_count {o} LIMIT ? OFFSET ?"
             for o in ("asc", "desc")}
@@ -52,10 +52,25 @@ def status(state, result):
     return "skipped" if result == 7 else "failed"
 
 
+# A failed run without an error of its own says what its result means (syncrun's census.c).
+FAIL_TEXTS = {3: ("error", "The sync run failed"),
+              4: ("config_error", "The sync run failed: the sync's configuration is invalid"),
+              5: ("timed_out", "The sync run timed out"), 6: ("canceled", "The sync run was canceled")}
+
+
+def census_error(r):
+    fail = FAIL_TEXTS.get(r[8]) if r[7] == 3 else None
+    code = r[4] if r[4] is not None or fail is None else fail[0]
+    if r[5] is not None or fail is None:
+        return code, r[5]
+    return code, f"{fail[1]}: {r[23]}" if r[23] else fail[1]
+
+
 def census_run(r):
+    code, message = census_error(r)
     return {
         "id": r[0], "created_at": iso(r[1]), "updated_at": iso(r[2]), "completed_at": iso(r[3]),
-        "error_code": r[4], "error_message": r[5], "error_detail": r[6], "status": status(r[7], r[8]),
+        "error_code": code, "error_message": message, "error_detail": r[6], "status": status(r[7], r[8]),
         "sync_id": r[9], "source_record_count": r[10], "records_failed": r[11], "source_record_updates": r[12],
         "source_record_deletes": r[13], "source_record_invalids": r[14], "records_invalid": r[15],
         "records_processed": r[16], "records_updated": r[17], "scheduled_execution_time": iso(r[18]),
