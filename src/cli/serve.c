@@ -22,6 +22,7 @@ static void usage(FILE *out)
             "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public]\n"
             "                     [--access-log FILE|-] [--prune-interval S] [--webhooks-allow-private]\n"
             "                     [--webhooks-disable-after S] [--webhooks-retry-base MS] [--webhooks-timeout S]\n"
+            "                     [--webhooks-keep S]\n"
             "                     [--demo]\n\n"
             "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
             "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
@@ -49,6 +50,8 @@ static void usage(FILE *out)
             "  --webhooks-retry-base MS  first retry delay's upper bound; it doubles per attempt up to an hour, each\n"
             "                       delay drawn at random below it (full jitter) (default 5000)\n"
             "  --webhooks-timeout S one delivery attempt at most S seconds (default 10)\n"
+            "  --webhooks-keep S    delete delivered and given-up deliveries (and their attempts) S seconds after\n"
+            "                       they ended, at start and hourly (default 2592000: 30 days)\n"
             "  --demo               fill an empty database with a demo workspace and print a token\n");
 }
 
@@ -202,6 +205,7 @@ int cmd_serve(int argc, char **argv)
                                          {"webhooks-disable-after", required_argument, NULL, 'X'},
                                          {"webhooks-retry-base", required_argument, NULL, 'B'},
                                          {"webhooks-timeout", required_argument, NULL, 'T'},
+                                         {"webhooks-keep", required_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
@@ -209,7 +213,7 @@ int cmd_serve(int argc, char **argv)
     const char *access_log = NULL;
     int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30, prune_s = 3600;
     int demo = 0, opt, wh_private = 0;
-    int64_t wh_disable_s = 3 * 86400, wh_base_ms = 5000, wh_timeout_s = 10;
+    int64_t wh_disable_s = 3 * 86400, wh_base_ms = 5000, wh_timeout_s = 10, wh_keep_s = 30 * 86400;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
     size_t nlimits = 1;
     optind = 1;
@@ -263,6 +267,12 @@ int cmd_serve(int argc, char **argv)
         case 'B':
             if (ids_parse_i64(optarg, strlen(optarg), 1, 3600000, &wh_base_ms) != 0) {
                 fprintf(stderr, "syncrun serve: --webhooks-retry-base must be milliseconds from 1 to 3600000\n");
+                return 2;
+            }
+            break;
+        case 'k':
+            if (ids_parse_i64(optarg, strlen(optarg), 1, 100 * 365 * 86400LL, &wh_keep_s) != 0) {
+                fprintf(stderr, "syncrun serve: --webhooks-keep must be a number of seconds from 1 to 3153600000\n");
                 return 2;
             }
             break;
@@ -375,6 +385,7 @@ int cmd_serve(int argc, char **argv)
         .retry = {.base_ms = wh_base_ms},
         .disable_after_ms = wh_disable_s * 1000,
         .timeout_ms = wh_timeout_s * 1000,
+        .keep_ms = wh_keep_s * 1000,
         .render = api_webhook_render,
     };
     webhook_dispatcher_t *dispatcher = webhook_dispatcher_start(&wc);

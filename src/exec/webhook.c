@@ -34,6 +34,8 @@ enum {
     ERROR_TEXT_MAX = 300,          /* bytes of an attempt's error text */
 };
 #define DEFAULT_DISABLE_AFTER_MS (3 * 86400000LL)
+#define DEFAULT_KEEP_MS          (30 * 86400000LL)
+#define PRUNE_EVERY_MS           3600000LL
 #define USER_AGENT               "syncrun-webhooks/1"
 /* Attempts under way at once: a receiver that answers slowly (or never) holds one slot, not the queue. */
 enum { WEBHOOK_PARALLEL_MAX = 8 };
@@ -57,7 +59,8 @@ struct webhook_dispatcher {
     pthread_t thread;
     _Atomic int stopping;
     store_reader_t *reader;
-    CURLM *multi; /* curl_multi_wakeup (thread-safe) wakes the thread: a new delivery, or the stop */
+    CURLM *multi;      /* curl_multi_wakeup (thread-safe) wakes the thread: a new delivery, or the stop */
+    int64_t pruned_at; /* monotonic ms of the last pruning pass; 0 = never */
     xfer_t xfers[WEBHOOK_PARALLEL_MAX];
 };
 
@@ -310,11 +313,38 @@ static int start_due(webhook_dispatcher_t *D, arena_t *a)
     return started;
 }
 
+/* Deletes finished deliveries older than keep_ms, a batch per write (none holds the writer long). */
+static void prune(webhook_dispatcher_t *D)
+{
+    int64_t total = 0;
+    for (;;) {
+        store_write_t w = {0};
+        w.op = OP_DELIVERIES_PRUNE;
+        w.attempt.at = time_now_ms() - D->cfg.keep_ms;
+        store_err_t e = store_exec(D->cfg.store, &w);
+        int n = w.affected;
+        store_write_release(&w);
+        if (e != STORE_OK) {
+            log_error("webhooks: could not prune old deliveries: %s", store_strerror(e));
+            break;
+        }
+        total += n;
+        if (n < STORE_PRUNE_DELIVERIES_BATCH || atomic_load(&D->stopping))
+            break;
+    }
+    if (total > 0)
+        log_info("webhooks: pruned %" PRId64 " finished deliveries", total);
+}
+
 static void *dispatcher_main(void *arg)
 {
     webhook_dispatcher_t *D = arg;
     arena_t a = ARENA_INIT;
     while (!atomic_load(&D->stopping)) {
+        if (D->pruned_at == 0 || time_mono_ms() - D->pruned_at >= PRUNE_EVERY_MS) {
+            prune(D);
+            D->pruned_at = time_mono_ms();
+        }
         int started = start_due(D, &a), failed = started < 0;
         arena_release(&a);
         int running = 0, left, busy = 0;
@@ -376,6 +406,8 @@ webhook_dispatcher_t *webhook_dispatcher_start(const webhook_dispatch_config_t *
         D->cfg.retry.window_ms = D->cfg.disable_after_ms + D->cfg.retry.cap_ms;
     if (D->cfg.timeout_ms <= 0)
         D->cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (D->cfg.keep_ms <= 0)
+        D->cfg.keep_ms = DEFAULT_KEEP_MS;
     D->reader = store_reader_open(cfg->store);
     /* before the first handle, as libcurl asks (serve starts this before its event loops) */
     if (D->reader == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||

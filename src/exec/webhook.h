@@ -22,6 +22,8 @@ typedef struct webhook_dispatch_config {
     webhook_retry_t retry;    /* zeroed fields take WEBHOOK_RETRY_DEFAULT's */
     int64_t disable_after_ms; /* disable a webhook failing this long; 0 = 3 days */
     int64_t timeout_ms;       /* one attempt at most; 0 = 10 s */
+    int64_t keep_ms;          /* delivered and dead deliveries are deleted this long after they ended (at
+                                 start, then hourly); 0 = 30 days */
     webhook_render_fn render;
     void *render_ctx;
 } webhook_dispatch_config_t;

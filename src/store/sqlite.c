@@ -351,6 +351,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                              "AND w.deleted_at IS NULL ORDER BY d.next_attempt_at LIMIT 1",
     [ST_DELIVERY_COUNTS] = "SELECT d.status, count(*) FROM webhook_deliveries d WHERE d.status IN (0, 2) "
                            "AND d.workspace_id = ?1 GROUP BY d.status",
+/* finished deliveries (delivered, dead) older than ?1, a batch at a time; both statements pick the
+ * same rows inside one transaction */
+#define PRUNED_DELIVERIES                                                                                              \
+    "(SELECT id FROM webhook_deliveries WHERE status IN (1, 3) AND updated_at < ?1 ORDER BY id LIMIT ?2)"
+    [ST_ATTEMPTS_PRUNE] = "DELETE FROM webhook_attempts WHERE delivery_id IN " PRUNED_DELIVERIES,
+    [ST_DELIVERIES_PRUNE] = "DELETE FROM webhook_deliveries WHERE id IN " PRUNED_DELIVERIES,
+#undef PRUNED_DELIVERIES
 };
 
 struct store {

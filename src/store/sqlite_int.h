@@ -145,6 +145,8 @@ typedef enum stmt_id {
     ST_DELIVERIES_DUE,
     ST_DELIVERY_NEXT_DUE,
     ST_DELIVERY_COUNTS,
+    ST_ATTEMPTS_PRUNE,
+    ST_DELIVERIES_PRUNE,
     ST_COUNT
 } stmt_id_t;
 

@@ -341,6 +341,23 @@ static store_err_t delivery_attempt(dbconn_t *c, store_write_t *w, int64_t now)
     return e != STORE_OK ? fail(w, e, NULL) : STORE_OK;
 }
 
+static store_err_t deliveries_prune(dbconn_t *c, store_write_t *w)
+{
+    static const stmt_id_t steps[] = {ST_ATTEMPTS_PRUNE, ST_DELIVERIES_PRUNE};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        sqlite3_stmt *st = db_stmt(c, steps[i]);
+        if (st == NULL)
+            return fail(w, STORE_ERROR, NULL);
+        sqlite3_bind_int64(st, 1, w->attempt.at);
+        sqlite3_bind_int(st, 2, STORE_PRUNE_DELIVERIES_BATCH);
+        store_err_t e = step(c, st, 0);
+        if (e != STORE_OK)
+            return fail(w, e, NULL);
+        w->affected = sqlite3_changes(c->db); /* the deliveries' count, from the last statement */
+    }
+    return STORE_OK;
+}
+
 store_err_t db_webhook_write(dbconn_t *c, store_write_t *w, int64_t now)
 {
     switch (w->op) {
@@ -356,6 +373,8 @@ store_err_t db_webhook_write(dbconn_t *c, store_write_t *w, int64_t now)
         return delivery_redeliver(c, w, now);
     case OP_DELIVERY_ATTEMPT:
         return delivery_attempt(c, w, now);
+    case OP_DELIVERIES_PRUNE:
+        return deliveries_prune(c, w);
     default:
         return fail(w, STORE_ERROR, NULL);
     }

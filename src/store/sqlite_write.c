@@ -1402,6 +1402,7 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
     case OP_WEBHOOK_TEST:
     case OP_DELIVERY_REDELIVER:
     case OP_DELIVERY_ATTEMPT:
+    case OP_DELIVERIES_PRUNE:
         return db_webhook_write(c, w, x.now);
     }
     return fail(w, STORE_ERROR, NULL);

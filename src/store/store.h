@@ -122,6 +122,8 @@ typedef enum store_op {
     OP_DELIVERY_ATTEMPT,   /* in: attempt (the dispatcher's result of one attempt; all workspaces); out: delivery
                               (its new status). A failure disables the webhook when it has failed since
                               attempt.disable_after_ms or longer. */
+    OP_DELIVERIES_PRUNE,   /* in: attempt.at (a time): deletes at most STORE_PRUNE_DELIVERIES_BATCH deliveries
+                              (all workspaces) delivered or given up before it, with their attempts; out: affected */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
@@ -256,6 +258,8 @@ enum {
     WEBHOOK_F_CONNECTION = 1 << 2,
     WEBHOOK_F_ENABLED = 1 << 3,
 };
+
+enum { STORE_PRUNE_DELIVERIES_BATCH = 500 };
 
 /* A URL is at most this many bytes. */
 enum { WEBHOOK_URL_MAX = 2048, WEBHOOK_MSG_ID_LEN = 40 };

@@ -572,3 +572,29 @@ def test_a_hanging_receiver_does_not_hold_up_the_others(tmp_path_factory, rx):
         release.set()
         slow.close()
         s.stop()
+
+
+def test_finished_deliveries_are_pruned_after_the_keep_time(tmp_path_factory, rx):
+    s = start_server(tmp_path_factory, "wh-keep", FAST + ["--webhooks-keep", "1"])
+    try:
+        c = s.create_connection(name="kept")
+        done = s.ok("POST", "/v1/webhooks", {"url": rx.url(), "connection_id": c["id"]}, expect=201)
+        down = Receiver()
+        closed_url = down.url()
+        down.close()
+        failing = s.ok("POST", "/v1/webhooks", {"url": closed_url, "connection_id": c["id"]}, expect=201)
+        fail_run(s, c["id"])
+        rx.next()
+        d = wait_for(lambda: s.ok("GET", "/v1/webhooks/%s/deliveries?status=delivered" % done["id"],
+                                  expect=200)["data"], "delivered")[0]
+        wait_for(lambda: s.ok("GET", "/v1/webhooks/%s/deliveries?status=failed" % failing["id"],
+                              expect=200)["data"], "a failed attempt")
+        time.sleep(1.2)  # past the keep time; pruning runs at start (then hourly)
+        s.restart()  # the dispatcher prunes as it starts, beside the requests
+        wait_for(lambda: s.ok("GET", "/v1/webhooks/%s/deliveries" % done["id"], expect=200)["data"] == [],
+                 "the delivered delivery to be pruned")
+        s.ok("GET", "/v1/webhooks/%s/deliveries/%s" % (done["id"], d["id"]), expect=404)
+        # a delivery still being retried is kept, whatever its age
+        assert s.ok("GET", "/v1/webhooks/%s/deliveries" % failing["id"], expect=200)["data"]
+    finally:
+        s.stop()
