@@ -299,14 +299,15 @@ function strip(recent) {
   const el = h('span', { class: 'strip' });
   const runs = recent || [];
   const counts = {};
-  // 30 cells a connection, 1,000 connections: built directly, not through h().
-  for (const r of runs) {
-    const s = runStatus(r);
+  // 30 cells a connection, 1,000 connections: built directly, not through h(). Each entry is an
+  // array: [id, run_count, state, result, created_at, duration_ms, records_processed].
+  for (const [id, runCount, state, result, createdAt, durationMs, records] of runs) {
+    const s = runStatus({ state, result });
     counts[s.word] = (counts[s.word] || 0) + 1;
     const cell = document.createElement('span');
     cell.className = 'cell st-' + s.cls;
-    cell.dataset.run = r.id;
-    cell.title = `#${r.run_count} ${s.word} · ${fmtTime(r.created_at)} · ${fmtDuration(r.duration_ms)} · ${fmtInt(r.records_processed)} records`;
+    cell.dataset.run = id;
+    cell.title = `#${runCount} ${s.word} · ${fmtTime(createdAt)} · ${fmtDuration(durationMs)} · ${fmtInt(records)} records`;
     el.append(cell);
   }
   const summary = Object.entries(counts).map(([w, n]) => `${n} ${w}`).join(', ');

@@ -17,15 +17,14 @@
 /* At most this many writes share one transaction; more wait for the next commit. */
 enum { WRITER_BATCH_MAX = 512 };
 
-/* a run row's columns (r: runs, c: its connection) */
-#define RUN_FIELDS                                                                                                     \
+#define RUN_COLS                                                                                                       \
     "r.id, r.uuid, r.workspace_id, r.connection_id, c.uuid, r.run_count, r.state, r.result, r.created_at, "            \
     "r.updated_at, r.scheduled_at, r.started_at, r.completed_at, r.trigger_tag, r.trigger_detail, r.full_sync, "       \
     "r.current_step, r.source_record_count, r.source_record_updates, r.source_record_deletes, "                        \
     "r.source_record_invalids, r.records_processed, r.records_updated, r.records_failed, r.records_invalid, "          \
     "r.watermark, r.message, r.error_code, r.error_message, r.error_detail, r.attempt, r.version, "                    \
-    "r.external_id, r.external, r.flags "
-#define RUN_COLS RUN_FIELDS "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
+    "r.external_id, r.external, r.flags "                                                                              \
+    "FROM runs r JOIN connections c ON c.id = r.connection_id AND c.deleted_at IS NULL "
 #define CONN_COLS                                                                                                      \
     "id, uuid, workspace_id, name, source, destination, connector_type, overlap, run_count, created_at, updated_at, "  \
     "command, workdir, env, schedule, timezone, timeout_s, retry_max, retry_backoff_s, catchup, starting_deadline_s, " \
@@ -248,8 +247,10 @@ static const char *const stmt_sql[ST_COUNT] = {
      * the (connection_id, run_count) index back from the newest), so gaps left by pruning do not
      * shorten the list. Walked in (connection id, run_count) index order, so no ORDER BY sorter: a
      * sorter of 30,000 whole rows spilled to a temp file (readers keep temp files on disk), half of an
-     * overview's time on 1,000 connections. */
-    [ST_RUNS_RECENT] = "SELECT " RUN_FIELDS "FROM connections c CROSS JOIN runs r ON r.connection_id = c.id "
+     * overview's time on 1,000 connections. Only the columns a strip entry needs (store_runs_recent). */
+    [ST_RUNS_RECENT] = "SELECT r.id, r.connection_id, r.run_count, r.state, r.result, r.created_at, r.updated_at, "
+                       "r.started_at, r.completed_at, r.records_processed "
+                       "FROM connections c CROSS JOIN runs r ON r.connection_id = c.id "
                        "AND r.run_count >= COALESCE((SELECT x.run_count FROM runs x WHERE x.connection_id = c.id "
                        "ORDER BY x.run_count DESC LIMIT 1 OFFSET ?4 - 1), 0) WHERE c.workspace_id = ?1 "
                        "AND c.deleted_at IS NULL AND c.id BETWEEN ?2 AND ?3 ORDER BY c.id, r.run_count LIMIT ?5",

@@ -775,6 +775,24 @@ store_err_t store_run_rollups(store_reader_t *r, int64_t ws, int64_t first_id, i
     return e;
 }
 
+/* A row of ST_RUNS_RECENT: the fields of a strip entry, the rest zero (NULL strings). */
+static void row_run_recent(sqlite3_stmt *st, arena_t *a, void *p)
+{
+    (void)a;
+    run_t *r = p;
+    memset(r, 0, sizeof(*r));
+    r->id = sqlite3_column_int64(st, 0);
+    r->connection_id = sqlite3_column_int64(st, 1);
+    r->run_count = sqlite3_column_int64(st, 2);
+    r->state = (run_state_t)sqlite3_column_int(st, 3);
+    r->result = (run_result_t)sqlite3_column_int(st, 4);
+    r->created_at = sqlite3_column_int64(st, 5);
+    r->updated_at = sqlite3_column_int64(st, 6);
+    r->started_at = sqlite3_column_int64(st, 7);
+    r->completed_at = sqlite3_column_int64(st, 8);
+    r->counters[CTR_RECORDS_PROCESSED] = sqlite3_column_int64(st, 9);
+}
+
 store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, int per_conn, int cap,
                               arena_t *a, run_t **out, int *n)
 {
@@ -791,7 +809,7 @@ store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, i
     sqlite3_bind_int(st, 4, per_conn);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)cap + 1);
     int more = 0;
-    store_err_t e = collect(&r->c, st, a, sizeof(run_t), cap, row_run, (void **)out, n, &more);
+    store_err_t e = collect(&r->c, st, a, sizeof(run_t), cap, row_run_recent, (void **)out, n, &more);
     if (e == STORE_OK && more) {
         log_error("recent runs of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
                   (long long)last_id, cap);

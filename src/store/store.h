@@ -519,7 +519,9 @@ store_err_t store_run_rollups(store_reader_t *r, int64_t ws, int64_t first_id, i
 /* Up to per_conn newest runs (highest run_count) of each connection of workspace ws with an id in
  * [first_id, last_id], ordered by connection and then run_count ascending. One statement, through
  * the (connection_id, run_count) index; at most per_conn * (last_id - first_id + 1) rows, and at
- * most cap (more is refused: STORE_ERROR, logged). */
+ * most cap (more is refused: STORE_ERROR, logged). Only the fields of a strip entry are filled (id,
+ * connection_id, run_count, state, result, created_at, updated_at, started_at, completed_at, the
+ * records_processed counter); the rest are zero and NULL. */
 store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, int per_conn, int cap,
                               arena_t *a, run_t **out, int *n);
 /* Runs queued and working (or retrying) per connection of workspace ws, from the active-runs index. */

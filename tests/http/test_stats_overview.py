@@ -160,6 +160,11 @@ def test_stats_workspace_isolation_and_scopes(server, keys, world):
     assert server.request("GET", "/v1/connections/999999/stats").status == 404
 
 
+# GET /v1/overview: the fields of each connection, and the positions in a strip entry (an array)
+CONNECTION_FIELDS = ("id", "name", "source", "destination", "next_run_at", "expected_by", "late", "late_since")
+RUN_COUNT, STATE, RESULT, DURATION, RECORDS = 1, 2, 3, 5, 6
+
+
 def test_overview_shape_and_contents(server, keys, world):
     o = server.ok("GET", "/v1/overview", expect=200, token=keys["read"])
     assert set(o) == {"window", "since", "until", "connections", "more"}
@@ -170,16 +175,19 @@ def test_overview_shape_and_contents(server, keys, world):
     assert ids == sorted(ids)
 
     e = by_id[world["conn"]["id"]]
-    assert e["connection"] == server.ok("GET", "/v1/connections/%s" % world["conn"]["id"], expect=200)
+    # the connection as the page draws it: those fields of GET /v1/connections/{id}, same values
+    full = server.ok("GET", "/v1/connections/%s" % world["conn"]["id"], expect=200)
+    assert e["connection"] == {k: full[k] for k in CONNECTION_FIELDS}
     latest = e["latest_run"]
-    assert latest == server.get_run(latest["id"]) and latest["run_count"] == 12
-    assert [r["run_count"] for r in e["recent"]] == list(range(1, 13))  # 12 runs: all, oldest first
-    assert e["recent"][-1]["id"] == latest["id"]
+    run = server.get_run(latest["id"])
+    assert latest == {k: run[k] for k in ("id", "run_count", "state", "result", "created_at")}
+    assert latest["run_count"] == 12
+    # strip entries are arrays: [id, run_count, state, result, created_at, duration_ms, records_processed]
+    assert [r[RUN_COUNT] for r in e["recent"]] == list(range(1, 13))  # 12 runs: all, oldest first
     strip = e["recent"][-1]
-    assert set(strip) == {"id", "run_count", "state", "result", "created_at", "duration_ms", "records_processed"}
-    assert strip["state"] == "finished" and strip["result"] == "skipped" and strip["created_at"] == latest["created_at"]
-    assert e["recent"][-2]["duration_ms"] == 5000 and e["recent"][-2]["result"] == "canceled"
-    assert e["recent"][0]["duration_ms"] == 100_000_000 and e["recent"][0]["records_processed"] == 7
+    assert strip[:5] == [latest["id"], 12, "finished", "skipped", latest["created_at"]] and len(strip) == 7
+    assert e["recent"][-2][DURATION] == 5000 and e["recent"][-2][RESULT] == "canceled"
+    assert e["recent"][0][DURATION] == 100_000_000 and e["recent"][0][RECORDS] == 7
     s = dict(e["stats"])
     assert s == stats(server, world["conn"]["id"], "?since=%d&until=%d" % (o["since"], o["until"]))
 
@@ -187,7 +195,8 @@ def test_overview_shape_and_contents(server, keys, world):
     assert by_id[world["empty"]["id"]]["stats"]["runs"] == 0
     live = by_id[world["live_conn"]["id"]]
     assert live["latest_run"]["id"] == world["live"]["id"] and live["latest_run"]["state"] == "working"
-    assert live["recent"][0]["duration_ms"] is None and live["stats"]["runs"] == 0
+    assert live["recent"][0][STATE] == "working" and live["recent"][0][RESULT] is None
+    assert live["recent"][0][DURATION] is None and live["stats"]["runs"] == 0
 
 
 def test_overview_windows(server, world):
@@ -206,7 +215,7 @@ def test_overview_strip_keeps_the_30_newest(server):
     o = server.ok("GET", "/v1/overview?after=%d&limit=1" % (c["id"] - 1), expect=200)
     (e,) = o["connections"]
     assert e["connection"]["id"] == c["id"]
-    assert [r["run_count"] for r in e["recent"]] == list(range(11, 41))
+    assert [r[RUN_COUNT] for r in e["recent"]] == list(range(11, 41))
     assert e["latest_run"]["run_count"] == 40 and e["stats"]["runs"] == 40
 
 
