@@ -295,19 +295,31 @@ function nextRun(cn) {
   return h('span', { class: 'muted', text: '—' });
 }
 
+// The strip entry of each cell, for its tooltip.
+const stripRuns = new WeakMap();
+
+function stripTitle(ev) {
+  const cell = ev.target;
+  const r = stripRuns.get(cell);
+  if (!r || cell.title) return;
+  const [, runCount, state, result, createdAt, durationMs, records] = r;
+  cell.title = `#${runCount} ${runStatus({ state, result }).word} · ${fmtTime(createdAt)} · ${fmtDuration(durationMs)} · ${fmtInt(records)} records`;
+}
+
 function strip(recent) {
   const el = h('span', { class: 'strip' });
   const runs = recent || [];
   const counts = {};
   // 30 cells a connection, 1,000 connections: built directly, not through h(). Each entry is an
-  // array: [id, run_count, state, result, created_at, duration_ms, records_processed].
-  for (const [id, runCount, state, result, createdAt, durationMs, records] of runs) {
-    const s = runStatus({ state, result });
+  // array: [id, run_count, state, result, created_at, duration_ms, records_processed]. A cell's
+  // tooltip is written when the pointer first reaches it (stripTitle), not for 30,000 cells upfront.
+  for (const r of runs) {
+    const s = runStatus({ state: r[2], result: r[3] });
     counts[s.word] = (counts[s.word] || 0) + 1;
     const cell = document.createElement('span');
     cell.className = 'cell st-' + s.cls;
-    cell.dataset.run = id;
-    cell.title = `#${runCount} ${s.word} · ${fmtTime(createdAt)} · ${fmtDuration(durationMs)} · ${fmtInt(records)} records`;
+    cell.dataset.run = r[0];
+    stripRuns.set(cell, r);
     el.append(cell);
   }
   const summary = Object.entries(counts).map(([w, n]) => `${n} ${w}`).join(', ');
@@ -332,6 +344,7 @@ async function viewOverview(ctl, query) {
       h('th', { scope: 'col', class: 'num', text: 'Success rate' }), h('th', { scope: 'col', class: 'num', text: 'Median duration' }),
       h('th', { scope: 'col', class: 'num', text: 'Records processed' }), h('th', { scope: 'col', text: 'Latest run' }), h('th', { scope: 'col', text: 'Next run' }))),
     tbody);
+  table.addEventListener('pointerover', stripTitle);
   table.addEventListener('click', (ev) => {
     const cell = ev.target.closest('[data-run]');
     if (cell) location.hash = '#/runs/' + cell.dataset.run;
@@ -347,7 +360,7 @@ async function viewOverview(ctl, query) {
   // Rows are made progressively: the first screenful at once, the rest a chunk per task after the
   // first paint, so 1,000 connections show as fast as 50 (the filter and counts use the data).
   const FIRST_ROWS = 60;
-  const CHUNK_ROWS = 150;
+  const CHUNK_ROWS = 50;
   let rows = [];
   let generation = 0;
   const matches = (r) => !filter || r.text.includes(filter.toLowerCase());
@@ -412,7 +425,8 @@ async function viewOverview(ctl, query) {
       const frag = document.createDocumentFragment();
       for (const end = Math.min(rows.length, next + CHUNK_ROWS); next < end; next++) frag.append(makeRow(rows[next]));
       tbody.append(frag);
-      if (next < rows.length) setTimeout(more, 0);
+      // one chunk a frame: the rows shown so far are painted before the next chunk is built
+      if (next < rows.length) requestAnimationFrame(() => setTimeout(more, 0));
     };
     if (next < rows.length) requestAnimationFrame(() => setTimeout(more, 0));
   };

@@ -156,6 +156,11 @@ test('overview_lists_every_connection_failing_first_with_status_words_and_strips
   assert(cells > 0 && cells <= 30, `strip of ${cells} runs`);
   const strip = await page.locator('.strip').first().getAttribute('aria-label');
   assert(/^Last \d+ runs/.test(strip), 'strip without a text alternative: ' + strip);
+  // a cell's tooltip (run count, status word, time, duration, records) is written on hover
+  const cell = page.locator('table.overview tbody tr').first().locator('.strip .cell').last();
+  await cell.hover();
+  const tip = await cell.getAttribute('title');
+  assert(/^#\d+ [a-z ]+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · .+ · [\d,—]+ records$/.test(tip || ''), 'strip cell tooltip: ' + tip);
   await page.locator('td.num').first().waitFor();
   await shot(page, 'overview.png');
   // another window is a new request and stays in the URL
