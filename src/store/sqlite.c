@@ -172,8 +172,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         "WHERE id = ?1) AS rn FROM runs WHERE connection_id = ?1) AS t WHERE runs.id = t.id",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
     [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
-    [ST_KEYS_REVOKE_ENDED_RUNS] = "UPDATE api_keys SET revoked_at = ?1 WHERE run_id IS NOT NULL AND revoked_at IS NULL "
-                                  "AND run_id IN (SELECT id FROM runs WHERE state = 3)",
+    /* Run at every start: reads the live run tokens (the partial index) and each one's run by its
+     * key, never the finished runs (an IN list of them read every run of the database). */
+    [ST_KEYS_REVOKE_ENDED_RUNS] = "UPDATE api_keys INDEXED BY api_keys_run SET revoked_at = ?1 "
+                                  "WHERE run_id IS NOT NULL AND revoked_at IS NULL "
+                                  "AND EXISTS (SELECT 1 FROM runs r WHERE r.id = api_keys.run_id AND r.state = 3)",
     [ST_LOG_GET] = "SELECT total, kept, skip_bytes FROM run_logs WHERE run_id = ?1",
     [ST_LOG_PUT] = "INSERT INTO run_logs (run_id, total, kept, skip_bytes) VALUES (?1, ?2, ?3, ?4) "
                    "ON CONFLICT (run_id) DO UPDATE SET total = excluded.total, kept = excluded.kept, "
@@ -445,6 +448,11 @@ const char *store_strerror(store_err_t e)
         return "database error";
     }
     return "unknown error";
+}
+
+const char *db_stmt_sql(stmt_id_t id)
+{
+    return (unsigned)id < ST_COUNT ? stmt_sql[id] : NULL;
 }
 
 sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id)

@@ -169,6 +169,8 @@ struct store_reader {
 /* Returns the prepared (and reset) statement, or NULL after logging the error (also when the
  * writer's batch transaction was rolled back under it: see in_batch). */
 sqlite3_stmt *db_stmt(dbconn_t *c, stmt_id_t id);
+/* The SQL of statement id (for tests that check its query plan). */
+const char *db_stmt_sql(stmt_id_t id);
 void db_close(dbconn_t *c);
 
 /* Binding helpers: text NULL and int 0 times bind SQL NULL where the column allows it. */
