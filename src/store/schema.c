@@ -389,6 +389,10 @@ const char *const schema_migrations[] = {
      "  latency_ms INTEGER NOT NULL,"
      "  error TEXT);"
      "CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);"),
+
+    /* 16: finished deliveries (delivered, dead) by age, so that deleting those past their keep time
+     * reads them, not every delivery (tests/unit/test_store_plans.c) */
+    ("CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(updated_at, id) WHERE status IN (1, 3);"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -360,7 +360,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 /* finished deliveries (delivered, dead) older than ?1, a batch at a time; both statements pick the
  * same rows inside one transaction */
 #define PRUNED_DELIVERIES                                                                                              \
-    "(SELECT id FROM webhook_deliveries WHERE status IN (1, 3) AND updated_at < ?1 ORDER BY id LIMIT ?2)"
+    "(SELECT id FROM webhook_deliveries WHERE status IN (1, 3) AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2)"
     [ST_ATTEMPTS_PRUNE] = "DELETE FROM webhook_attempts WHERE delivery_id IN " PRUNED_DELIVERIES,
     [ST_DELIVERIES_PRUNE] = "DELETE FROM webhook_deliveries WHERE id IN " PRUNED_DELIVERIES,
 #undef PRUNED_DELIVERIES
