@@ -329,6 +329,22 @@ static void row_run_stat(sqlite3_stmt *st, arena_t *a, void *p)
     s->last_completed_at = sqlite3_column_int64(st, 7);
 }
 
+/* collect for a read that must be whole: at most cap rows (the statement asks for cap + 1), and
+ * more than that is refused (STORE_ERROR, logged naming `what` and the connections), never cut. */
+static store_err_t collect_whole(dbconn_t *c, sqlite3_stmt *st, arena_t *a, size_t elem_size, int cap,
+                                 void (*fn)(sqlite3_stmt *, arena_t *, void *), void **out, int *n, const char *what,
+                                 int64_t first_id, int64_t last_id)
+{
+    int more = 0;
+    store_err_t e = collect(c, st, a, elem_size, cap, fn, out, n, &more);
+    if (e == STORE_OK && more) {
+        log_error("%s of connections %lld..%lld exceed %d rows; refused", what, (long long)first_id, (long long)last_id,
+                  cap);
+        return STORE_ERROR;
+    }
+    return e;
+}
+
 store_err_t store_run_stats(store_reader_t *r, int64_t ws, int64_t first_id, int64_t last_id, arena_t *a,
                             run_stat_t **out, int *n)
 {
@@ -339,15 +355,8 @@ store_err_t store_run_stats(store_reader_t *r, int64_t ws, int64_t first_id, int
     sqlite3_bind_int64(st, 2, first_id);
     sqlite3_bind_int64(st, 3, last_id);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)STORE_RUN_STATS_MAX + 1);
-    int more = 0;
-    store_err_t e =
-        collect(&r->c, st, a, sizeof(run_stat_t), STORE_RUN_STATS_MAX, row_run_stat, (void **)out, n, &more);
-    if (e == STORE_OK && more) {
-        log_error("run statistics of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
-                  (long long)last_id, STORE_RUN_STATS_MAX);
-        return STORE_ERROR;
-    }
-    return e;
+    return collect_whole(&r->c, st, a, sizeof(run_stat_t), STORE_RUN_STATS_MAX, row_run_stat, (void **)out, n,
+                         "run statistics", first_id, last_id);
 }
 
 static void row_active_count(sqlite3_stmt *st, arena_t *a, void *p)
@@ -764,15 +773,8 @@ store_err_t store_run_rollups(store_reader_t *r, int64_t ws, int64_t first_id, i
     sqlite3_bind_int64(st, 4, since);
     sqlite3_bind_int64(st, 5, until);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)STORE_RUN_STATS_MAX + 1);
-    int more = 0;
-    store_err_t e =
-        collect(&r->c, st, a, sizeof(run_rollup_t), STORE_RUN_STATS_MAX, row_run_rollup, (void **)out, n, &more);
-    if (e == STORE_OK && more) {
-        log_error("run rollups of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
-                  (long long)last_id, STORE_RUN_STATS_MAX);
-        return STORE_ERROR;
-    }
-    return e;
+    return collect_whole(&r->c, st, a, sizeof(run_rollup_t), STORE_RUN_STATS_MAX, row_run_rollup, (void **)out, n,
+                         "run rollups", first_id, last_id);
 }
 
 /* A row of ST_RUNS_RECENT: the fields of a strip entry, the rest zero (NULL strings). */
@@ -808,14 +810,8 @@ store_err_t store_runs_recent(store_reader_t *r, int64_t ws, int64_t first_id, i
     sqlite3_bind_int64(st, 3, last_id);
     sqlite3_bind_int(st, 4, per_conn);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)cap + 1);
-    int more = 0;
-    store_err_t e = collect(&r->c, st, a, sizeof(run_t), cap, row_run_recent, (void **)out, n, &more);
-    if (e == STORE_OK && more) {
-        log_error("recent runs of connections %lld..%lld exceed %d rows; refused", (long long)first_id,
-                  (long long)last_id, cap);
-        return STORE_ERROR;
-    }
-    return e;
+    return collect_whole(&r->c, st, a, sizeof(run_t), cap, row_run_recent, (void **)out, n, "recent runs", first_id,
+                         last_id);
 }
 
 static void row_retention_target(sqlite3_stmt *st, arena_t *a, void *p)
