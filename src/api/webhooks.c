@@ -329,28 +329,27 @@ int native_webhook_update(http_ctx_t *c)
     return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)200, body);
 }
 
-int native_webhook_delete(http_ctx_t *c)
+/* Submits op on the webhook of the path; answers status once it is durable. */
+static int webhook_submit(http_ctx_t *c, store_op_t op, int status)
 {
     webhook_t h;
     if (load_webhook(c, &h) != 0)
         return 0;
     store_write_t *w = http_write_new(c);
-    w->op = OP_WEBHOOK_DELETE;
+    w->op = op;
     w->workspace_id = c->key.workspace_id;
     w->id = h.id;
-    return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)204, NULL);
+    return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)status, NULL);
+}
+
+int native_webhook_delete(http_ctx_t *c)
+{
+    return webhook_submit(c, OP_WEBHOOK_DELETE, 204);
 }
 
 int native_webhook_test(http_ctx_t *c)
 {
-    webhook_t h;
-    if (load_webhook(c, &h) != 0)
-        return 0;
-    store_write_t *w = http_write_new(c);
-    w->op = OP_WEBHOOK_TEST;
-    w->workspace_id = c->key.workspace_id;
-    w->id = h.id;
-    return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)202, NULL);
+    return webhook_submit(c, OP_WEBHOOK_TEST, 202);
 }
 
 int native_delivery_list(http_ctx_t *c)
