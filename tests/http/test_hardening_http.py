@@ -140,9 +140,17 @@ def spawn(db, log_path, extra=(), preexec_fn=None, ready_path="/healthz", timeou
     from conftest import free_port
 
     port = free_port()
+    binary = bin_path()
+    if preexec_fn is not None:
+        # Another user (nobody) runs it, and the checkout may sit in a directory only we can reach
+        # (a clone into `mktemp -d` is 0700): run a copy from the database's directory, which the
+        # test made reachable.
+        binary = os.path.join(os.path.dirname(db), "syncrun")
+        if not os.path.exists(binary):
+            shutil.copy2(bin_path(), binary)
     log = open(log_path, "ab")
     proc = subprocess.Popen(
-        [bin_path(), "serve", "--db", db, "--listen", "127.0.0.1:%d" % port] + list(extra),
+        [binary, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port] + list(extra),
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=preexec_fn,
     )
     log.close()
