@@ -1,8 +1,8 @@
-/* SQLite store: opening and migrating the database, the statement table, and the
- * group-commit writer thread. Writes are in sqlite_write.c, reads in sqlite_read.c. */
+/* SQLite store: opening and migrating the database, the statement table, and the writer's backend
+ * (transactions for the group-commit writer of writer.c). Writes are in sqlite_write.c, reads in
+ * sqlite_read.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +11,8 @@
 
 #include "store/schema.h"
 #include "store/sqlite_int.h"
+#include "store/writer.h"
 #include "util/log.h"
-#include "util/metrics.h"
-
-/* At most this many writes share one transaction; more wait for the next commit. */
-enum { WRITER_BATCH_MAX = 512 };
 
 #define RUN_COLS                                                                                                       \
     "r.id, r.uuid, r.workspace_id, r.connection_id, c.uuid, r.run_count, r.state, r.result, r.created_at, "            \
@@ -368,65 +365,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 struct store {
     char *path;
-    dbconn_t writer;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;      /* signals the writer: work or stop */
-    pthread_cond_t done_cv; /* signals store_exec callers */
-    store_write_t *head, *tail;
-    int stopping;
-    struct {
-        store_change_cb cb;
-        void *ctx;
-    } hooks[STORE_HOOKS_MAX];
-    pthread_mutex_t hooks_mu; /* held while hooks run, so removal waits for a running hook */
-    void (*delivery_hook)(void *ctx);
-    void *delivery_ctx;
+    dbconn_t writer; /* the writer thread's connection */
+    store_writer_t *wr;
     unsigned char secret[32];
-    _Atomic uint64_t keys_generation;
-    /* the writer's figures, for /metrics */
-    metrics_hist_t batch_size, batch_seconds;
-    _Atomic uint64_t writes_ok, writes_failed;
-    _Atomic uint64_t runs_pruned; /* runs OP_RUNS_PRUNE removed (committed) */
-    /* webhook delivery attempts recorded, by the status they left the delivery in, and their latency */
-    _Atomic uint64_t deliveries[DELIVERY_STATUS_COUNT];
-    metrics_hist_t delivery_seconds;
 };
 
-static const double batch_size_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
-static const double batch_seconds_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-static const double delivery_seconds_le[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-#define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-void store_metrics_write(store_t *s, buf_t *b)
+store_writer_t *store_writer_of(store_t *s)
 {
-    metrics_head(b, "syncrun_store_writes_total", "counter", "Writes the store's writer applied, by outcome.");
-    metrics_sample(b, "syncrun_store_writes_total", "outcome=\"ok\"", (double)atomic_load(&s->writes_ok));
-    metrics_sample(b, "syncrun_store_writes_total", "outcome=\"error\"", (double)atomic_load(&s->writes_failed));
-    metrics_head(b, "syncrun_store_write_batch_size", "histogram",
-                 "Writes per group-commit transaction (one fsync each).");
-    metrics_hist_write(b, "syncrun_store_write_batch_size", "", &s->batch_size, batch_size_le, NELEMS(batch_size_le),
-                       1);
-    metrics_head(b, "syncrun_store_write_batch_duration_seconds", "histogram",
-                 "Time to apply and commit one group-commit transaction, fsync included.");
-    metrics_hist_write(b, "syncrun_store_write_batch_duration_seconds", "", &s->batch_seconds, batch_seconds_le,
-                       NELEMS(batch_seconds_le), 1e6);
-    metrics_head(b, "syncrun_runs_pruned_total", "counter",
-                 "Runs removed by retention (with their events, logs, jobs and tasks; statistics stay).");
-    metrics_sample(b, "syncrun_runs_pruned_total", "", (double)atomic_load(&s->runs_pruned));
-    metrics_head(b, "syncrun_webhook_deliveries_total", "counter",
-                 "Webhook delivery attempts, by outcome: delivered (answered 2xx), failed (to be retried), dead "
-                 "(given up).");
-    static const delivery_status_t outcomes[] = {DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_DEAD};
-    for (int i = 0; i < NELEMS(outcomes); i++) {
-        char label[48];
-        snprintf(label, sizeof(label), "outcome=\"%s\"", delivery_status_name(outcomes[i]));
-        metrics_sample(b, "syncrun_webhook_deliveries_total", label, (double)atomic_load(&s->deliveries[outcomes[i]]));
-    }
-    metrics_head(b, "syncrun_webhook_delivery_duration_seconds", "histogram",
-                 "Time from sending a webhook delivery attempt to its answer (or failure).");
-    metrics_hist_write(b, "syncrun_webhook_delivery_duration_seconds", "", &s->delivery_seconds, delivery_seconds_le,
-                       NELEMS(delivery_seconds_le), 1e3);
+    return s->wr;
 }
 
 const char *store_strerror(store_err_t e)
@@ -785,28 +731,6 @@ static int migrate(dbconn_t *c, char *err, size_t errlen)
     return 0;
 }
 
-typedef struct changed {
-    int64_t *ids;
-    size_t n, cap;
-} changed_t;
-
-static void note_run(void *ctx, int64_t run_id)
-{
-    changed_t *ch = ctx;
-    for (size_t i = 0; i < ch->n; i++)
-        if (ch->ids[i] == run_id)
-            return;
-    if (ch->n == ch->cap) {
-        size_t cap = ch->cap ? ch->cap * 2 : 64;
-        int64_t *p = realloc(ch->ids, cap * sizeof(*p));
-        if (p == NULL)
-            return; /* a missed notification only delays a long-poll to its deadline */
-        ch->ids = p;
-        ch->cap = cap;
-    }
-    ch->ids[ch->n++] = run_id;
-}
-
 /* Runs one of the writer's transaction-control statements; logs a failure. */
 static int exec_stmt(dbconn_t *c, stmt_id_t id)
 {
@@ -820,121 +744,69 @@ static int exec_stmt(dbconn_t *c, stmt_id_t id)
     return rc;
 }
 
-/* Applies a batch in one transaction. Each write runs inside its own savepoint, so a write
- * that fails changes nothing while the others in the batch still commit. When the transaction
- * itself is lost (SQLite rolls it back on I/O errors, a full disk or no memory; or a savepoint,
- * release or commit fails) every write of the batch fails and nothing of it is committed: no
- * write is answered an error while committed, nor success while not. */
-static void writer_apply_batch(store_t *s, store_write_t *batch, changed_t *ch)
+/* The writer's backend (writer.h) on the writer's connection. */
+static int sqlite_batch_begin(void *be)
 {
-    dbconn_t *c = &s->writer;
-    ch->n = 0;
+    dbconn_t *c = be;
     c->deliveries_due = 0;
     int ok = exec_stmt(c, ST_BEGIN) == SQLITE_OK;
     c->in_batch = ok;
-    for (store_write_t *w = batch; w != NULL && ok; w = w->next_) {
-        size_t mark = ch->n;
-        if (exec_stmt(c, ST_SAVEPOINT) != SQLITE_OK) {
-            ok = 0;
-            break;
-        }
-        if (db_apply_write(c, w, note_run, ch) != STORE_OK) {
-            ch->n = mark;
-            if (sqlite3_get_autocommit(c->db) || exec_stmt(c, ST_ROLLBACK_TO) != SQLITE_OK)
-                ok = 0;
-        }
-        /* a write that succeeded may have swallowed an error that cost the transaction */
-        if (ok && (sqlite3_get_autocommit(c->db) || exec_stmt(c, ST_RELEASE) != SQLITE_OK))
-            ok = 0;
-    }
-    if (ok && exec_stmt(c, ST_COMMIT) != SQLITE_OK)
-        ok = 0;
-    c->in_batch = 0;
-    if (!ok) {
-        if (!sqlite3_get_autocommit(c->db))
-            exec_stmt(c, ST_ROLLBACK);
-        log_error("sqlite batch failed: none of its writes is recorded");
-        for (store_write_t *w = batch; w != NULL; w = w->next_) {
-            w->err = STORE_ERROR;
-            w->err_field = NULL;
-        }
-        ch->n = 0;
-        c->deliveries_due = 0;
-    }
+    return ok ? 0 : -1;
 }
 
-static void *writer_main(void *arg)
+/* Each write runs inside its own savepoint. */
+static int sqlite_write_begin(void *be)
 {
-    store_t *s = arg;
-    changed_t ch = {NULL, 0, 0};
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (s->head == NULL && !s->stopping)
-            pthread_cond_wait(&s->cv, &s->mu);
-        if (s->head == NULL) {
-            pthread_mutex_unlock(&s->mu);
-            break;
-        }
-        store_write_t *batch = s->head, *last = batch;
-        for (int n = 1; n < WRITER_BATCH_MAX && last->next_ != NULL; n++)
-            last = last->next_;
-        s->head = last->next_;
-        if (s->head == NULL)
-            s->tail = NULL;
-        last->next_ = NULL;
-        pthread_mutex_unlock(&s->mu);
-
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        writer_apply_batch(s, batch, &ch);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int nbatch = 0, nfailed = 0;
-        for (store_write_t *w = batch; w != NULL; w = w->next_, nbatch++)
-            nfailed += w->err != STORE_OK;
-        atomic_fetch_add_explicit(&s->writes_ok, (uint64_t)(nbatch - nfailed), memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->writes_failed, (uint64_t)nfailed, memory_order_relaxed);
-        metrics_hist_observe(&s->batch_size, batch_size_le, NELEMS(batch_size_le), 1, nbatch);
-        metrics_hist_observe(&s->batch_seconds, batch_seconds_le, NELEMS(batch_seconds_le), 1e6,
-                             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-        for (store_write_t *w = batch; w != NULL; w = w->next_)
-            if (w->op == OP_RUNS_PRUNE && w->err == STORE_OK)
-                atomic_fetch_add_explicit(&s->runs_pruned, (uint64_t)w->affected, memory_order_relaxed);
-        int revoked = 0;
-        for (store_write_t *w = batch; w != NULL; w = w->next_) {
-            if (w->op == OP_KEY_REVOKE && w->err == STORE_OK && !revoked) {
-                atomic_fetch_add(&s->keys_generation, 1);
-                revoked = 1;
-            }
-            if (w->op == OP_DELIVERY_ATTEMPT && w->err == STORE_OK &&
-                (unsigned)w->delivery.status < DELIVERY_STATUS_COUNT) {
-                atomic_fetch_add_explicit(&s->deliveries[w->delivery.status], 1, memory_order_relaxed);
-                metrics_hist_observe(&s->delivery_seconds, delivery_seconds_le, NELEMS(delivery_seconds_le), 1e3,
-                                     (double)w->attempt.latency_ms / 1000);
-            }
-        }
-        if (s->writer.deliveries_due) {
-            pthread_mutex_lock(&s->hooks_mu);
-            if (s->delivery_hook != NULL)
-                s->delivery_hook(s->delivery_ctx);
-            pthread_mutex_unlock(&s->hooks_mu);
-        }
-        if (ch.n > 0) {
-            pthread_mutex_lock(&s->hooks_mu);
-            for (int i = 0; i < STORE_HOOKS_MAX; i++)
-                if (s->hooks[i].cb != NULL)
-                    s->hooks[i].cb(s->hooks[i].ctx, ch.ids, ch.n);
-            pthread_mutex_unlock(&s->hooks_mu);
-        }
-        for (store_write_t *w = batch, *next; w != NULL; w = next) {
-            next = w->next_; /* done() may free w */
-            w->next_ = NULL;
-            if (w->done != NULL)
-                w->done(w);
-        }
-    }
-    free(ch.ids);
-    return NULL;
+    return exec_stmt(be, ST_SAVEPOINT) == SQLITE_OK ? 0 : -1;
 }
+
+static store_err_t sqlite_write_apply(void *be, store_write_t *w, store_note_run_fn note, void *ctx)
+{
+    return db_apply_write(be, w, note, ctx);
+}
+
+/* SQLite rolls a transaction back by itself on some errors (autocommit is then on again). */
+static int sqlite_write_end(void *be, int failed)
+{
+    dbconn_t *c = be;
+    if (failed && (sqlite3_get_autocommit(c->db) || exec_stmt(c, ST_ROLLBACK_TO) != SQLITE_OK))
+        return -1;
+    if (sqlite3_get_autocommit(c->db) || exec_stmt(c, ST_RELEASE) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+static int sqlite_batch_commit(void *be)
+{
+    dbconn_t *c = be;
+    int rc = exec_stmt(c, ST_COMMIT);
+    c->in_batch = 0;
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void sqlite_batch_rollback(void *be)
+{
+    dbconn_t *c = be;
+    c->in_batch = 0;
+    if (!sqlite3_get_autocommit(c->db))
+        exec_stmt(c, ST_ROLLBACK);
+    c->deliveries_due = 0;
+}
+
+static int sqlite_batch_deliveries_due(void *be)
+{
+    return ((dbconn_t *)be)->deliveries_due;
+}
+
+static const store_backend_t sqlite_backend = {
+    .batch_begin = sqlite_batch_begin,
+    .write_begin = sqlite_write_begin,
+    .write_apply = sqlite_write_apply,
+    .write_end = sqlite_write_end,
+    .batch_commit = sqlite_batch_commit,
+    .batch_rollback = sqlite_batch_rollback,
+    .batch_deliveries_due = sqlite_batch_deliveries_due,
+};
 
 int store_open(const char *path, store_t **out, char *err, size_t errlen)
 {
@@ -960,11 +832,7 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     }
     memcpy(s->secret, sqlite3_column_blob(st, 0), sizeof(s->secret));
     sqlite3_reset(st);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->hooks_mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    pthread_cond_init(&s->done_cv, NULL);
-    if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+    if (store_writer_start(&sqlite_backend, &s->writer, &s->wr) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
         db_close(&s->writer);
         goto fail;
@@ -981,108 +849,15 @@ void store_close(store_t *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
+    store_writer_stop(s->wr);
     db_close(&s->writer);
-    pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->hooks_mu);
-    pthread_cond_destroy(&s->cv);
-    pthread_cond_destroy(&s->done_cv);
     free(s->path);
     free(s);
-}
-
-uint64_t store_keys_generation(store_t *s)
-{
-    return atomic_load(&s->keys_generation);
 }
 
 void store_secret(store_t *s, unsigned char out[32])
 {
     memcpy(out, s->secret, sizeof(s->secret));
-}
-
-int store_add_change_hook(store_t *s, store_change_cb cb, void *ctx)
-{
-    int rc = -1;
-    pthread_mutex_lock(&s->hooks_mu);
-    for (int i = 0; i < STORE_HOOKS_MAX && rc != 0; i++) {
-        if (s->hooks[i].cb == NULL) {
-            s->hooks[i].cb = cb;
-            s->hooks[i].ctx = ctx;
-            rc = 0;
-        }
-    }
-    pthread_mutex_unlock(&s->hooks_mu);
-    return rc;
-}
-
-void store_set_delivery_hook(store_t *s, void (*cb)(void *ctx), void *ctx)
-{
-    pthread_mutex_lock(&s->hooks_mu);
-    s->delivery_hook = cb;
-    s->delivery_ctx = ctx;
-    pthread_mutex_unlock(&s->hooks_mu);
-}
-
-void store_remove_change_hook(store_t *s, store_change_cb cb, void *ctx)
-{
-    pthread_mutex_lock(&s->hooks_mu);
-    for (int i = 0; i < STORE_HOOKS_MAX; i++)
-        if (s->hooks[i].cb == cb && s->hooks[i].ctx == ctx)
-            s->hooks[i].cb = NULL;
-    pthread_mutex_unlock(&s->hooks_mu);
-}
-
-void store_submit(store_t *s, store_write_t *w)
-{
-    w->next_ = NULL;
-    w->err = STORE_OK;
-    w->err_field = NULL;
-    pthread_mutex_lock(&s->mu);
-    if (s->tail != NULL)
-        s->tail->next_ = w;
-    else
-        s->head = w;
-    s->tail = w;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-typedef struct exec_wait {
-    store_t *s;
-    int done;
-} exec_wait_t;
-
-static void exec_done(store_write_t *w)
-{
-    exec_wait_t *ew = w->ctx;
-    pthread_mutex_lock(&ew->s->mu);
-    ew->done = 1;
-    pthread_cond_broadcast(&ew->s->done_cv);
-    pthread_mutex_unlock(&ew->s->mu);
-}
-
-store_err_t store_exec(store_t *s, store_write_t *w)
-{
-    exec_wait_t ew = {s, 0};
-    w->done = exec_done;
-    /* cppcheck-suppress autoVariables ; only exec_done reads w->ctx, and it runs before this returns */
-    w->ctx = &ew;
-    store_submit(s, w);
-    pthread_mutex_lock(&s->mu);
-    while (!ew.done)
-        pthread_cond_wait(&s->done_cv, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    return w->err;
-}
-
-void store_write_release(store_write_t *w)
-{
-    arena_release(&w->arena);
 }
 
 store_reader_t *store_reader_open(store_t *s)
