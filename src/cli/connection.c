@@ -1,4 +1,7 @@
-/* `syncrun connection create|list`: the connections of a workspace, as the native API shows them. */
+/* `syncrun connection create|list|update|rm`: the connections of a workspace, as the native API shows
+ * them, on the database directly (like `key` and `webhook`). update changes only the options given, as a
+ * PATCH does; rm deletes a connection as DELETE /v1/connections/{id} does (its runs stay in the database
+ * but are no longer served). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,11 +25,18 @@ static void usage(FILE *out)
                  "                 [--retention-days N|inherit] [--retention-keep-last N|inherit]\n"
                  "                 [--workspace ID] [--db PATH] [--json]\n"
                  "       syncrun connection list [--limit N] [--workspace ID] [--db PATH] [--json]\n"
+                 "       syncrun connection update CONNECTION [--name NAME] [--source S] [--destination D]\n"
+                 "                 [--connector-type T] [--overlap POLICY] [--retention-days N|inherit]\n"
+                 "                 [--retention-keep-last N|inherit] [--workspace ID] [--db PATH] [--json]\n"
+                 "       syncrun connection rm CONNECTION [--workspace ID] [--db PATH] [--json]\n"
                  "\n"
                  "A connection is one sync (a source feeding a destination) whose runs syncrun records.\n"
+                 "CONNECTION is its id or UUID. update changes only the options it is given (an empty\n"
+                 "--source clears it); rm deletes the connection: its API routes answer 404 from then on.\n"
+                 "Schedules, commands and expectations are set through the API (PATCH /v1/connections/{id}).\n"
                  "\n"
                  "options:\n"
-                 "  --name NAME           required, 1-200 bytes\n"
+                 "  --name NAME           required by create, 1-200 bytes\n"
                  "  --source S            where the data comes from, up to 200 bytes\n"
                  "  --destination D       where it goes, up to 200 bytes\n"
                  "  --connector-type T    the connector, up to 200 bytes\n"
@@ -39,7 +49,8 @@ static void usage(FILE *out)
                  "  --limit N             list at most N connections, 1-10000 (default 100)\n"
                  "  --workspace ID        the workspace (default: the only one, when the database has one)\n"
                  "  --db PATH             database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --json                print the connection(s) as the native API does\n"
+                 "  --json                print the connection(s) as the native API does (rm:\n"
+                 "                        {\"id\":N,\"deleted\":true})\n"
                  "  -h, --help            show this help\n");
 }
 
@@ -59,10 +70,15 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+typedef enum conn_cmd { CONN_CREATE, CONN_LIST, CONN_UPDATE, CONN_RM } conn_cmd_t;
+
 typedef struct conn_args {
+    conn_cmd_t cmd;
     const char *db;
-    int64_t ws;    /* 0 = not given */
-    int64_t limit; /* list */
+    const char *conn; /* update, rm: the CONNECTION argument */
+    unsigned mask;    /* update: CONN_F_* of the options given */
+    int64_t ws;       /* 0 = not given */
+    int64_t limit;    /* list */
     const char *name, *source, *destination, *connector_type;
     overlap_policy_t overlap;
     int64_t retention_days, retention_keep_last; /* RETENTION_INHERIT unless given */
@@ -92,10 +108,11 @@ static int check_text(const char *cmd, const char *opt, const char *v, int requi
 }
 
 /* Parses the options of `connection <cmd>`; returns -1 to go on, else the exit code. */
-static int parse_args(const char *cmd, int create, int argc, char **argv, conn_args_t *ca)
+static int parse_args(const char *cmd, conn_cmd_t which, int argc, char **argv, conn_args_t *ca)
 {
-    int c;
+    int c, create = which == CONN_CREATE, edits = create || which == CONN_UPDATE;
     memset(ca, 0, sizeof(*ca));
+    ca->cmd = which;
     ca->db = cli_default_db();
     ca->limit = LIST_DEFAULT_LIMIT;
     ca->overlap = OVERLAP_SKIP;
@@ -103,6 +120,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         const char *opt = NULL;
+        unsigned flag = 0;
         int v;
         switch (c) {
         case 'w':
@@ -111,22 +129,27 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
             break;
         case 'n':
             opt = "name";
+            flag = CONN_F_NAME;
             ca->name = optarg;
             break;
         case 's':
             opt = "source";
+            flag = CONN_F_SOURCE;
             ca->source = optarg;
             break;
         case 't':
             opt = "destination";
+            flag = CONN_F_DESTINATION;
             ca->destination = optarg;
             break;
         case 'c':
             opt = "connector-type";
+            flag = CONN_F_CONNECTOR_TYPE;
             ca->connector_type = optarg;
             break;
         case 'o':
             opt = "overlap";
+            flag = CONN_F_OVERLAP;
             v = overlap_parse(optarg);
             if (v < 0)
                 return cli_usage_error(cmd, "--overlap must be skip, queue, attach or replace, not '%s'", optarg);
@@ -135,6 +158,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
         case 'R':
         case 'K':
             opt = c == 'R' ? "retention-days" : "retention-keep-last";
+            flag = c == 'R' ? CONN_F_RET_DAYS : CONN_F_RET_KEEP_LAST;
             if (strcmp(optarg, "inherit") != 0 &&
                 ids_parse_i64(optarg, strlen(optarg), 0, c == 'R' ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX,
                               c == 'R' ? &ca->retention_days : &ca->retention_keep_last) != 0)
@@ -142,7 +166,7 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
                                        c == 'R' ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX, optarg);
             break;
         case 'l':
-            if (create)
+            if (which != CONN_LIST)
                 return cli_usage_error(cmd, "--limit is an option of 'connection list'");
             if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &ca->limit) != 0)
                 return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT,
@@ -162,17 +186,25 @@ static int parse_args(const char *cmd, int create, int argc, char **argv, conn_a
         default:
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
-        if (opt != NULL && !create)
-            return cli_usage_error(cmd, "--%s is an option of 'connection create'", opt);
+        if (opt != NULL && !edits)
+            return cli_usage_error(cmd, "--%s is an option of 'connection create' and 'connection update'", opt);
         if (opt != NULL && c != 'o' && c != 'R' && c != 'K' && check_text(cmd, opt, optarg, c == 'n') != 0)
             return 2;
+        ca->mask |= flag;
     }
-    if (optind < argc)
+    if (which == CONN_UPDATE || which == CONN_RM) {
+        if (cli_id_argument(cmd, argc, argv, optind, "CONNECTION", &ca->conn) != 0)
+            return 2;
+    } else if (optind < argc) {
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    }
     if (*ca->db == '\0')
         return cli_usage_error(cmd, "--db must not be empty");
     if (create && ca->name == NULL)
         return cli_usage_error(cmd, "--name is required");
+    if (which == CONN_UPDATE && ca->mask == 0)
+        return cli_usage_error(cmd, "nothing to change: give at least one of --name, --source, --destination, "
+                                    "--connector-type, --overlap, --retention-days, --retention-keep-last");
     return -1;
 }
 
@@ -189,78 +221,136 @@ static const char *route(arena_t *a, const connection_t *c)
     return p;
 }
 
-static int connection_create(int argc, char **argv)
+/* --source "" and the like clear the field on update, as null does in a PATCH. */
+static const char *text_or_null(const char *v, int update)
 {
-    const char *cmd = "connection create";
+    return update && v != NULL && *v == '\0' ? NULL : v;
+}
+
+/* Reports a failed connection write; always returns 1. */
+static int write_failed(const char *cmd, const conn_args_t *ca, const store_write_t *w, store_err_t err)
+{
+    if (err == STORE_NOT_FOUND && ca->cmd == CONN_CREATE)
+        fprintf(stderr, "syncrun %s: %s has no workspace %" PRId64 "\n", cmd, ca->db, ca->ws);
+    else if (err == STORE_NOT_FOUND)
+        fprintf(stderr, "syncrun %s: connection %s was deleted meanwhile; see 'syncrun connection list'\n", cmd,
+                ca->conn);
+    else if (err == STORE_EXISTS)
+        fprintf(stderr, "syncrun %s: workspace %" PRId64 " already has a connection with this %s\n", cmd, ca->ws,
+                w->err_field != NULL ? w->err_field : "name");
+    else
+        fprintf(stderr, "syncrun %s: cannot %s the connection: %s%s%s\n", cmd,
+                ca->cmd == CONN_CREATE   ? "create"
+                : ca->cmd == CONN_UPDATE ? "update"
+                                         : "delete",
+                store_strerror(err), w->err_field != NULL ? " in " : "", w->err_field != NULL ? w->err_field : "");
+    return 1;
+}
+
+/* The confirmation of a done create, update or rm: JSON, or a sentence (and how to go on). */
+static int print_written(const char *cmd, const conn_args_t *ca, const store_write_t *w, const connection_t *cur,
+                         arena_t *a)
+{
+    if (ca->cmd == CONN_RM) {
+        if (ca->json)
+            return cli_print_json(cmd, json_pack("{sIsb}", "id", (json_int_t)cur->id, "deleted", 1));
+        printf("Deleted connection %" PRId64 " (%s, %s): its runs are no longer served.\n", cur->id, cur->uuid,
+               cur->name);
+        return cli_flush_stdout(cmd);
+    }
+    if (ca->json)
+        return cli_print_json(cmd, render_connection(&w->conn));
+    printf("%s connection %" PRId64 " (%s) in workspace %" PRId64 ": %s, %s, overlap %s.\n",
+           ca->cmd == CONN_CREATE ? "Created" : "Updated", w->conn.id, w->conn.uuid, ca->ws, w->conn.name,
+           route(a, &w->conn), overlap_name(w->conn.overlap));
+    if (ca->cmd == CONN_CREATE)
+        printf("\n"
+               "Trigger a run with a runs:write key once 'syncrun serve' is running:\n"
+               "\n"
+               "    curl -X POST -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/v1/connections/%" PRId64
+               "/runs\n",
+               w->conn.id);
+    return cli_flush_stdout(cmd);
+}
+
+/* create, update and rm: one write through the store, as the API's POST, PATCH and DELETE. */
+static int connection_write(const char *cmd, conn_cmd_t which, int argc, char **argv)
+{
     conn_args_t ca;
-    int rc = parse_args(cmd, 1, argc, argv, &ca);
+    int rc = parse_args(cmd, which, argc, argv, &ca);
     if (rc >= 0)
         return rc;
     store_t *s = cli_open_existing_store(cmd, ca.db);
     if (s == NULL)
         return 1;
     arena_t a = ARENA_INIT;
+    store_reader_t *r = NULL;
+    connection_t cur;
     store_write_t w;
+    memset(&cur, 0, sizeof(cur));
     memset(&w, 0, sizeof(w));
     rc = cli_resolve_workspace(s, cmd, ca.db, &ca.ws);
     if (rc != 0)
         goto out;
 
     rc = 1;
-    w.op = OP_CONNECTION_CREATE;
+    if (which != CONN_CREATE) {
+        if ((r = store_reader_open(s)) == NULL) {
+            fprintf(stderr, "syncrun %s: cannot read %s; see the log above\n", cmd, ca.db);
+            goto out;
+        }
+        if (cli_find_connection(r, cmd, ca.ws, ca.conn, &a, &cur) != 0)
+            goto out;
+        w.id = cur.id;
+    }
+    w.op = which == CONN_CREATE   ? OP_CONNECTION_CREATE
+           : which == CONN_UPDATE ? OP_CONNECTION_UPDATE
+                                  : OP_CONNECTION_DELETE;
     w.workspace_id = ca.ws;
+    w.mask = ca.mask & (CONN_F_NAME | CONN_F_SOURCE | CONN_F_DESTINATION | CONN_F_CONNECTOR_TYPE | CONN_F_OVERLAP |
+                        CONN_F_RET_DAYS | CONN_F_RET_KEEP_LAST);
+    if (which == CONN_CREATE) /* create takes every field; its mask names only the retention overrides */
+        w.mask &= CONN_F_RET_DAYS | CONN_F_RET_KEEP_LAST;
     w.conn.name = ca.name;
-    w.conn.source = ca.source;
-    w.conn.destination = ca.destination;
-    w.conn.connector_type = ca.connector_type;
+    w.conn.source = text_or_null(ca.source, which == CONN_UPDATE);
+    w.conn.destination = text_or_null(ca.destination, which == CONN_UPDATE);
+    w.conn.connector_type = text_or_null(ca.connector_type, which == CONN_UPDATE);
     w.conn.overlap = ca.overlap;
     w.conn.retention_days = ca.retention_days;
     w.conn.retention_keep_last = ca.retention_keep_last;
     w.conn.retention_failure_days = RETENTION_INHERIT;
-    if (ca.retention_days != RETENTION_INHERIT)
-        w.mask |= CONN_F_RET_DAYS;
-    if (ca.retention_keep_last != RETENTION_INHERIT)
-        w.mask |= CONN_F_RET_KEEP_LAST;
     store_err_t err = store_exec(s, &w);
-    if (err == STORE_NOT_FOUND) {
-        fprintf(stderr, "syncrun %s: %s has no workspace %" PRId64 "\n", cmd, ca.db, ca.ws);
-        goto out;
-    }
-    if (err == STORE_EXISTS) {
-        fprintf(stderr, "syncrun %s: workspace %" PRId64 " already has a connection with this %s\n", cmd, ca.ws,
-                w.err_field != NULL ? w.err_field : "name");
-        goto out;
-    }
-    if (err != STORE_OK) {
-        fprintf(stderr, "syncrun %s: cannot create the connection: %s%s%s\n", cmd, store_strerror(err),
-                w.err_field != NULL ? " in " : "", w.err_field != NULL ? w.err_field : "");
-        goto out;
-    }
-    if (ca.json) {
-        rc = cli_print_json(cmd, render_connection(&w.conn));
-        goto out;
-    }
-    printf("Created connection %" PRId64 " (%s) in workspace %" PRId64 ": %s, %s, overlap %s.\n"
-           "\n"
-           "Trigger a run with a runs:write key once 'syncrun serve' is running:\n"
-           "\n"
-           "    curl -X POST -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/v1/connections/%" PRId64
-           "/runs\n",
-           w.conn.id, w.conn.uuid, ca.ws, w.conn.name, route(&a, &w.conn), overlap_name(w.conn.overlap), w.conn.id);
-    rc = cli_flush_stdout(cmd);
+    rc = err != STORE_OK ? write_failed(cmd, &ca, &w, err) : print_written(cmd, &ca, &w, &cur, &a);
 
 out:
+    if (r != NULL)
+        store_reader_close(r);
     store_write_release(&w);
     arena_release(&a);
     store_close(s);
     return rc;
 }
 
+static int connection_create(int argc, char **argv)
+{
+    return connection_write("connection create", CONN_CREATE, argc, argv);
+}
+
+static int connection_update(int argc, char **argv)
+{
+    return connection_write("connection update", CONN_UPDATE, argc, argv);
+}
+
+static int connection_rm(int argc, char **argv)
+{
+    return connection_write("connection rm", CONN_RM, argc, argv);
+}
+
 static int connection_list(int argc, char **argv)
 {
     const char *cmd = "connection list";
     conn_args_t ca;
-    int rc = parse_args(cmd, 0, argc, argv, &ca);
+    int rc = parse_args(cmd, CONN_LIST, argc, argv, &ca);
     if (rc >= 0)
         return rc;
     store_t *s = cli_open_existing_store(cmd, ca.db);
@@ -351,6 +441,8 @@ int cmd_connection(int argc, char **argv)
     static const cli_subcommand_t subs[] = {
         {"create", connection_create},
         {"list", connection_list},
+        {"update", connection_update},
+        {"rm", connection_rm},
         {NULL, NULL},
     };
     return cli_dispatch("connection", subs, usage, argc, argv);
