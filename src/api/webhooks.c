@@ -161,19 +161,26 @@ static int read_connection_filter(http_ctx_t *c, input_t *in, int64_t *id)
     return 1;
 }
 
-/* Reads a create or update body into w. Returns 0, or -1 with in set. */
-static int read_webhook(http_ctx_t *c, input_t *in, store_write_t *w, int create, char *why, size_t whylen)
+/* Reads a create or update body into w (its strings in the request's arena, not the body). When the
+ * URL's host is a name whose addresses are still to be judged, *host is set to it (arena). Returns 0,
+ * or -1 with in set. */
+static int read_webhook(http_ctx_t *c, input_t *in, store_write_t *w, int create, const char **host)
 {
     const char *url = NULL;
     int rc, enabled;
+    *host = NULL;
     if (input_known(in, webhook_fields) != 0)
         return -1;
     if ((rc = input_string(in, "url", WEBHOOK_URL_MAX, create, 0, &url)) < 0)
         return -1;
     if (rc == 1) {
-        if (netaddr_check_url(url, WEBHOOK_URL_MAX, allow_private, why, whylen) != 0)
+        char why[300], name[NETADDR_HOST_MAX];
+        int form = netaddr_check_url_form(url, WEBHOOK_URL_MAX, allow_private, name, sizeof(name), why, sizeof(why));
+        if (form < 0)
             return input_fail(in, "invalid_field", "url", "url %s", why);
-        w->webhook.url = url;
+        if (form == 1)
+            *host = arena_strdup(&c->arena, name);
+        w->webhook.url = arena_strdup(&c->arena, url);
         w->mask |= WEBHOOK_F_URL;
     }
     if ((rc = read_events(in, &c->arena, &w->webhook.events)) < 0)
@@ -257,6 +264,42 @@ static void on_webhook_written(http_ctx_t *c, store_write_t *w, void *data)
     http_send_json(c, status, o);
 }
 
+/* A create or update whose URL names a host, waiting for its addresses. */
+typedef struct url_check {
+    store_write_t *w;
+    const char *host;
+} url_check_t;
+
+static int webhook_status(const store_write_t *w)
+{
+    return w->op == OP_WEBHOOK_CREATE ? 201 : 200;
+}
+
+static void on_url_resolved(http_ctx_t *c, const struct addrinfo *res, const char *err, void *data)
+{
+    url_check_t *u = data;
+    char why[300], msg[320];
+    if (netaddr_check_resolved(u->host, res, err, why, sizeof(why)) != 0) {
+        snprintf(msg, sizeof(msg), "url %s", why);
+        http_error(c, 400, "invalid_field", msg, "url");
+        return;
+    }
+    http_write_submit(c, u->w, on_webhook_written, (void *)(intptr_t)webhook_status(u->w), NULL);
+}
+
+/* Writes a read create or update: at once, or once its URL's host name is resolved (off the event
+ * loop) and every address it has is found acceptable. */
+static int submit_webhook(http_ctx_t *c, store_write_t *w, const char *host)
+{
+    if (host == NULL)
+        return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)webhook_status(w), NULL);
+    url_check_t *u = arena_alloc(&c->arena, sizeof(*u));
+    u->w = w;
+    u->host = host;
+    http_resolve(c, host, on_url_resolved, u);
+    return 0;
+}
+
 int native_webhook_create(http_ctx_t *c)
 {
     json_t *body = http_body_json(c, 0);
@@ -264,19 +307,20 @@ int native_webhook_create(http_ctx_t *c)
         return 0;
     input_t in;
     input_init(&in, body);
-    char why[300];
+    const char *host;
     store_write_t *w = http_write_new(c);
     w->op = OP_WEBHOOK_CREATE;
     w->workspace_id = c->key.workspace_id;
-    if (read_webhook(c, &in, w, 1, why, sizeof(why)) != 0) {
+    int rc = read_webhook(c, &in, w, 1, &host);
+    if (rc != 0)
         api_input_error(c, &in);
-        json_decref(body);
+    json_decref(body);
+    if (rc != 0)
         return 0;
-    }
     char *secret = arena_alloc(&c->arena, IDS_WHSEC_LEN);
     ids_webhook_secret(secret);
     w->webhook.secret = secret;
-    return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)201, body);
+    return submit_webhook(c, w, host);
 }
 
 int native_webhook_list(http_ctx_t *c)
@@ -316,17 +360,16 @@ int native_webhook_update(http_ctx_t *c)
         return 0;
     input_t in;
     input_init(&in, body);
-    char why[300];
+    const char *host;
     store_write_t *w = http_write_new(c);
     w->op = OP_WEBHOOK_UPDATE;
     w->workspace_id = c->key.workspace_id;
     w->id = h.id;
-    if (read_webhook(c, &in, w, 0, why, sizeof(why)) != 0) {
+    int rc = read_webhook(c, &in, w, 0, &host);
+    if (rc != 0)
         api_input_error(c, &in);
-        json_decref(body);
-        return 0;
-    }
-    return http_write_submit(c, w, on_webhook_written, (void *)(intptr_t)200, body);
+    json_decref(body);
+    return rc != 0 ? 0 : submit_webhook(c, w, host);
 }
 
 /* Submits op on the webhook of the path; answers status once it is durable. */

@@ -156,6 +156,17 @@ store_write_t *http_write_new(http_ctx_t *c);
  * released after done. Returns 0. */
 int http_write_submit(http_ctx_t *c, store_write_t *w, http_write_done_fn done, void *data, json_t *hold);
 
+/* ---- name resolution ---- */
+
+struct addrinfo;
+/* Called on the request's loop thread with the addresses of the name (valid during the call only),
+ * or res NULL and err saying why it did not resolve. Must answer the request (or go on to a write). */
+typedef void (*http_resolved_fn)(http_ctx_t *c, const struct addrinfo *res, const char *err, void *data);
+/* Resolves host off the event loop (on h2o's resolver threads: a slow DNS server delays this request,
+ * not the others of its loop), then calls done. If the request ends first (the client left), done is
+ * not called. */
+void http_resolve(http_ctx_t *c, const char *host, http_resolved_fn done, void *data);
+
 /* ---- long-poll ---- */
 
 /* Parks the request until run `run_id` changes (a commit touches it) or `seconds` pass, then calls

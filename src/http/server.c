@@ -201,6 +201,44 @@ static void on_write_messages(h2o_multithread_receiver_t *receiver, h2o_linklist
     }
 }
 
+/* ---- name resolution ---- */
+
+struct http_lookup {
+    http_ctx_t *c;
+    h2o_hostinfo_getaddr_req_t *req; /* NULL once answered */
+    http_resolved_fn done;
+    void *data;
+};
+
+/* The request ended: a lookup still under way must not call back into it. */
+static void lookup_dispose(void *p)
+{
+    struct http_lookup *l = p;
+    if (l->req != NULL)
+        h2o_hostinfo_getaddr_cancel(l->req);
+}
+
+static void on_resolved(h2o_hostinfo_getaddr_req_t *req, const char *err, struct addrinfo *res, void *cbdata)
+{
+    struct http_lookup *l = cbdata;
+    (void)req; /* h2o frees it, and res, after this returns */
+    l->req = NULL;
+    l->done(l->c, err == NULL ? res : NULL, err, l->data);
+}
+
+void http_resolve(http_ctx_t *c, const char *host, http_resolved_fn done, void *data)
+{
+    h2o_req_t *req = c->req;
+    struct http_lookup *l = h2o_mem_alloc_shared(&req->pool, sizeof(*l), lookup_dispose);
+    l->c = c;
+    l->done = done;
+    l->data = data;
+    /* the service only makes getaddrinfo answer stream sockets; the port is not used */
+    l->req =
+        h2o_hostinfo_getaddr(&c->thread->ctx.receivers.hostinfo_getaddr, h2o_iovec_init(host, strlen(host)),
+                             h2o_iovec_init(H2O_STRLIT("80")), AF_UNSPEC, SOCK_STREAM, IPPROTO_TCP, 0, on_resolved, l);
+}
+
 /* ---- long-poll ---- */
 
 static void watcher_fire(watcher_t *wt, int timed_out)

@@ -106,11 +106,11 @@ const char *netaddr_refusal_text(const char *s)
     return "not an address";
 }
 
-int netaddr_check_url(const char *url, size_t max, int allow_private, char *why, size_t whylen)
+int netaddr_check_url_form(const char *url, size_t max, int allow_private, char *host, size_t hostlen, char *why,
+                           size_t whylen)
 {
     int rc = -1;
-    char *scheme = NULL, *host = NULL;
-    struct addrinfo *res = NULL;
+    char *scheme = NULL, *h = NULL;
     CURLU *u = curl_url();
     size_t len = strlen(url);
     if (len == 0 || len > max) {
@@ -124,7 +124,7 @@ int netaddr_check_url(const char *url, size_t max, int allow_private, char *why,
         }
     if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || h[0] == '\0') {
         snprintf(why, whylen, "must be an absolute http or https URL with a host");
         goto out;
     }
@@ -136,44 +136,65 @@ int netaddr_check_url(const char *url, size_t max, int allow_private, char *why,
         rc = 0;
         goto out;
     }
-    /* an address literal is judged as written; a name by every address it has now */
-    const char *lit = netaddr_refusal_text(host);
-    if (strcmp(lit != NULL ? lit : "", "not an address") != 0) {
-        if (lit != NULL) {
-            snprintf(why, whylen,
-                     "points to a %s address (%.64s); refused unless the server runs with "
-                     "--webhooks-allow-private",
-                     lit, host);
-            goto out;
-        }
+    /* an address literal is judged as written; a name by every address it has (the caller resolves) */
+    const char *lit = netaddr_refusal_text(h);
+    if (lit != NULL && strcmp(lit, "not an address") != 0) {
+        snprintf(why, whylen,
+                 "points to a %s address (%.64s); refused unless the server runs with "
+                 "--webhooks-allow-private",
+                 lit, h);
+        goto out;
+    }
+    if (lit == NULL) {
         rc = 0;
         goto out;
     }
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int gai = getaddrinfo(host, NULL, &hints, &res);
-    if (gai != 0 || res == NULL) {
-        snprintf(why, whylen, "has a host name that does not resolve (%.64s: %s)", host, gai_strerror(gai));
+    if (strlen(h) >= hostlen) {
+        snprintf(why, whylen, "has a host name longer than %zu bytes", hostlen - 1);
         goto out;
     }
-    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+    memcpy(host, h, strlen(h) + 1);
+    rc = 1;
+out:
+    curl_free(scheme);
+    curl_free(h);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int netaddr_check_resolved(const char *host, const struct addrinfo *res, const char *err, char *why, size_t whylen)
+{
+    if (res == NULL) {
+        snprintf(why, whylen, "has a host name that does not resolve (%.64s: %s)", host,
+                 err != NULL ? err : "no address");
+        return -1;
+    }
+    for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         const char *r = netaddr_refusal(ai->ai_addr, ai->ai_addrlen);
         if (r != NULL) {
             snprintf(why, whylen,
                      "has a host name that resolves to a %s address (%.64s); refused unless the "
                      "server runs with --webhooks-allow-private",
                      r, host);
-            goto out;
+            return -1;
         }
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+int netaddr_check_url(const char *url, size_t max, int allow_private, char *why, size_t whylen)
+{
+    char host[NETADDR_HOST_MAX];
+    int rc = netaddr_check_url_form(url, max, allow_private, host, sizeof(host), why, whylen);
+    if (rc <= 0)
+        return rc;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(host, NULL, &hints, &res);
+    rc = netaddr_check_resolved(host, gai == 0 ? res : NULL, gai != 0 ? gai_strerror(gai) : NULL, why, whylen);
     if (res != NULL)
         freeaddrinfo(res);
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
     return rc;
 }
