@@ -11,8 +11,10 @@
 #include "api/api.h"
 #include "api/import.h"
 #include "api/itwin.h"
+#include "api/rcache.h"
 #include "api/render.h"
 #include "util/ids.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 enum {
@@ -197,118 +199,230 @@ static json_t *itwin_external(const run_t *r)
     return x;
 }
 
-/* A run's iTwin id: the vendor's for runs imported from iTwin, else the UUID. */
-static json_t *itwin_run_id(const run_t *r)
-{
-    json_t *x = itwin_external(r);
-    json_t *id = json_string(x != NULL ? r->external_id : r->uuid);
-    json_decref(x);
-    return id;
-}
-
 /* The vendor id of a job or task (from the run's external ids), else its UUID. */
-static json_t *itwin_unit_id(json_t *ext, const char *uuid)
+static const char *itwin_unit_id(json_t *ext, const char *uuid)
 {
-    json_t *v = json_object_get(json_object_get(ext, "ids"), uuid);
-    return json_string(json_is_string(v) ? json_string_value(v) : uuid);
+    const char *v = json_string_value(json_object_get(json_object_get(ext, "ids"), uuid));
+    return v != NULL ? v : uuid;
 }
 
-static void itwin_set_time(json_t *o, const char *key, int64_t ms)
+/* ,"key":"time" when ms is set */
+static void itwin_write_time(buf_t *b, const char *key, int64_t ms)
 {
-    if (ms > 0)
-        json_object_set_new(o, key, render_time(ms));
-}
-
-static void itwin_set_str(json_t *o, const char *key, const char *s)
-{
-    if (s != NULL)
-        json_object_set_new(o, key, json_string(s));
-}
-
-static json_t *itwin_task(const task_t *t, json_t *ext)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", itwin_unit_id(ext, t->uuid));
-    json_object_set_new(o, "state", json_string(itwin_state_name(t->state)));
-    json_object_set_new(o, "result", json_string(itwin_result_name(t->result)));
-    itwin_set_str(o, "sourceFileId", t->source_file_id);
-    json_object_set_new(o, "retryAttempts", json_integer(t->retry_attempts));
-    itwin_set_time(o, "startDateTime", t->started_at);
-    itwin_set_time(o, "endDateTime", t->ended_at);
-    json_t *err = t->error_json ? json_loads(t->error_json, 0, NULL) : NULL;
-    if (json_is_object(err))
-        json_object_set_new(o, "error", err);
-    else
-        json_decref(err);
-    if (t->has_report) {
-        json_t *rep = json_object();
-        itwin_set_str(rep, "message", t->report_message);
-        if (report_action_parse(t->report_suggested_action) >= 0)
-            json_object_set_new(rep, "suggestedAction", json_string(t->report_suggested_action));
-        json_object_set_new(rep, "totalErrorsCount", json_integer(t->report_errors));
-        json_object_set_new(rep, "totalWarningsCount", json_integer(t->report_warnings));
-        json_object_set_new(rep, "totalOtherIssuesCount", json_integer(t->report_other));
-        json_object_set_new(o, "details", json_pack("{s:o}", "synchronizationReport", rep));
+    if (ms > 0) {
+        buf_adds(b, key);
+        jw_time(b, ms);
     }
-    return o;
 }
 
-static json_t *itwin_job(const job_t *j, json_t *ext)
+/* ,"key":"s" when s is set */
+static void itwin_write_str(buf_t *b, const char *key, const char *s)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", itwin_unit_id(ext, j->uuid));
-    json_object_set_new(o, "state", json_string(itwin_state_name(j->state)));
-    json_object_set_new(o, "result", json_string(itwin_result_name(j->result)));
+    if (s != NULL) {
+        buf_adds(b, key);
+        jw_str(b, s);
+    }
+}
+
+static void itwin_write_task(buf_t *b, const task_t *t, json_t *ext)
+{
+    JW_LIT(b, "{\"id\":");
+    jw_str(b, itwin_unit_id(ext, t->uuid));
+    JW_LIT(b, ",\"state\":");
+    jw_str(b, itwin_state_name(t->state));
+    JW_LIT(b, ",\"result\":");
+    jw_str(b, itwin_result_name(t->result));
+    itwin_write_str(b, ",\"sourceFileId\":", t->source_file_id);
+    JW_LIT(b, ",\"retryAttempts\":");
+    jw_int(b, t->retry_attempts);
+    itwin_write_time(b, ",\"startDateTime\":", t->started_at);
+    itwin_write_time(b, ",\"endDateTime\":", t->ended_at);
+    if (t->error_json != NULL) {
+        size_t mark = b->len;
+        JW_LIT(b, ",\"error\":");
+        if (!render_json_text(b, t->error_json, 1) && !buf_failed(b))
+            b->len = mark; /* not an object: left out */
+    }
+    if (t->has_report) {
+        JW_LIT(b, ",\"details\":{\"synchronizationReport\":{");
+        size_t open = b->len;
+        if (t->report_message != NULL) {
+            JW_LIT(b, "\"message\":");
+            jw_str(b, t->report_message);
+        }
+        if (report_action_parse(t->report_suggested_action) >= 0) {
+            if (b->len > open)
+                JW_LIT(b, ",");
+            JW_LIT(b, "\"suggestedAction\":");
+            jw_str(b, t->report_suggested_action);
+        }
+        if (b->len > open)
+            JW_LIT(b, ",");
+        JW_LIT(b, "\"totalErrorsCount\":");
+        jw_int(b, t->report_errors);
+        JW_LIT(b, ",\"totalWarningsCount\":");
+        jw_int(b, t->report_warnings);
+        JW_LIT(b, ",\"totalOtherIssuesCount\":");
+        jw_int(b, t->report_other);
+        JW_LIT(b, "}}");
+    }
+    JW_LIT(b, "}");
+}
+
+static void itwin_write_job(buf_t *b, const job_t *j, json_t *ext)
+{
+    JW_LIT(b, "{\"id\":");
+    jw_str(b, itwin_unit_id(ext, j->uuid));
+    JW_LIT(b, ",\"state\":");
+    jw_str(b, itwin_state_name(j->state));
+    JW_LIT(b, ",\"result\":");
+    jw_str(b, itwin_result_name(j->result));
     if (ITWIN_ENUM_FIND(itwin_connectors, j->connector_type) >= 0)
-        json_object_set_new(o, "connectorType", json_string(j->connector_type));
-    itwin_set_time(o, "startDateTime", j->started_at);
-    itwin_set_time(o, "endDateTime", j->ended_at);
-    json_t *tasks = json_array();
-    for (int i = 0; i < j->ntasks; i++)
-        json_array_append_new(tasks, itwin_task(&j->tasks[i], ext));
-    json_object_set_new(o, "tasks", tasks);
-    return o;
+        itwin_write_str(b, ",\"connectorType\":", j->connector_type);
+    itwin_write_time(b, ",\"startDateTime\":", j->started_at);
+    itwin_write_time(b, ",\"endDateTime\":", j->ended_at);
+    JW_LIT(b, ",\"tasks\":[");
+    for (int i = 0; i < j->ntasks; i++) {
+        if (i > 0)
+            JW_LIT(b, ",");
+        itwin_write_task(b, &j->tasks[i], ext);
+    }
+    JW_LIT(b, "]}");
 }
 
 /* Prefer: return=minimal — the three fields of manifest-minimal-run. */
-static json_t *itwin_run_minimal(const run_t *r)
+static void itwin_write_run_minimal(buf_t *b, const run_t *r)
 {
-    return json_pack("{s:o, s:s, s:s}", "id", itwin_run_id(r), "state", itwin_state_name(r->state), "result",
-                     itwin_result_name(r->result));
+    json_t *ext = itwin_external(r);
+    JW_LIT(b, "{\"id\":");
+    jw_str(b, ext != NULL ? r->external_id : r->uuid);
+    JW_LIT(b, ",\"state\":");
+    jw_str(b, itwin_state_name(r->state));
+    JW_LIT(b, ",\"result\":");
+    jw_str(b, itwin_result_name(r->result));
+    JW_LIT(b, "}");
+    json_decref(ext);
 }
 
 /* Prefer: return=representation — manifest-run with its jobs and tasks. Optional fields the seed
  * does not mark nullable are left out when unset; `error` (nullable) is null when there is none. */
-static json_t *itwin_run_full(const run_t *r, const store_run_jobs_t *rj)
+static void itwin_write_run_full(buf_t *b, const run_t *r, const store_run_jobs_t *rj)
 {
     const job_t *jobs = rj != NULL ? rj->jobs : NULL;
     int njobs = rj != NULL ? rj->njobs : 0;
     json_t *ext = itwin_external(r);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", itwin_run_id(r));
-    json_object_set_new(o, "connectionId", json_string(r->connection_uuid));
-    json_object_set_new(o, "state", json_string(itwin_state_name(r->state)));
-    json_object_set_new(o, "result", json_string(itwin_result_name(r->result)));
+    JW_LIT(b, "{\"id\":");
+    jw_str(b, ext != NULL ? r->external_id : r->uuid);
+    JW_LIT(b, ",\"connectionId\":");
+    jw_str(b, r->connection_uuid);
+    JW_LIT(b, ",\"state\":");
+    jw_str(b, itwin_state_name(r->state));
+    JW_LIT(b, ",\"result\":");
+    jw_str(b, itwin_result_name(r->result));
     if (ITWIN_ENUM_FIND(itwin_phases, r->current_step) >= 0)
-        json_object_set_new(o, "phase", json_string(r->current_step));
+        itwin_write_str(b, ",\"phase\":", r->current_step);
     /* A run not started yet (queued, or skipped) starts at its creation: clients sort runs by
      * startDateTime (the sample app with localeCompare, which throws on a missing one). */
-    itwin_set_time(o, "startDateTime", r->started_at > 0 ? r->started_at : r->created_at);
-    itwin_set_time(o, "endDateTime", r->completed_at);
+    itwin_write_time(b, ",\"startDateTime\":", r->started_at > 0 ? r->started_at : r->created_at);
+    itwin_write_time(b, ",\"endDateTime\":", r->completed_at);
     if (r->error_code != NULL || r->error_message != NULL) {
-        json_t *err = json_object();
-        itwin_set_str(err, "errorKey", r->error_code);
-        itwin_set_str(err, "description", r->error_message);
-        json_object_set_new(o, "error", err);
+        JW_LIT(b, ",\"error\":{");
+        itwin_write_str(b, "\"errorKey\":", r->error_code);
+        if (r->error_code != NULL && r->error_message != NULL)
+            JW_LIT(b, ",");
+        itwin_write_str(b, "\"description\":", r->error_message);
+        JW_LIT(b, "}");
     } else {
-        json_object_set_new(o, "error", json_null());
+        JW_LIT(b, ",\"error\":null");
     }
-    json_t *arr = json_array();
-    for (int i = 0; i < njobs; i++)
-        json_array_append_new(arr, itwin_job(&jobs[i], ext));
-    json_object_set_new(o, "jobs", arr);
+    JW_LIT(b, ",\"jobs\":[");
+    for (int i = 0; i < njobs; i++) {
+        if (i > 0)
+            JW_LIT(b, ",");
+        itwin_write_job(b, &jobs[i], ext);
+    }
+    JW_LIT(b, "]}");
     json_decref(ext);
-    return o;
+}
+
+/* ---- the render cache ----
+ * A finished run never changes (a change to its jobs bumps its version), so its renderings are
+ * kept (api/rcache.h). A representation is kept with the size of its jobs as the page's jobs read
+ * counts it (store_jobs_query_t), so that a page of kept runs can tell, without reading their
+ * jobs, that the read would not have stopped: it is then answered from the cache alone. */
+
+typedef struct itwin_size {
+    int64_t units, jobs, bytes;
+} itwin_size_t;
+
+static int64_t itwin_len(const char *s)
+{
+    return s != NULL ? (int64_t)strlen(s) : 0;
+}
+
+/* The size of a run's jobs as store_jobs_read counts them: a task, or a job without tasks, is a
+ * unit; the bytes are those of every text of the jobs and tasks. */
+static void itwin_size_of(const store_run_jobs_t *rj, itwin_size_t *z)
+{
+    memset(z, 0, sizeof(*z));
+    for (int i = 0; rj != NULL && i < rj->njobs; i++) {
+        const job_t *j = &rj->jobs[i];
+        z->jobs++;
+        z->units += j->ntasks > 0 ? j->ntasks : 1;
+        z->bytes += itwin_len(j->uuid) + itwin_len(j->name) + itwin_len(j->connector_type) + itwin_len(j->phase);
+        for (int k = 0; k < j->ntasks; k++) {
+            const task_t *t = &j->tasks[k];
+            z->bytes += itwin_len(t->uuid) + itwin_len(t->source_file_id) + itwin_len(t->error_json) +
+                        itwin_len(t->report_message) + itwin_len(t->report_suggested_action);
+        }
+    }
+}
+
+/* The kept representation of run (id, version), its size in *z; NULL when not kept. */
+static const char *itwin_rep_cached(int64_t id, int64_t version, itwin_size_t *z, size_t *len)
+{
+    size_t n;
+    const char *hit = rcache_get(RCACHE_ITWIN_REP, id, version, &n);
+    if (hit == NULL || n < sizeof(*z))
+        return NULL;
+    memcpy(z, hit, sizeof(*z));
+    *len = n - sizeof(*z);
+    return hit + sizeof(*z);
+}
+
+/* Appends the representation of r (with all its jobs, rj), keeping it when r is finished. */
+static void itwin_rep_append(buf_t *b, const run_t *r, const store_run_jobs_t *rj, int keep)
+{
+    if (!keep || r->state != RUN_FINISHED) {
+        itwin_write_run_full(b, r, rj);
+        return;
+    }
+    itwin_size_t z;
+    itwin_size_of(rj, &z);
+    buf_t t = BUF_INIT(b->cap);
+    buf_add(&t, &z, sizeof(z));
+    itwin_write_run_full(&t, r, rj);
+    if (!buf_failed(&t)) {
+        buf_add(b, t.data + sizeof(z), t.len - sizeof(z));
+        rcache_put(RCACHE_ITWIN_REP, r->id, r->version, t.data, t.len);
+    } else {
+        itwin_write_run_full(b, r, rj); /* fails b alike: the answer says so */
+    }
+    buf_release(&t);
+}
+
+/* Appends the minimal form of r, from the cache when r is finished and was rendered before. */
+static void itwin_min_append(buf_t *b, const run_t *r)
+{
+    size_t len, start = b->len;
+    const char *hit = r->state == RUN_FINISHED ? rcache_get(RCACHE_ITWIN_MIN, r->id, r->version, &len) : NULL;
+    if (hit != NULL) {
+        buf_add(b, hit, len);
+        return;
+    }
+    itwin_write_run_minimal(b, r);
+    if (r->state == RUN_FINISHED && !buf_failed(b))
+        rcache_put(RCACHE_ITWIN_MIN, r->id, r->version, b->data + start, b->len - start);
 }
 
 /* ---- request parsing ---- */
@@ -413,11 +527,14 @@ char *itwin_href(http_ctx_t *c, const char *path)
 }
 
 /* An absolute link to a page of the connection's runs. */
-static json_t *itwin_link(http_ctx_t *c, const char *conn_uuid, int64_t skip, int64_t top)
+static void itwin_write_link(buf_t *b, http_ctx_t *c, const char *rel, const char *conn_uuid, int64_t skip, int64_t top)
 {
     char path[128];
     snprintf(path, sizeof(path), "/%s/runs?$skip=%lld&$top=%lld", conn_uuid, (long long)skip, (long long)top);
-    return json_pack("{s:s}", "href", itwin_href(c, path));
+    buf_adds(b, rel);
+    JW_LIT(b, "{\"href\":");
+    jw_str(b, itwin_href(c, path));
+    JW_LIT(b, "}");
 }
 
 static void itwin_prefer_applied(http_ctx_t *c, itwin_prefer_t p)
@@ -444,6 +561,28 @@ static store_err_t itwin_read_jobs(http_ctx_t *c, int64_t conn_id, int64_t lo, i
     return store_jobs_read(c->reader, c->key.workspace_id, &q, &c->arena, rj, nrj, more);
 }
 
+/* Answers are at most this large (RENDER_JOBS_TEXT_BYTES of texts, escaped, and their keys). */
+#define ITWIN_BODY_MAX (64 * 1024 * 1024)
+
+/* The rows and jobs of a page whose runs are not all in the cache (see itwin_runs_list). */
+typedef struct itwin_page {
+    run_t *runs; /* the rows read, newest first */
+    int nruns;
+    store_run_jobs_t *rj; /* their jobs (representation only), in the same order */
+    int nrj, more;
+} itwin_page_t;
+
+/* Reads the rows (and with rep the jobs) of cn's runs lo..hi into pg. */
+static store_err_t itwin_page_read(http_ctx_t *c, int64_t conn_id, int64_t lo, int64_t hi, int rep, itwin_page_t *pg)
+{
+    memset(pg, 0, sizeof(*pg));
+    store_err_t e =
+        store_run_range(c->reader, c->key.workspace_id, conn_id, lo, hi, 0, &c->arena, &pg->runs, &pg->nruns);
+    if (e == STORE_OK && rep && pg->nruns > 0)
+        e = itwin_read_jobs(c, conn_id, lo, hi, &pg->rj, &pg->nrj, &pg->more);
+    return e;
+}
+
 int itwin_runs_list(http_ctx_t *c)
 {
     char uuid[IDS_UUID_LEN], bad[64] = "";
@@ -465,52 +604,123 @@ int itwin_runs_list(http_ctx_t *c)
     int64_t hi = cn.run_count - skip, lo = hi - top + 1;
     if (lo < cn.runs_pruned + 1)
         lo = cn.runs_pruned + 1;
-    run_t *runs = NULL;
+    itwin_prefer_t prefer = itwin_prefer(c);
+    const int rep = prefer == PREFER_REPRESENTATION;
+    const rcache_kind_t kind = rep ? RCACHE_ITWIN_REP : RCACHE_ITWIN_MIN;
+
+    /* The page's keys first: finished runs rendered before come from the cache. Only the range
+     * from the first to the last other run is read (rows, and with the representation their jobs
+     * in one bounded read). When that read stops at its limits, or the cached runs outside it
+     * would pass them (their sizes are kept with them), the whole page is read as before: the
+     * page then ends before the run the read stopped in (or, when that is the first run, with that
+     * run cut short), and `next` continues from there. */
+    run_key_t *keys = NULL;
     int n = 0;
     store_err_t e = STORE_OK;
     if (hi >= lo &&
-        (e = store_run_range(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &runs, &n)) != STORE_OK)
+        (e = store_run_keys(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &keys, &n)) != STORE_OK)
         return api_store_error(c, e, NULL);
-
-    /* With the representation, the page's jobs and tasks come in one bounded read. When it stops
-     * inside the page, the page ends before the run it stopped in (or, when that is the first run,
-     * with that run cut short), and `next` continues from there. */
-    itwin_prefer_t prefer = itwin_prefer(c);
-    store_run_jobs_t *rj = NULL;
-    int nrj = 0, more = 0, shown = n, truncated = 0;
-    if (prefer == PREFER_REPRESENTATION && n > 0) {
-        if ((e = itwin_read_jobs(c, cn.id, lo, hi, &rj, &nrj, &more)) != STORE_OK)
-            return api_store_error(c, e, NULL);
-        if (more) {
-            const store_run_jobs_t *last = &rj[nrj - 1];
-            int k = 0;
-            while (k < n && runs[k].id != last->run_id)
-                k++;
-            shown = k == n ? n : !last->more ? k + 1 : k > 0 ? k : 1; /* (one snapshot: k < n) */
-            truncated = last->more && k == 0;
+    int first_miss = -1, last_miss = -1;
+    itwin_size_t z;
+    size_t len;
+    for (int i = 0; i < n; i++) {
+        int hit = 0;
+        if (keys[i].state == RUN_FINISHED)
+            hit = rep ? itwin_rep_cached(keys[i].id, keys[i].version, &z, &len) != NULL
+                      : rcache_get(kind, keys[i].id, keys[i].version, &len) != NULL;
+        if (!hit) {
+            if (first_miss < 0)
+                first_miss = i;
+            last_miss = i;
         }
     }
-    json_t *arr = json_array();
-    for (int i = 0, ji = 0; i < shown; i++) {
-        const store_run_jobs_t *jobs = NULL;
-        if (ji < nrj && rj[ji].run_id == runs[i].id)
-            jobs = &rj[ji++];
-        json_array_append_new(arr, prefer == PREFER_REPRESENTATION ? itwin_run_full(&runs[i], jobs)
-                                                                   : itwin_run_minimal(&runs[i]));
+    itwin_page_t pg = {0};
+    int shown = n, truncated = 0, whole = 0;
+    if (first_miss >= 0) {
+        /* a full range maps page positions to run_counts (kept runs are gapless) */
+        int gapless = n == hi - lo + 1;
+        int64_t rlo = gapless ? hi - last_miss : lo, rhi = gapless ? hi - first_miss : hi;
+        if ((e = itwin_page_read(c, cn.id, rlo, rhi, rep, &pg)) != STORE_OK)
+            return api_store_error(c, e, NULL);
+        whole = rlo == lo && rhi == hi;
+        if (rep && !pg.more) {
+            itwin_size_t total = {0, 0, 0};
+            for (int i = 0; i < pg.nrj; i++) {
+                itwin_size_of(&pg.rj[i], &z);
+                total.units += z.units, total.jobs += z.jobs, total.bytes += z.bytes;
+            }
+            for (int i = 0; i < n; i++)
+                if ((!gapless || hi - i < rlo || hi - i > rhi) &&
+                    itwin_rep_cached(keys[i].id, keys[i].version, &z, &len))
+                    total.units += z.units, total.jobs += z.jobs, total.bytes += z.bytes;
+            if (total.units > RENDER_JOBS_UNITS || total.jobs > RENDER_JOBS_UNITS ||
+                total.bytes > RENDER_JOBS_TEXT_BYTES)
+                pg.more = 1; /* the whole page's read would stop: read it */
+        }
+        if (rep && pg.more && !whole) {
+            if ((e = itwin_page_read(c, cn.id, lo, hi, rep, &pg)) != STORE_OK)
+                return api_store_error(c, e, NULL);
+            whole = 1;
+        }
+        if (rep && pg.more) {
+            const store_run_jobs_t *last = &pg.rj[pg.nrj - 1];
+            int k = 0;
+            while (k < pg.nruns && pg.runs[k].id != last->run_id)
+                k++;
+            shown = k == pg.nruns ? pg.nruns : !last->more ? k + 1 : k > 0 ? k : 1; /* (one snapshot: k < n) */
+            truncated = last->more && k == 0;
+        }
+        if (whole && pg.nruns < n)
+            shown = shown < pg.nruns ? shown : pg.nruns; /* runs removed between the two reads */
     }
-    json_t *links = json_object();
-    json_object_set_new(links, "self", itwin_link(c, cn.uuid, skip, top));
+
+    buf_t b = BUF_INIT(ITWIN_BODY_MAX);
+    JW_LIT(&b, "{\"runs\":[");
+    for (int i = 0, k = 0, ji = 0; i < shown; i++) {
+        if (i > 0)
+            JW_LIT(&b, ",");
+        const char *hit = NULL;
+        if (keys[i].state == RUN_FINISHED)
+            hit = rep ? itwin_rep_cached(keys[i].id, keys[i].version, &z, &len)
+                      : rcache_get(kind, keys[i].id, keys[i].version, &len);
+        if (hit != NULL) {
+            buf_add(&b, hit, len);
+            continue;
+        }
+        while (k < pg.nruns && pg.runs[k].id != keys[i].id)
+            k++;
+        if (k == pg.nruns) { /* not in the rows read: changed between the reads */
+            buf_release(&b);
+            return api_store_error(c, STORE_ERROR, NULL);
+        }
+        const run_t *r = &pg.runs[k];
+        if (!rep) {
+            itwin_min_append(&b, r);
+            continue;
+        }
+        while (ji < pg.nrj && pg.rj[ji].run_id != r->id)
+            ji++;
+        const store_run_jobs_t *jobs = ji < pg.nrj ? &pg.rj[ji] : NULL;
+        if (jobs == NULL)
+            ji = 0; /* a run without jobs: the next run's search starts over */
+        /* a run is kept only when all its jobs were read: every run shown but one cut short (a
+         * stopped read is always of the whole page, and the page ends where it stopped) */
+        itwin_rep_append(&b, r, jobs, !(jobs != NULL && jobs->more) && !(truncated && i == 0));
+    }
+    JW_LIT(&b, "],\"_links\":{");
+    itwin_write_link(&b, c, "\"self\":", cn.uuid, skip, top);
     if (skip > 0)
-        json_object_set_new(links, "prev", itwin_link(c, cn.uuid, skip > top ? skip - top : 0, top));
+        itwin_write_link(&b, c, ",\"prev\":", cn.uuid, skip > top ? skip - top : 0, top);
     /* next starts at the first run not shown: a shortened page continues where it stopped */
-    int64_t next = shown < n ? cn.run_count - runs[shown].run_count : skip + top;
+    int64_t next = shown < n && whole && shown < pg.nruns ? cn.run_count - pg.runs[shown].run_count : skip + top;
     if (next < kept)
-        json_object_set_new(links, "next", itwin_link(c, cn.uuid, next, top));
+        itwin_write_link(&b, c, ",\"next\":", cn.uuid, next, top);
+    JW_LIT(&b, "}}");
     if (truncated)
         http_add_header(c, ITWIN_TRUNCATED_HEADER, "jobs");
     else
         itwin_prefer_applied(c, prefer);
-    return http_send_json(c, 200, json_pack("{s:o, s:o}", "runs", arr, "_links", links));
+    return render_send_buf(c, 200, &b);
 }
 
 int itwin_run_get(http_ctx_t *c)
@@ -546,16 +756,30 @@ int itwin_run_get(http_ctx_t *c)
                                                 "Requested ManifestConnectionRun is not available.", NULL);
     if (e != STORE_OK)
         return api_store_error(c, e, NULL);
-    store_run_jobs_t *rj;
-    int nrj, more;
-    if ((e = itwin_read_jobs(c, cn.id, r.run_count, r.run_count, &rj, &nrj, &more)) != STORE_OK)
-        return api_store_error(c, e, NULL);
-    json_t *run = itwin_run_full(&r, nrj > 0 ? &rj[0] : NULL);
+    buf_t b = BUF_INIT(ITWIN_BODY_MAX);
+    JW_LIT(&b, "{\"run\":");
+    /* a kept representation was complete when it was kept: within the limits on its own */
+    itwin_size_t z;
+    size_t len;
+    const char *hit = r.state == RUN_FINISHED ? itwin_rep_cached(r.id, r.version, &z, &len) : NULL;
+    int more = 0;
+    if (hit != NULL) {
+        buf_add(&b, hit, len);
+    } else {
+        store_run_jobs_t *rj;
+        int nrj;
+        if ((e = itwin_read_jobs(c, cn.id, r.run_count, r.run_count, &rj, &nrj, &more)) != STORE_OK) {
+            buf_release(&b);
+            return api_store_error(c, e, NULL);
+        }
+        itwin_rep_append(&b, &r, nrj > 0 ? &rj[0] : NULL, !more);
+    }
+    JW_LIT(&b, "}");
     if (more)
         http_add_header(c, ITWIN_TRUNCATED_HEADER, "jobs");
     else if (itwin_prefer(c) == PREFER_REPRESENTATION)
         itwin_prefer_applied(c, PREFER_REPRESENTATION);
-    return http_send_json(c, 200, json_pack("{s:o}", "run", run));
+    return render_send_buf(c, 200, &b);
 }
 
 /* ---- import ---- */

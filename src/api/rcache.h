@@ -8,7 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum rcache_kind { RCACHE_CENSUS, RCACHE_KINDS } rcache_kind_t;
+typedef enum rcache_kind {
+    RCACHE_CENSUS,
+    RCACHE_BLUECONIC, /* a run of a BlueConic page (blueconic.c: led by the connection's name) */
+    RCACHE_ITWIN_MIN, /* an iTwin run, return=minimal */
+    RCACHE_ITWIN_REP, /* an iTwin run with its jobs and tasks (itwin.c: led by their size) */
+    RCACHE_KINDS
+} rcache_kind_t;
 
 /* Per thread, at most this many bytes of renderings (then the oldest make room). */
 #define RCACHE_MAX_BYTES (32 * 1024 * 1024)

@@ -2,6 +2,7 @@
 #include "api/render.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/expectations.h"
@@ -314,6 +315,29 @@ int api_load_run(http_ctx_t *c, int i, run_t *out)
     else
         api_store_error(c, e, NULL);
     return -1;
+}
+
+int render_json_text(buf_t *b, const char *text, int object_only)
+{
+    int kind = jw_canonical(text);
+    if (kind != 0) {
+        if (object_only && kind != '{')
+            return 0;
+        buf_adds(b, text);
+        return 1;
+    }
+    json_t *v = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    int ok = v != NULL && (!object_only || json_is_object(v));
+    if (ok) {
+        size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT);
+        char *p = malloc(n ? n : 1);
+        ok = p != NULL && json_dumpb(v, p, n, JSON_COMPACT) == n;
+        if (ok)
+            buf_add(b, p, n);
+        free(p);
+    }
+    json_decref(v);
+    return ok;
 }
 
 int render_send_buf(http_ctx_t *c, int status, buf_t *b)

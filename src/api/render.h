@@ -18,6 +18,11 @@ json_t *render_connection(const connection_t *cn);
 json_t *render_run(const run_t *r);
 /* The same JSON as render_run, appended to b (the fast path the API answers with). */
 void render_run_buf(buf_t *b, const run_t *r);
+/* Appends the stored JSON text `text` (a task's error, kept as jansson wrote it) as an answer's
+ * value: copied when it is in jansson's compact form (jw_canonical), else parsed and dumped as
+ * jansson writes it. Returns 1 when written, 0 when nothing was (NULL text, not JSON, or with
+ * object_only not an object). */
+int render_json_text(buf_t *b, const char *text, int object_only);
 /* Answers status with b (a JSON document), then releases b. Returns 0. */
 int render_send_buf(http_ctx_t *c, int status, buf_t *b);
 /* A run's JSON is at most this long (its texts are bounded). */

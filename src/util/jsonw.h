@@ -20,4 +20,12 @@ void jw_bool(buf_t *b, int v);
 /* The ISO 8601 form of ms as a string, or null when ms is 0. */
 void jw_time(buf_t *b, int64_t ms);
 
+/* '{' or '[' when s is an object or array written exactly as jansson's json_dumps(JSON_COMPACT)
+ * writes the value json_loads(s, 0) reads from it (no whitespace, integers only, jansson's escapes,
+ * well-formed UTF-8, no key twice in an object, nested at most JW_CANONICAL_DEPTH deep), so s can
+ * be copied into an answer instead of being parsed and dumped again; 0 for anything else (which
+ * may still be valid JSON: parse and dump that). */
+enum { JW_CANONICAL_DEPTH = 32 };
+int jw_canonical(const char *s);
+
 #endif
