@@ -14,8 +14,10 @@
 
 #include "api/api.h"
 #include "api/import.h"
+#include "api/rcache.h"
 #include "api/render.h"
 #include "util/ids.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 enum {
@@ -28,6 +30,10 @@ enum {
     BC_GOALS_PER_RUN_MAX = 10000,  /* TOTAL of one imported run */
     BC_GOALS_IMPORT_MAX = 100000,  /* goals (jobs) of one import document */
 };
+
+/* Answers are at most this large: 100 runs or connections whose built messages (BC_MESSAGE_CAP
+ * each) are all JSON escapes still fit. */
+#define BC_BODY_MAX (256 * 1024 * 1024)
 
 /* ---- errors ---- */
 
@@ -162,12 +168,14 @@ static void bc_external_read(const run_t *r, json_t **hold, bc_external_t *x)
     x->no_goals = json_is_integer(goals) && json_integer_value(goals) == 0;
 }
 
-/* ["n"], the seed's shape of one statistic. */
-static json_t *bc_stat(const char *id, int64_t v)
+/* {"id":"SUCCESS","values":["n"]}, the seed's shape of one statistic. */
+static void bc_write_stat(buf_t *b, const char *id, int64_t v)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%lld", (long long)v);
-    return json_pack("{s:s, s:[s]}", "id", id, "values", num);
+    JW_LIT(b, "{\"id\":");
+    jw_str(b, id);
+    JW_LIT(b, ",\"values\":[\"");
+    jw_int(b, v);
+    JW_LIT(b, "\"]}");
 }
 
 /* Results that count a goal as FAILED, as a bit mask of 1 << result (the store's filter). */
@@ -196,7 +204,7 @@ static void bc_goal_tally(const bc_goals_t *g, int64_t *ok, int64_t *failed, int
     }
 }
 
-static json_t *bc_goal_statistics(const run_t *r, const bc_goals_t *g, int no_goals)
+static void bc_write_goal_statistics(buf_t *b, const run_t *r, const bc_goals_t *g, int no_goals)
 {
     int64_t ok = 0, failed = 0, total = 0;
     if (no_goals) {
@@ -209,7 +217,13 @@ static json_t *bc_goal_statistics(const run_t *r, const bc_goals_t *g, int no_go
             failed = bc_failed(r->result);
         }
     }
-    return json_pack("[o, o, o]", bc_stat("SUCCESS", ok), bc_stat("FAILED", failed), bc_stat("TOTAL", total));
+    JW_LIT(b, "[");
+    bc_write_stat(b, "SUCCESS", ok);
+    JW_LIT(b, ",");
+    bc_write_stat(b, "FAILED", failed);
+    JW_LIT(b, ",");
+    bc_write_stat(b, "TOTAL", total);
+    JW_LIT(b, "]");
 }
 
 /* Appends <li>s</li>, s escaped and clipped to BC_TEXT_CLIP bytes. */
@@ -330,13 +344,13 @@ static int bc_build_message(buf_t *b, const connection_t *cn, const run_t *r, co
     return rc ? -1 : 0;
 }
 
-static json_t *bc_message(const connection_t *cn, const run_t *r, const bc_goals_t *g)
+static void bc_write_message(buf_t *b, const connection_t *cn, const run_t *r, const bc_goals_t *g)
 {
-    buf_t b = BUF_INIT(BC_MESSAGE_CAP);
-    json_t *m = bc_build_message(&b, cn, r, g) == 0 ? json_string(buf_str(&b)) : NULL;
-    buf_release(&b);
-    /* cannot happen with clipped strings under the cap; never drop the field */
-    return m != NULL ? m : json_string("<ul><li>The run message is too long to show.</li></ul>");
+    buf_t m = BUF_INIT(BC_MESSAGE_CAP);
+    /* cannot fail with clipped strings under the cap; never drop the field */
+    jw_str(b, bc_build_message(&m, cn, r, g) == 0 ? buf_str(&m)
+                                                  : "<ul><li>The run message is too long to show.</li></ul>");
+    buf_release(&m);
 }
 
 /* YYYYMMDDHHMMSS_<uuid>, the shape of BlueConic's run ids, from fields of the run that never
@@ -351,7 +365,7 @@ static void bc_run_id(const run_t *r, char out[64])
 }
 
 /* One run in BlueConic's shape, keys in the seed's order. */
-static json_t *bc_run(const connection_t *cn, const run_t *r, const bc_goals_t *g)
+static void bc_write_run(buf_t *b, const connection_t *cn, const run_t *r, const bc_goals_t *g)
 {
     json_t *hold;
     bc_external_t x;
@@ -359,17 +373,61 @@ static json_t *bc_run(const connection_t *cn, const run_t *r, const bc_goals_t *
     int64_t start = r->started_at ? r->started_at : r->created_at;
     char run_id[64];
     bc_run_id(r, run_id);
-
-    json_t *o = json_object();
-    json_object_set_new(o, "endDate", render_time(r->completed_at));
-    json_object_set_new(o, "goalStatistics", bc_goal_statistics(r, g, x.no_goals));
-    json_object_set_new(o, "message", x.message != NULL ? render_str(x.message) : bc_message(cn, r, g));
-    json_object_set_new(o, "runCount", json_integer(r->run_count));
-    json_object_set_new(o, "runId", x.imported ? render_str(r->external_id) : json_string(run_id));
-    json_object_set_new(o, "startDate", render_time(start));
-    json_object_set_new(o, "state", json_string(blueconic_state(r->state, r->result)));
+    JW_LIT(b, "{\"endDate\":");
+    jw_time(b, r->completed_at);
+    JW_LIT(b, ",\"goalStatistics\":");
+    bc_write_goal_statistics(b, r, g, x.no_goals);
+    JW_LIT(b, ",\"message\":");
+    if (x.message != NULL)
+        jw_str(b, x.message);
+    else
+        bc_write_message(b, cn, r, g);
+    JW_LIT(b, ",\"runCount\":");
+    jw_int(b, r->run_count);
+    JW_LIT(b, ",\"runId\":");
+    jw_str(b, x.imported ? r->external_id : run_id);
+    JW_LIT(b, ",\"startDate\":");
+    jw_time(b, start);
+    JW_LIT(b, ",\"state\":");
+    jw_str(b, blueconic_state(r->state, r->result));
+    JW_LIT(b, "}");
     json_decref(hold);
-    return o;
+}
+
+/* ---- the render cache ----
+ * A finished run never changes (a change to its jobs bumps its version), but its built message
+ * names the connection, which can be renamed: a kept rendering is led by the connection's name
+ * (NUL-terminated) and serves only under that name. */
+
+/* The kept rendering of run (id, version) under connection name `name`, or NULL. */
+static const char *bc_cached(int64_t id, int64_t version, const char *name, size_t *len)
+{
+    size_t n, k = strlen(name) + 1;
+    const char *hit = rcache_get(RCACHE_BLUECONIC, id, version, &n);
+    if (hit == NULL || n <= k || memcmp(hit, name, k) != 0)
+        return NULL;
+    *len = n - k;
+    return hit + k;
+}
+
+/* Appends the rendering of r, keeping it when r is finished. */
+static void bc_append_run(buf_t *b, const connection_t *cn, const run_t *r, const bc_goals_t *g)
+{
+    if (r->state != RUN_FINISHED) {
+        bc_write_run(b, cn, r, g);
+        return;
+    }
+    size_t k = strlen(cn->name) + 1;
+    buf_t t = BUF_INIT(b->cap);
+    buf_add(&t, cn->name, k);
+    bc_write_run(&t, cn, r, g);
+    if (!buf_failed(&t)) {
+        buf_add(b, t.data + k, t.len - k);
+        rcache_put(RCACHE_BLUECONIC, r->id, r->version, t.data, t.len);
+    } else {
+        bc_write_run(b, cn, r, g); /* fails b alike: the answer says so */
+    }
+    buf_release(&t);
 }
 
 /* ---- handler ---- */
@@ -391,43 +449,77 @@ static int bc_query_int(http_ctx_t *c, const char *name, int64_t min, int64_t ma
     return -1;
 }
 
-/* The runs of cn with lo <= run_count <= hi, newest first, in BlueConic's shape (an empty array when
- * hi < 1). Their goals are read for the whole page at once: counted by result in SQL, and the first
- * failed ones of each run named. At most four statements, however many runs and goals the page has.
- * On failure answers the store error and returns -1. */
-static int bc_runs_page(http_ctx_t *c, const connection_t *cn, int64_t lo, int64_t hi, json_t **out)
+/* Appends the runs of cn with lo <= run_count <= hi, newest first, in BlueConic's shape, separated
+ * by commas; *count says how many. The page's keys are read first: finished runs rendered before
+ * come from the cache, and only the range from the first to the last other run is read, with its
+ * goals: counted by result in SQL, and the first failed ones of each run named. At most four
+ * statements, however many runs and goals the page has; one when every run is cached. On failure
+ * answers the store error and returns -1. */
+static int bc_runs_write(http_ctx_t *c, const connection_t *cn, int64_t lo, int64_t hi, buf_t *b, int *count)
 {
-    store_err_t e = STORE_OK;
+    const int64_t ws = c->key.workspace_id;
+    run_key_t *keys = NULL;
     run_t *runs = NULL;
     store_job_counts_t *counts = NULL;
     store_run_jobs_t *failed = NULL;
-    int n = 0, ncounts = 0, nfailed = 0;
-    if (hi >= 1) {
-        const int64_t ws = c->key.workspace_id;
-        if ((e = store_run_range(c->reader, ws, cn->id, lo, hi, 0, &c->arena, &runs, &n)) == STORE_OK)
-            e = store_job_counts(c->reader, ws, cn->id, lo, hi, &c->arena, &counts, &ncounts);
+    int n = 0, nruns = 0, ncounts = 0, nfailed = 0, first_miss = -1, last_miss = -1;
+    size_t len;
+    *count = 0;
+    store_err_t e = hi >= 1 ? store_run_keys(c->reader, ws, cn->id, lo, hi, 0, &c->arena, &keys, &n) : STORE_OK;
+    for (int i = 0; i < n && e == STORE_OK; i++)
+        if (keys[i].state != RUN_FINISHED || bc_cached(keys[i].id, keys[i].version, cn->name, &len) == NULL) {
+            if (first_miss < 0)
+                first_miss = i;
+            last_miss = i;
+        }
+    if (e == STORE_OK && first_miss >= 0) {
+        /* a full range maps page positions to run_counts (kept runs are gapless) */
+        int gapless = n == hi - lo + 1;
+        int64_t rlo = gapless ? hi - last_miss : lo, rhi = gapless ? hi - first_miss : hi;
+        if ((e = store_run_range(c->reader, ws, cn->id, rlo, rhi, 0, &c->arena, &runs, &nruns)) == STORE_OK)
+            e = store_job_counts(c->reader, ws, cn->id, rlo, rhi, &c->arena, &counts, &ncounts);
         int errors = 0; /* failed goals are named only in error messages */
-        for (int i = 0; i < n && !errors; i++)
+        for (int i = 0; i < nruns && !errors; i++)
             errors = bc_is_error(&runs[i]);
         if (e == STORE_OK && errors)
-            e = store_jobs_first(c->reader, ws, cn->id, lo, hi, bc_failed_mask(), BC_FAILED_GOALS_SHOWN, &c->arena,
+            e = store_jobs_first(c->reader, ws, cn->id, rlo, rhi, bc_failed_mask(), BC_FAILED_GOALS_SHOWN, &c->arena,
                                  &failed, &nfailed);
     }
     if (e != STORE_OK) {
         api_store_error(c, e, NULL);
         return -1;
     }
-    json_t *list = json_array();
-    for (int i = 0, ci = 0, fi = 0; i < n; i++) {
+    for (int i = 0, k = 0, ci = 0, fi = 0; i < n; i++) {
+        if (i > 0)
+            JW_LIT(b, ",");
+        const char *hit = keys[i].state == RUN_FINISHED ? bc_cached(keys[i].id, keys[i].version, cn->name, &len) : NULL;
+        if (hit != NULL) {
+            buf_add(b, hit, len);
+            continue;
+        }
+        while (k < nruns && runs[k].id != keys[i].id)
+            k++;
+        if (k == nruns) { /* not in the rows read: changed between the reads */
+            api_store_error(c, STORE_ERROR, NULL);
+            return -1;
+        }
         /* counts and failed are in page order too, with only the runs that have such jobs */
         bc_goals_t g = {NULL, NULL};
-        if (ci < ncounts && counts[ci].run_id == runs[i].id)
-            g.counts = &counts[ci++];
-        if (fi < nfailed && failed[fi].run_id == runs[i].id)
-            g.failed = &failed[fi++];
-        json_array_append_new(list, bc_run(cn, &runs[i], &g));
+        while (ci < ncounts && counts[ci].run_id != runs[k].id && ci < ncounts)
+            ci++;
+        if (ci < ncounts)
+            g.counts = &counts[ci];
+        else
+            ci = 0;
+        while (fi < nfailed && failed[fi].run_id != runs[k].id)
+            fi++;
+        if (fi < nfailed)
+            g.failed = &failed[fi];
+        else
+            fi = 0;
+        bc_append_run(b, cn, &runs[k], &g);
     }
-    *out = list;
+    *count = n;
     return 0;
 }
 
@@ -461,62 +553,77 @@ int blueconic_connection_runs(http_ctx_t *c)
      * depth, within the runs kept (after the pruned ones: model/retention.h). */
     int64_t total = cn.run_count - cn.runs_pruned, first = cn.runs_pruned + 1, hi = cn.run_count - start;
     int64_t lo = hi - count + 1 < first ? first : hi - count + 1;
-    json_t *list = NULL;
-    if (bc_runs_page(c, &cn, lo, hi, &list) != 0)
+    buf_t b = BUF_INIT(BC_BODY_MAX);
+    int n;
+    JW_LIT(&b, "{\"itemsPerPage\":");
+    jw_int(&b, count);
+    JW_LIT(&b, ",\"runs\":[");
+    if (bc_runs_write(c, &cn, lo, hi, &b, &n) != 0) {
+        buf_release(&b);
         return 0;
-    json_t *body = json_object();
-    json_object_set_new(body, "itemsPerPage", json_integer(count));
-    json_object_set_new(body, "runs", list);
-    json_object_set_new(body, "startIndex", json_integer(start));
-    json_object_set_new(body, "totalPages", json_integer(total == 0 ? 0 : (total + count - 1) / count));
-    json_object_set_new(body, "totalResults", json_integer(total));
-    return http_send_json(c, 200, body);
+    }
+    JW_LIT(&b, "],\"startIndex\":");
+    jw_int(&b, start);
+    JW_LIT(&b, ",\"totalPages\":");
+    jw_int(&b, total == 0 ? 0 : (total + count - 1) / count);
+    JW_LIT(&b, ",\"totalResults\":");
+    jw_int(&b, total);
+    JW_LIT(&b, "}");
+    return render_send_buf(c, 200, &b);
 }
 
 /* ---- connections ---- */
 
-/* A connection in BlueConic's shape (keys in its order), with its newest run as lastRun (left out
- * before the first run). syncrun has no channels, domains, tags, roles or users: their lists are
- * empty and the users left out; every connection is an enabled, scheduled (batch) connection. */
-static int bc_connection(http_ctx_t *c, const connection_t *cn, json_t **out)
+/* Appends a connection in BlueConic's shape (keys in its order), with its newest run as lastRun
+ * (left out before the first run). syncrun has no channels, domains, tags, roles or users: their
+ * lists are empty and the users left out; every connection is an enabled, scheduled (batch)
+ * connection. On failure answers the store error and returns -1. */
+static int bc_write_connection(http_ctx_t *c, const connection_t *cn, buf_t *b)
 {
-    json_t *runs = NULL;
-    if (bc_runs_page(c, cn, cn->run_count, cn->run_count, &runs) != 0)
+    JW_LIT(b, "{\"allChannels\":false,\"creationDate\":");
+    jw_time(b, cn->created_at);
+    JW_LIT(b, ",\"description\":");
+    if (cn->source || cn->destination) { /* "source → destination", from the connection's labels */
+        const char *src = cn->source ? cn->source : "?", *dst = cn->destination ? cn->destination : "?";
+        size_t dlen = strlen(src) + strlen(dst) + 8;
+        char *desc = arena_alloc(&c->arena, dlen);
+        snprintf(desc, dlen, "%s \xE2\x86\x92 %s", src, dst);
+        jw_str(b, desc);
+    } else {
+        JW_LIT(b, "\"\"");
+    }
+    JW_LIT(b, ",\"domains\":[],\"id\":");
+    jw_str(b, cn->uuid);
+    JW_LIT(b, ",\"isEnabled\":true,\"lastModifiedDate\":");
+    jw_time(b, cn->updated_at);
+    size_t mark = b->len;
+    int n;
+    JW_LIT(b, ",\"lastRun\":");
+    if (bc_runs_write(c, cn, cn->run_count, cn->run_count, b, &n) != 0)
         return -1;
-    /* "source → destination", from the connection's labels */
-    const char *src = cn->source ? cn->source : "?", *dst = cn->destination ? cn->destination : "?";
-    size_t dlen = strlen(src) + strlen(dst) + 8;
-    char *desc = arena_alloc(&c->arena, dlen);
-    snprintf(desc, dlen, "%s \xE2\x86\x92 %s", src, dst);
-    json_t *o = json_object();
-    json_object_set_new(o, "allChannels", json_false());
-    json_object_set_new(o, "creationDate", render_time(cn->created_at));
-    json_object_set_new(o, "description", json_string(cn->source || cn->destination ? desc : ""));
-    json_object_set_new(o, "domains", json_array());
-    json_object_set_new(o, "id", json_string(cn->uuid));
-    json_object_set_new(o, "isEnabled", json_true());
-    json_object_set_new(o, "lastModifiedDate", render_time(cn->updated_at));
-    if (json_array_size(runs) > 0)
-        json_object_set(o, "lastRun", json_array_get(runs, 0));
-    json_object_set_new(o, "name", json_string(cn->name));
-    if (cn->connector_type != NULL)
-        json_object_set_new(o, "pluginId", json_string(cn->connector_type));
-    json_object_set_new(o, "roles", json_array());
-    json_object_set_new(o, "scheduleMode", json_string("SCHEDULED"));
-    json_object_set_new(o, "tags", json_array());
-    json_object_set_new(o, "targetChannels", json_array());
-    json_decref(runs);
-    *out = o;
+    if (n == 0 && !buf_failed(b))
+        b->len = mark;
+    JW_LIT(b, ",\"name\":");
+    jw_str(b, cn->name);
+    if (cn->connector_type != NULL) {
+        JW_LIT(b, ",\"pluginId\":");
+        jw_str(b, cn->connector_type);
+    }
+    JW_LIT(b, ",\"roles\":[],\"scheduleMode\":\"SCHEDULED\",\"tags\":[],\"targetChannels\":[]}");
     return 0;
 }
 
 int blueconic_connection_get(http_ctx_t *c)
 {
     connection_t cn;
-    json_t *o;
-    if (bc_load_connection(c, &cn) != 0 || bc_connection(c, &cn, &o) != 0)
+    if (bc_load_connection(c, &cn) != 0)
         return 0;
-    return http_send_json(c, 200, o);
+    buf_t b = BUF_INIT(BC_BODY_MAX);
+    if (bc_write_connection(c, &cn, &b) != 0) {
+        buf_release(&b);
+        return 0;
+    }
+    return render_send_buf(c, 200, &b);
 }
 
 int blueconic_connection_list(http_ctx_t *c)
@@ -534,22 +641,26 @@ int blueconic_connection_list(http_ctx_t *c)
         return 0;
     /* Each connection's last run is one run_count range read (its goals with it): a page of at most
      * 100 connections costs at most 100 such reads. */
-    json_t *list = json_array();
+    buf_t b = BUF_INIT(BC_BODY_MAX);
+    JW_LIT(&b, "{\"connections\":[");
     for (int i = 0; i < n; i++) {
-        json_t *o;
-        if (bc_connection(c, &rows[i], &o) != 0) {
-            json_decref(list);
+        if (i > 0)
+            JW_LIT(&b, ",");
+        if (bc_write_connection(c, &rows[i], &b) != 0) {
+            buf_release(&b);
             return 0;
         }
-        json_array_append_new(list, o);
     }
-    json_t *body = json_object();
-    json_object_set_new(body, "connections", list);
-    json_object_set_new(body, "itemsPerPage", json_integer(count));
-    json_object_set_new(body, "startIndex", json_integer(start));
-    json_object_set_new(body, "totalPages", json_integer(total == 0 ? 0 : (total + count - 1) / count));
-    json_object_set_new(body, "totalResults", json_integer(total));
-    return http_send_json(c, 200, body);
+    JW_LIT(&b, "],\"itemsPerPage\":");
+    jw_int(&b, count);
+    JW_LIT(&b, ",\"startIndex\":");
+    jw_int(&b, start);
+    JW_LIT(&b, ",\"totalPages\":");
+    jw_int(&b, total == 0 ? 0 : (total + count - 1) / count);
+    JW_LIT(&b, ",\"totalResults\":");
+    jw_int(&b, total);
+    JW_LIT(&b, "}");
+    return render_send_buf(c, 200, &b);
 }
 
 /* ---- import ---- */
