@@ -18,6 +18,7 @@
 #include "api/import.h"
 #include "api/render.h"
 #include "util/ids.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 enum {
@@ -92,21 +93,31 @@ static const char *braze_job_status(run_state_t state, run_result_t result)
     return (unsigned)result < RUN_RESULT_COUNT ? by_result[result] : NULL;
 }
 
-/* One run in Braze's shape, keys in the seed's order; NULL when Braze would not list it. */
-static json_t *braze_run(const run_t *r)
+/* Appends one run in Braze's shape, keys in the seed's order; nothing (returns 0) when Braze would
+ * not list it, else 1. */
+static int braze_write_run(buf_t *b, const run_t *r)
 {
     const char *status = braze_job_status(r->state, r->result);
     if (status == NULL)
-        return NULL;
-    json_t *o = json_object();
-    json_object_set_new(o, "job_status", json_string(status));
-    json_object_set_new(o, "sync_start_time", render_time(r->started_at ? r->started_at : r->created_at));
-    json_object_set_new(o, "sync_finish_time", render_time(r->state == RUN_FINISHED ? r->completed_at : 0));
-    json_object_set_new(o, "last_timestamp_synced", render_time(r->watermark));
-    json_object_set_new(o, "rows_synced", json_integer(r->counters[CTR_RECORDS_UPDATED]));
-    json_object_set_new(o, "rows_failed_with_errors", json_integer(r->counters[CTR_RECORDS_FAILED]));
-    return o;
+        return 0;
+    JW_LIT(b, "{\"job_status\":");
+    jw_str(b, status);
+    JW_LIT(b, ",\"sync_start_time\":");
+    jw_time(b, r->started_at ? r->started_at : r->created_at);
+    JW_LIT(b, ",\"sync_finish_time\":");
+    jw_time(b, r->state == RUN_FINISHED ? r->completed_at : 0);
+    JW_LIT(b, ",\"last_timestamp_synced\":");
+    jw_time(b, r->watermark);
+    JW_LIT(b, ",\"rows_synced\":");
+    jw_int(b, r->counters[CTR_RECORDS_UPDATED]);
+    JW_LIT(b, ",\"rows_failed_with_errors\":");
+    jw_int(b, r->counters[CTR_RECORDS_FAILED]);
+    JW_LIT(b, "}");
+    return 1;
 }
+
+/* Answers are at most this large (10 small items). */
+#define BRAZE_BODY_MAX (1024 * 1024)
 
 /* ---- cursors ----
  * A cursor is base64url(version, direction, owner id, position, tag), the tag being the first 16
@@ -295,13 +306,19 @@ int braze_job_sync_status(http_ctx_t *c)
     if (link[0] != '\0')
         http_add_header(c, "link", link);
 
-    json_t *results = json_array();
-    for (int i = 0; i < shown; i++) {
-        json_t *o = braze_run(&runs[i]);
-        if (o != NULL)
-            json_array_append_new(results, o);
+    buf_t b = BUF_INIT(BRAZE_BODY_MAX);
+    JW_LIT(&b, "{\"results\":[");
+    for (int i = 0, listed = 0; i < shown; i++) {
+        size_t mark = b.len;
+        if (listed > 0)
+            JW_LIT(&b, ",");
+        if (braze_write_run(&b, &runs[i]))
+            listed++;
+        else if (!buf_failed(&b))
+            b.len = mark;
     }
-    return http_send_json(c, 200, json_pack("{s:o, s:s}", "results", results, "message", "success"));
+    JW_LIT(&b, "],\"message\":\"success\"}");
+    return render_send_buf(c, 200, &b);
 }
 
 /* ---- trigger a sync ---- */
@@ -349,28 +366,29 @@ int braze_integration_sync(http_ctx_t *c)
 
 /* ---- the integration list ---- */
 
-/* One integration in the shape Braze documents (GET /cdi/integrations), from the connection and its
- * newest run (NULL when none). */
-static json_t *braze_integration(const connection_t *cn, const char *app_group, const run_t *last)
+/* Appends one integration in the shape Braze documents (GET /cdi/integrations), from the connection
+ * and its newest run (NULL when none). */
+static void braze_write_integration(buf_t *b, const connection_t *cn, const char *app_group, const run_t *last)
 {
     /* a skipped run is not a job Braze lists (job_sync_status leaves it out): no last job then */
     const char *status = last != NULL ? braze_job_status(last->state, last->result) : NULL;
-    json_t *o = json_object();
-    json_object_set_new(o, "integration_id", json_string(cn->uuid));
-    json_object_set_new(o, "app_group_id", render_str(app_group));
-    json_object_set_new(o, "integration_name", render_str(cn->name));
-    json_object_set_new(o, "integration_type", render_str(cn->connector_type));
-    json_object_set_new(o, "integration_status", json_string("active"));
-    json_object_set_new(o, "contact_emails", json_null());
-    json_object_set_new(o, "last_updated_at", render_time(status != NULL ? last->watermark : 0));
-    json_object_set_new(o, "warehouse_type", json_null());
-    json_object_set_new(o, "last_job_start_time",
-                        render_time(status == NULL     ? 0
-                                    : last->started_at ? last->started_at
-                                                       : last->created_at));
-    json_object_set_new(o, "last_job_status", render_str(status));
-    json_object_set_new(o, "next_scheduled_run", render_time(cn->schedule != NULL ? cn->next_fire_at : 0));
-    return o;
+    JW_LIT(b, "{\"integration_id\":");
+    jw_str(b, cn->uuid);
+    JW_LIT(b, ",\"app_group_id\":");
+    jw_str(b, app_group);
+    JW_LIT(b, ",\"integration_name\":");
+    jw_str(b, cn->name);
+    JW_LIT(b, ",\"integration_type\":");
+    jw_str(b, cn->connector_type);
+    JW_LIT(b, ",\"integration_status\":\"active\",\"contact_emails\":null,\"last_updated_at\":");
+    jw_time(b, status != NULL ? last->watermark : 0);
+    JW_LIT(b, ",\"warehouse_type\":null,\"last_job_start_time\":");
+    jw_time(b, status == NULL ? 0 : last->started_at ? last->started_at : last->created_at);
+    JW_LIT(b, ",\"last_job_status\":");
+    jw_str(b, status);
+    JW_LIT(b, ",\"next_scheduled_run\":");
+    jw_time(b, cn->schedule != NULL ? cn->next_fire_at : 0);
+    JW_LIT(b, "}");
 }
 
 /* 1 when the workspace has a connection beyond `from` (older: id < from; newer: id > from), 0 when
@@ -439,15 +457,19 @@ int braze_integration_list(http_ctx_t *c)
     if (link[0] != '\0')
         http_add_header(c, "link", link);
 
-    json_t *results = json_array();
+    buf_t b = BUF_INIT(BRAZE_BODY_MAX);
+    JW_LIT(&b, "{\"results\":[");
     for (int i = 0; i < shown; i++) {
         const run_t *newest = NULL;
         for (int k = 0; k < nruns && newest == NULL; k++)
             if (runs[k].connection_id == cs[i].id)
                 newest = &runs[k];
-        json_array_append_new(results, braze_integration(&cs[i], wsp.uuid, newest));
+        if (i > 0)
+            JW_LIT(&b, ",");
+        braze_write_integration(&b, &cs[i], wsp.uuid, newest);
     }
-    return http_send_json(c, 200, json_pack("{s:o, s:s}", "results", results, "message", "success"));
+    JW_LIT(&b, "],\"message\":\"success\"}");
+    return render_send_buf(c, 200, &b);
 }
 
 /* ---- import ---- */

@@ -199,8 +199,9 @@ def answer(srv, path, hdrs):
 
 
 def braze_walk(srv, u):
-    """The bodies of every job_sync_status page of integration u, following next then prev links."""
-    bodies, path = [], "/cdi/integrations/%s/job_sync_status" % u
+    """The bodies of every job_sync_status page of integration u (or of the integration list), following
+    next then prev links."""
+    bodies, path = [], "/cdi/integrations/%s/job_sync_status" % u if u else "/cdi/integrations"
     for rel in ("next", "prev"):
         for _ in range(10):
             r = srv.request("GET", path)
@@ -232,6 +233,9 @@ def test_dialect_answers_match_the_captured_bytes(tmp_path):
             got[key] = first
         for i, u in enumerate(conns):
             got["braze walk %d" % i] = braze_walk(srv, u)
+        # the integration list names the workspace, whose UUID is new in every database
+        ws_uuid = srv.ok("GET", "/v1/whoami")["workspace"]["uuid"]
+        got["braze integrations"] = [r.replace(ws_uuid, "WORKSPACE") for r in braze_walk(srv, None)]
         # a renamed connection: BlueConic's built messages name it
         srv.ok("PATCH", "/v1/connections/1", {"name": "Renamed <conn>"})
         got["renamed"] = answer(srv, "/rest/v2/connections/%s/runs?count=100" % conns[0], {})
