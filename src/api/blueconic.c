@@ -505,7 +505,7 @@ static int bc_runs_write(http_ctx_t *c, const connection_t *cn, int64_t lo, int6
         }
         /* counts and failed are in page order too, with only the runs that have such jobs */
         bc_goals_t g = {NULL, NULL};
-        while (ci < ncounts && counts[ci].run_id != runs[k].id && ci < ncounts)
+        while (ci < ncounts && counts[ci].run_id != runs[k].id)
             ci++;
         if (ci < ncounts)
             g.counts = &counts[ci];

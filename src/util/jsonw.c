@@ -122,7 +122,6 @@ static int canon_value(canon_t *c);
  * (which json_loads refuses), everything else raw and well-formed UTF-8. */
 static int canon_string(canon_t *c)
 {
-    static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = c->p;
     if (*p++ != '"')
         return -1;
@@ -140,10 +139,12 @@ static int canon_string(canon_t *c)
             }
             if (e != 'u' || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1'))
                 return -1;
-            const char *lo = memchr(hex, p[5], 16);
-            if (lo == NULL || p[5] == 0)
+            unsigned d = p[5] >= '0' && p[5] <= '9'   ? (unsigned)(p[5] - '0')
+                         : p[5] >= 'A' && p[5] <= 'F' ? (unsigned)(p[5] - 'A' + 10)
+                                                      : 16; /* jansson writes upper-case hex */
+            if (d == 16)
                 return -1;
-            unsigned v = (unsigned)(p[4] - '0') * 16 + (unsigned)(lo - hex);
+            unsigned v = (unsigned)(p[4] - '0') * 16 + d;
             if (v == 0 || v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t')
                 return -1;
             p += 6;
