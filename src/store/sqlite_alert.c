@@ -3,6 +3,7 @@
  * change is durable, and whatever delivers alerts (webhooks) reads them from the database. */
 #include <string.h>
 
+#include "store/policy.h"
 #include "store/sqlite_int.h"
 #include "util/log.h"
 
@@ -41,11 +42,6 @@ out:
     return e;
 }
 
-static int result_is_failure(run_result_t r)
-{
-    return r == RESULT_ERROR || r == RESULT_CONFIG_ERROR || r == RESULT_TIMED_OUT;
-}
-
 /* The newest finished run before r whose result tells how the connection is doing; *id 0 when none. */
 static store_err_t previous_decisive(wctx_t *x, const run_t *r, int64_t *id, run_result_t *result)
 {
@@ -69,7 +65,7 @@ static json_t *str_or_null(const char *s)
 
 store_err_t alerts_on_finish(wctx_t *x, const run_t *r)
 {
-    if (result_is_failure(r->result))
+    if (policy_result_failed(r->result))
         return alert_raise(x, r->workspace_id, r->connection_id, r->id, ALERT_RUN_FAILED,
                            json_pack("{s:s, s:o, s:o}", "result", run_result_name(r->result), "error_code",
                                      str_or_null(r->error_code), "error_message", str_or_null(r->error_message)));
@@ -78,7 +74,7 @@ store_err_t alerts_on_finish(wctx_t *x, const run_t *r)
     int64_t prev_id;
     run_result_t prev;
     store_err_t e = previous_decisive(x, r, &prev_id, &prev);
-    if (e != STORE_OK || !result_is_failure(prev))
+    if (e != STORE_OK || !policy_recovered(r->result, prev))
         return e;
     return alert_raise(
         x, r->workspace_id, r->connection_id, r->id, ALERT_RUN_RECOVERED,

@@ -4,13 +4,13 @@
  * rewrites the log, so its cost does not grow with the log. */
 #include <string.h>
 
+#include "store/policy.h"
 #include "store/sqlite_int.h"
 #include "util/log.h"
 
 enum {
     LOG_CHUNK_MAX = 64 * 1024, /* a chunk holds at most this many bytes */
     LOG_CHUNK_SMALL = 4096,    /* small appends fill the newest chunk up to this size */
-    LOG_LINE_SCAN = 4096,      /* after a cut, the kept log starts after a newline found this near */
 };
 
 typedef struct log_head {
@@ -184,17 +184,16 @@ store_err_t db_log_append(dbconn_t *c, int64_t run_id, size_t cap, const char *d
             return e;
         memset(&h, 0, sizeof(h));
     }
-    /* The log is the kept bytes followed by the new ones; keep its last cap bytes, and when
-     * something is dropped, start after a newline if there is one near the cut. */
-    int64_t len = h.kept + (int64_t)n, start = len > (int64_t)cap ? len - (int64_t)cap : 0;
-    if (start > 0) {
+    /* The log is the kept bytes followed by the new ones; what is kept is policy_log_cut's. */
+    policy_log_cut_t cut;
+    policy_log_cut(h.kept, n, cap, &cut);
+    if (cut.start > 0) {
         int64_t nl;
-        int64_t to = start + LOG_LINE_SCAN < len ? start + LOG_LINE_SCAN : len;
-        if ((e = find_newline(c, run_id, &h, data, start, to, &nl)) != STORE_OK)
+        if ((e = find_newline(c, run_id, &h, data, cut.start, cut.scan_to, &nl)) != STORE_OK)
             return e;
-        if (nl >= 0)
-            start = nl + 1;
+        policy_log_cut_at(&cut, nl);
     }
+    int64_t len = cut.len, start = cut.start;
     if (start > 0 && (e = cut_before(c, run_id, &h, start < h.kept ? start : h.kept)) != STORE_OK)
         return e;
     int64_t from = start > h.kept ? start - h.kept : 0;

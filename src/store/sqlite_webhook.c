@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/policy.h"
 #include "store/sqlite_int.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -267,9 +268,7 @@ static store_err_t webhook_note_failure(dbconn_t *c, webhook_t *h, const webhook
                                         int *disabled)
 {
     *disabled = 0;
-    if (h->failing_since == 0)
-        h->failing_since = at->at;
-    if (h->enabled && at->disable_after_ms > 0 && now - h->failing_since >= at->disable_after_ms) {
+    if (policy_webhook_failing(h, at, now)) {
         char since[TIME_ISO_LEN], reason[600];
         time_format_iso(h->failing_since, since);
         snprintf(reason, sizeof(reason),
@@ -308,21 +307,17 @@ static store_err_t delivery_attempt(dbconn_t *c, store_write_t *w, int64_t now)
     if ((e = step(c, st, 0)) != STORE_OK)
         return fail(w, e, NULL);
 
-    delivery_status_t status;
     int64_t next = 0;
     int disabled = 0;
     if (at->error == NULL) {
-        status = DELIVERY_DELIVERED;
         if (h.failing_since != 0 || h.disabled_reason != NULL) {
             h.failing_since = 0;
             e = webhook_save(c, &h, now);
         }
     } else {
         e = webhook_note_failure(c, &h, at, now, &w->arena, &disabled);
-        /* a delivery killed while this attempt was under way (webhook disabled or deleted) stays dead */
-        status = disabled || d.status == DELIVERY_DEAD || at->next_attempt_at == 0 ? DELIVERY_DEAD : DELIVERY_FAILED;
-        next = status == DELIVERY_FAILED ? at->next_attempt_at : 0;
     }
+    delivery_status_t status = policy_delivery_after(at, d.status, disabled, &next);
     if (e != STORE_OK)
         return fail(w, e, NULL);
     if ((st = db_stmt(c, ST_DELIVERY_SAVE)) == NULL)

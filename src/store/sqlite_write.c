@@ -1,8 +1,11 @@
-/* The writes, each applied inside the writer's transaction. Every change to a run bumps its
- * version and appends an event: the audit trail and what long-polls wake up on. */
+/* The writes, each applied inside the writer's transaction: the reads a write needs, the rule it
+ * asks (policy.h: the domain rules, backend-neutral), and the statements that record the outcome.
+ * Every change to a run bumps its version and appends an event: the audit trail and what long-polls
+ * wake up on. */
 #include <jansson.h>
 #include <string.h>
 
+#include "store/policy.h"
 #include "store/sqlite_int.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -61,23 +64,9 @@ store_err_t wctx_event_add(wctx_t *x, int64_t run_id, const char *kind, json_t *
     return event_add(x, run_id, kind, data);
 }
 
-/* Event data of the frequent events (created, updated, finished) is written straight to a
- * buffer: it is on the path of every write. ev_key opens a member of the object being built.
- * EVENT_MAX holds the largest event valid input can make: a finish with every text field at its
- * limit (step, error code; message, error message; error detail), each character escaped at its
- * longest, plus the fixed members. An event that does not fit (it cannot, by these limits) fails
- * the write: a cut document is never stored. */
-#define EVENT_MAX                                                                                                      \
-    (2 * RUN_JSON_STR_MAX(RUN_NAME_MAX) + 2 * RUN_JSON_STR_MAX(RUN_TEXT_MAX) + RUN_JSON_STR_MAX(RUN_DETAIL_MAX) +      \
-     16 * 1024)
-
-static void ev_key(buf_t *b, const char *key)
-{
-    buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
-    buf_adds(b, key);
-    buf_add(b, "\":", 2);
-}
-
+/* Event data of the frequent events (created, updated, finished) is built straight into a buffer
+ * (policy_event_*): it is on the path of every write. Closes and stores b's object; a buffer that
+ * failed (it cannot, by POLICY_EVENT_MAX) fails the write. */
 static store_err_t event_add_buf(wctx_t *x, int64_t run_id, const char *kind, buf_t *b)
 {
     buf_add(b, "}", 1);
@@ -85,7 +74,7 @@ static store_err_t event_add_buf(wctx_t *x, int64_t run_id, const char *kind, bu
                                                                       : STORE_ERROR;
     if (buf_failed(b))
         log_error("event too large, write refused kind=%s run=%lld max_bytes=%zu", kind, (long long)run_id,
-                  (size_t)EVENT_MAX);
+                  (size_t)POLICY_EVENT_MAX);
     buf_release(b);
     return e;
 }
@@ -228,15 +217,9 @@ static store_err_t connection_save(wctx_t *x, const connection_t *cn)
 static store_err_t connection_retention(wctx_t *x, const connection_t *cur)
 {
     const store_write_t *w = x->w;
-    if (!(w->mask & (CONN_F_RET_DAYS | CONN_F_RET_KEEP_LAST | CONN_F_RET_FAILURE_DAYS)))
+    int64_t v[3];
+    if (!policy_connection_retention(cur, &w->conn, w->mask, v))
         return STORE_OK;
-    int64_t v[3] = {cur->retention_days, cur->retention_keep_last, cur->retention_failure_days};
-    if (w->mask & CONN_F_RET_DAYS)
-        v[0] = w->conn.retention_days;
-    if (w->mask & CONN_F_RET_KEEP_LAST)
-        v[1] = w->conn.retention_keep_last;
-    if (w->mask & CONN_F_RET_FAILURE_DAYS)
-        v[2] = w->conn.retention_failure_days;
     sqlite3_stmt *st = db_stmt(x->c, ST_CONN_SET_RETENTION);
     if (st == NULL)
         return STORE_ERROR;
@@ -292,65 +275,10 @@ static store_err_t connection_update(wctx_t *x)
     store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cur);
     if (e != STORE_OK)
         return fail(w, e, NULL);
-    if (w->mask & CONN_F_NAME)
-        cur.name = w->conn.name;
-    if (w->mask & CONN_F_SOURCE)
-        cur.source = w->conn.source;
-    if (w->mask & CONN_F_DESTINATION)
-        cur.destination = w->conn.destination;
-    if (w->mask & CONN_F_CONNECTOR_TYPE)
-        cur.connector_type = w->conn.connector_type;
-    if (w->mask & CONN_F_OVERLAP)
-        cur.overlap = w->conn.overlap;
-    if (w->mask & CONN_F_COMMAND)
-        cur.command_json = w->conn.command_json;
-    if (w->mask & CONN_F_WORKDIR)
-        cur.workdir = w->conn.workdir;
-    if (w->mask & CONN_F_ENV)
-        cur.env_json = w->conn.env_json;
-    if (w->mask & CONN_F_SCHEDULE)
-        cur.schedule = w->conn.schedule;
-    if (w->mask & CONN_F_TIMEZONE)
-        cur.timezone = w->conn.timezone;
-    if (w->mask & CONN_F_CATCHUP)
-        cur.catchup = w->conn.catchup;
-    if (w->mask & CONN_F_DEADLINE)
-        cur.starting_deadline_s = w->conn.starting_deadline_s;
-    if (w->mask & (CONN_F_SCHEDULE | CONN_F_TIMEZONE | CONN_F_CATCHUP | CONN_F_DEADLINE))
-        cur.next_fire_at = 0; /* a new schedule starts from now */
-    if (w->mask & CONN_F_TIMEOUT)
-        cur.timeout_s = w->conn.timeout_s;
-    if (w->mask & CONN_F_RETRY_MAX)
-        cur.retry_max = w->conn.retry_max;
-    if (w->mask & CONN_F_RETRY_BACKOFF)
-        cur.retry_backoff_s = w->conn.retry_backoff_s;
-    if (w->mask & CONN_F_LOG_MAX)
-        cur.log_max_bytes = w->conn.log_max_bytes;
-    if (w->mask & CONN_F_NEXT_FIRE)
-        cur.next_fire_at = w->conn.next_fire_at;
-    if (w->mask & CONN_F_EXPECT_SCHEDULE)
-        cur.expect_schedule = w->conn.expect_schedule;
-    if (w->mask & CONN_F_EXPECT_TIMEZONE)
-        cur.expect_timezone = w->conn.expect_timezone;
-    if (w->mask & CONN_F_EXPECT_INTERVAL)
-        cur.expect_interval_s = w->conn.expect_interval_s;
-    if (w->mask & CONN_F_EXPECT_GRACE)
-        cur.expect_grace_s = w->conn.expect_grace_s;
-    if (w->mask & CONN_F_MIN_DURATION)
-        cur.min_duration_s = w->conn.min_duration_s;
-    if (w->mask & CONN_F_MAX_DURATION)
-        cur.max_duration_s = w->conn.max_duration_s;
-    if (w->mask & CONN_F_WM_STALL_RUNS)
-        cur.wm_stall_runs = w->conn.wm_stall_runs;
-    if (w->mask & CONN_F_WM_MAX_AGE)
-        cur.wm_max_age_s = w->conn.wm_max_age_s;
-    cur.updated_at = x->now;
+    policy_connection_merge(&cur, &w->conn, w->mask, x->now);
     if ((e = connection_save(x, &cur)) != STORE_OK || (e = connection_retention(x, &cur)) != STORE_OK)
         return fail(w, e, NULL);
-    /* a changed expectation (or own schedule) counts from now */
-    if ((w->mask & (CONN_F_EXPECT_SCHEDULE | CONN_F_EXPECT_TIMEZONE | CONN_F_EXPECT_INTERVAL | CONN_F_EXPECT_GRACE |
-                    CONN_F_SCHEDULE | CONN_F_TIMEZONE)) &&
-        (e = db_expect_reset(x->c, &cur, x->now)) != STORE_OK)
+    if (policy_connection_expect_reset(w->mask) && (e = db_expect_reset(x->c, &cur, x->now)) != STORE_OK)
         return fail(w, e, NULL);
     e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &w->conn);
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
@@ -418,24 +346,6 @@ static store_err_t run_save_progress(wctx_t *x, run_t *r)
     return run_save_stmt(x, r, ST_RUN_SAVE_PROGRESS);
 }
 
-/* The data of a run's first event: how it was triggered. */
-static store_err_t event_add_trigger(wctx_t *x, const run_t *r, const char *kind)
-{
-    buf_t ev = BUF_INIT(EVENT_MAX);
-    buf_add(&ev, "{", 1);
-    ev_key(&ev, "state");
-    jw_str(&ev, run_state_name(r->state));
-    ev_key(&ev, "result");
-    jw_str(&ev, run_result_name(r->result));
-    ev_key(&ev, "trigger_tag");
-    jw_str(&ev, r->trigger_tag);
-    ev_key(&ev, "trigger_detail");
-    jw_str(&ev, r->trigger_detail);
-    ev_key(&ev, "full_sync");
-    jw_bool(&ev, r->full_sync);
-    return event_add_buf(x, r->id, kind, &ev);
-}
-
 /* Inserts the connection's next run (created at `created`), and its first event `kind`. */
 static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t state, run_result_t result,
                               int64_t created, const char *kind)
@@ -484,24 +394,20 @@ static store_err_t run_insert(wctx_t *x, const connection_t *cn, run_state_t sta
     r->workspace_id = w->workspace_id;
     r->connection_id = cn->id;
     r->run_count = run_count;
-    r->state = state;
-    r->result = result;
-    r->created_at = r->updated_at = created;
-    r->scheduled_at = t->scheduled_at ? t->scheduled_at : created;
-    r->started_at = state == RUN_WORKING ? created : 0;
-    r->completed_at = state == RUN_FINISHED ? created : 0;
+    policy_run_new(r, t, state, result, created);
     r->trigger_tag = arena_strdup(&w->arena, t->tag);
     r->trigger_detail = arena_strdup(&w->arena, t->detail);
-    r->full_sync = t->full_sync ? 1 : 0;
-    r->attempt = 1;
-    r->version = 1;
     if ((e = db_expect_run_created(x->c, cn, created)) != STORE_OK)
         return e;
     if (state == RUN_WORKING && (e = db_expect_run_started(x->c, cn, r->id, created)) != STORE_OK)
         return e;
-    return event_add_trigger(x, r, kind);
+    buf_t ev = BUF_INIT(POLICY_EVENT_MAX);
+    policy_event_trigger(&ev, r);
+    return event_add_buf(x, r->id, kind, &ev);
 }
 
+/* Idempotency first (a replay answers the run made earlier), then the overlap policy against the
+ * connection's run in progress (policy_trigger_decide), then the new run. */
 static store_err_t run_trigger(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -518,11 +424,10 @@ static store_err_t run_trigger(wctx_t *x)
         sqlite3_bind_text(st, 2, w->trigger.idempotency_key, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(st, 0);
-            const char *h = (const char *)sqlite3_column_text(st, 1);
-            int same = h != NULL && w->trigger.idempotency_hash != NULL && strcmp(h, w->trigger.idempotency_hash) == 0;
+            e = policy_trigger_idempotent(&w->trigger, (const char *)sqlite3_column_text(st, 1));
             sqlite3_reset(st);
-            if (!same)
-                return fail(w, STORE_IDEM_REUSED, "Idempotency-Key");
+            if (e != STORE_OK)
+                return fail(w, e, "Idempotency-Key");
             w->trigger_outcome = TRIGGER_REPLAYED;
             e = db_run_get(x->c, w->workspace_id, id, &w->arena, &w->run);
             return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
@@ -536,51 +441,28 @@ static store_err_t run_trigger(wctx_t *x)
     int64_t active = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
 
-    run_state_t state = w->trigger.initial_state == RUN_WORKING ? RUN_WORKING : RUN_QUEUED;
-    run_result_t result = RESULT_NONE;
-    w->trigger_outcome = TRIGGER_CREATED;
-    if (active != 0 && w->trigger.refuse_active) { /* decided here, in the transaction: race-free */
-        w->trigger_outcome = TRIGGER_REFUSED;
+    policy_trigger_t d;
+    policy_trigger_decide(&w->trigger, cn.overlap, active != 0, &d);
+    w->trigger_outcome = d.outcome;
+    if (!d.insert) { /* refused or attached: the answer is the run in progress */
         e = db_run_get(x->c, w->workspace_id, active, &w->arena, &w->run);
+        if (e == STORE_OK && d.attach_event)
+            e = event_add(x, active, "attached",
+                          json_pack("{s:o, s:o}", "trigger_tag", json_str_or_null(w->trigger.tag), "trigger_detail",
+                                    json_str_or_null(w->trigger.detail)));
         return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
     }
-    if (active != 0) {
-        switch (w->trigger.attach_active ? OVERLAP_ATTACH : cn.overlap) {
-        case OVERLAP_ATTACH:
-            w->trigger_outcome = TRIGGER_ATTACHED;
-            e = db_run_get(x->c, w->workspace_id, active, &w->arena, &w->run);
-            if (e == STORE_OK) /* the audit trail records the trigger that joined this run */
-                e = event_add(x, active, "attached",
-                              json_pack("{s:o, s:o}", "trigger_tag", json_str_or_null(w->trigger.tag), "trigger_detail",
-                                        json_str_or_null(w->trigger.detail)));
-            return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
-        case OVERLAP_SKIP:
-            w->trigger_outcome = TRIGGER_SKIPPED;
-            state = RUN_FINISHED;
-            result = RESULT_SKIPPED;
-            break;
-        case OVERLAP_REPLACE: {
-            /* cancel the run in progress; the runner sees it finished and stops its process */
-            run_t old;
-            if ((e = db_run_get(x->c, w->workspace_id, active, &w->arena, &old)) != STORE_OK)
-                return fail(w, e, NULL);
-            old.state = RUN_FINISHED;
-            old.result = RESULT_CANCELED;
-            old.completed_at = x->now;
-            old.current_step = NULL;
-            old.message = "Canceled: replaced by a newer run (overlap policy replace)";
-            if ((e = run_save(x, &old)) != STORE_OK ||
-                (e = event_add(x, old.id, "canceled",
-                               json_pack("{s:s, s:s}", "result", "canceled", "reason", "replaced"))) != STORE_OK)
-                return fail(w, e, NULL);
-            break;
-        }
-        default: /* queue: waits its turn behind the active run */
-            state = RUN_QUEUED;
-            break;
-        }
+    if (d.cancel_active) {
+        run_t old;
+        if ((e = db_run_get(x->c, w->workspace_id, active, &w->arena, &old)) != STORE_OK)
+            return fail(w, e, NULL);
+        policy_run_replaced(&old, x->now);
+        if ((e = run_save(x, &old)) != STORE_OK ||
+            (e = event_add(x, old.id, "canceled",
+                           json_pack("{s:s, s:s}", "result", "canceled", "reason", "replaced"))) != STORE_OK)
+            return fail(w, e, NULL);
     }
-    e = run_insert(x, &cn, state, result, x->now, result == RESULT_SKIPPED ? "skipped" : "created");
+    e = run_insert(x, &cn, d.state, d.result, x->now, d.event);
     if (e == STORE_OK && w->trigger.next_fire_at != 0) {
         cn.next_fire_at = w->trigger.next_fire_at;
         e = connection_save(x, &cn);
@@ -614,8 +496,7 @@ static store_err_t log_append(wctx_t *x)
     if (e == STORE_OK)
         e = db_connection_get(x->c, w->workspace_id, r.connection_id, &w->arena, &cn);
     if (e == STORE_OK) {
-        size_t cap = cn.log_max_bytes > 0 ? (size_t)cn.log_max_bytes : STORE_LOG_DEFAULT_BYTES;
-        e = db_log_append(x->c, r.id, cap, w->log_data, w->log_len, w->log_replace);
+        e = db_log_append(x->c, r.id, policy_log_cap(&cn), w->log_data, w->log_len, w->log_replace);
     }
     return e == STORE_OK ? STORE_OK : fail(w, e, NULL);
 }
@@ -658,13 +539,7 @@ static store_err_t runs_interrupt(wctx_t *x)
         return fail(w, STORE_ERROR, NULL);
     for (int i = 0; i < n; i++) {
         run_t *r = &runs[i];
-        r->state = RUN_FINISHED;
-        r->result = RESULT_ERROR;
-        r->completed_at = x->now;
-        r->current_step = NULL;
-        r->error_code = "INTERRUPTED";
-        r->error_message = "interrupted by restart: syncrun stopped while this run was in progress";
-        r->error_detail = "The process running it was lost when syncrun stopped; trigger the connection again.";
+        policy_run_interrupted(r, x->now);
         store_err_t e = run_save(x, r);
         if (e == STORE_OK)
             e = event_add(x, r->id, "finished",
@@ -689,15 +564,8 @@ static store_err_t runs_interrupt(wctx_t *x)
 static store_err_t record_one(wctx_t *x, const connection_t *cn, const run_t *in, const char **field)
 {
     store_write_t *w = x->w;
-    if ((in->state == RUN_FINISHED) != (in->result != RESULT_NONE) || (unsigned)in->state >= RUN_STATE_COUNT ||
-        (unsigned)in->result >= RUN_RESULT_COUNT) {
-        *field = "result";
+    if (policy_record_check(in, field) != STORE_OK)
         return STORE_BAD_STATE;
-    }
-    if (in->created_at <= 0) {
-        *field = "created_at";
-        return STORE_BAD_STATE;
-    }
     w->trigger.tag = in->trigger_tag;
     w->trigger.detail = in->trigger_detail;
     w->trigger.full_sync = in->full_sync;
@@ -708,10 +576,7 @@ static store_err_t record_one(wctx_t *x, const connection_t *cn, const run_t *in
         return e;
     rec.id = w->run.id;
     rec.version = w->run.version;
-    if (rec.updated_at == 0)
-        rec.updated_at = rec.completed_at ? rec.completed_at : rec.created_at;
-    if (rec.attempt < 1)
-        rec.attempt = 1;
+    policy_record_defaults(&rec);
     if ((e = run_save_as_is(x, &rec)) != STORE_OK)
         return e;
     if (in->external_id != NULL || in->external != NULL) {
@@ -737,14 +602,6 @@ static store_err_t run_record(wctx_t *x)
     if (e == STORE_OK)
         e = record_one(x, &cn, &w->run, &field);
     return e == STORE_OK ? STORE_OK : fail(w, e, field);
-}
-
-static int import_cmp(const void *a, const void *b)
-{
-    const store_import_t *x = a, *y = b;
-    if (x->run.created_at != y->run.created_at)
-        return x->run.created_at < y->run.created_at ? -1 : 1;
-    return strcmp(x->run.external_id, y->run.external_id);
 }
 
 /* Inserts a unit (job or task) of an imported run exactly as given. */
@@ -811,10 +668,8 @@ static store_err_t run_import(wctx_t *x)
     store_err_t e = db_connection_get(x->c, w->workspace_id, w->id, &w->arena, &cn);
     if (e != STORE_OK)
         return fail(w, e, NULL);
-    for (int i = 0; i < w->nimports; i++)
-        if (w->imports[i].run.external_id == NULL)
-            return fail(w, STORE_BAD_STATE, "external_id");
-    qsort(w->imports, (size_t)w->nimports, sizeof(*w->imports), import_cmp);
+    if ((e = policy_import_order(w->imports, w->nimports, &field)) != STORE_OK)
+        return fail(w, e, field);
     w->imported = w->import_existing = 0;
     int64_t newest = 0; /* creation time of the connection's newest run before the import */
     sqlite3_stmt *nst = db_stmt(x->c, ST_RUN_NEWEST_CREATED);
@@ -899,7 +754,7 @@ static store_err_t ping_find_run(wctx_t *x, int64_t conn_id, const char *idem, i
         store_err_t e = db_run_get(x->c, w->workspace_id, *run_id, &w->arena, &r);
         if (e != STORE_OK)
             return e;
-        if (r.trigger_tag == NULL || strcmp(r.trigger_tag, "Ping") != 0)
+        if (!policy_ping_owns(&r))
             *run_id = 0;
     }
     return STORE_OK;
@@ -920,7 +775,7 @@ static store_err_t run_ping(wctx_t *x)
     const int64_t conn_id = w->id;
     char idem[64];
     if (p.rid != NULL)
-        snprintf(idem, sizeof(idem), "ping:%s", p.rid);
+        policy_ping_key(p.rid, idem, sizeof(idem));
     int64_t run_id = 0;
     store_err_t e = STORE_OK;
     if (p.kind != PING_START && (e = ping_find_run(x, conn_id, p.rid ? idem : NULL, &run_id)) != STORE_OK)
@@ -928,14 +783,7 @@ static store_err_t run_ping(wctx_t *x)
     if (p.kind == PING_LOG && run_id == 0)
         return fail(w, STORE_NOT_FOUND, "run");
     if (run_id == 0) { /* a start, or an end with no run to end: a new run */
-        w->trigger = (store_trigger_t){0};
-        w->trigger.tag = "Ping";
-        w->trigger.detail = p.what;
-        w->trigger.initial_state = RUN_WORKING;
-        if (p.rid != NULL) {
-            w->trigger.idempotency_key = idem;
-            w->trigger.idempotency_hash = "ping";
-        }
+        policy_ping_trigger(&p, idem, &w->trigger);
         if ((e = run_trigger(x)) != STORE_OK)
             return e;
         /* a skipped run is recorded and finished already; an attached one is someone else's */
@@ -957,20 +805,11 @@ static store_err_t run_ping(wctx_t *x)
         w->run = r;
         return STORE_OK;
     }
-    int ok = p.kind == PING_SUCCESS || (p.kind == PING_EXIT && p.exit_status == 0);
     char msg[64];
-    w->mask = 0;
-    if (!ok) {
-        w->mask = RUN_F_ERROR;
-        w->run.error_code = p.kind == PING_EXIT ? "EXIT_CODE" : "PING_FAIL";
-        if (p.kind == PING_EXIT)
-            snprintf(msg, sizeof(msg), "exited with status %d (reported by ping)", p.exit_status);
-        else
-            snprintf(msg, sizeof(msg), "failure reported by ping");
+    run_result_t result = policy_ping_result(&p, &w->run, &w->mask, msg, sizeof(msg));
+    if (result != RESULT_SUCCESS)
         w->run.error_message = arena_strdup(&w->arena, msg);
-        w->run.error_detail = NULL;
-    }
-    return run_finish(x, ok ? RESULT_SUCCESS : RESULT_ERROR, "finished");
+    return run_finish(x, result, "finished");
 }
 
 /* Loads the run addressed by w and refuses finished ones. */
@@ -985,57 +824,6 @@ static store_err_t load_live_run(wctx_t *x, run_t *r)
     return STORE_OK;
 }
 
-/* Copies the counters, message and error selected by mask from src into r, recording them in the
- * event object ev (open: "{" and members so far). */
-static void merge_fields(run_t *r, const run_t *src, unsigned mask, buf_t *ev)
-{
-    int ctrs = 0;
-    for (int i = 0; i < CTR_COUNT; i++) {
-        if (mask & (RUN_F_COUNTER0 << i)) {
-            r->counters[i] = src->counters[i];
-            if (ctrs++ == 0) {
-                ev_key(ev, "counters");
-                buf_add(ev, "{", 1);
-            } else {
-                buf_add(ev, ",", 1);
-            }
-            jw_str(ev, counter_name((counter_t)i));
-            buf_add(ev, ":", 1);
-            jw_int(ev, src->counters[i]);
-        }
-    }
-    if (ctrs > 0)
-        buf_add(ev, "}", 1);
-    if (mask & RUN_F_STEP) {
-        r->current_step = src->current_step;
-        ev_key(ev, "current_step");
-        jw_str(ev, src->current_step);
-    }
-    if (mask & RUN_F_WATERMARK) {
-        r->watermark = src->watermark;
-        ev_key(ev, "last_timestamp_synced");
-        jw_time(ev, src->watermark);
-    }
-    if (mask & RUN_F_MESSAGE) {
-        r->message = src->message;
-        ev_key(ev, "message");
-        jw_str(ev, src->message);
-    }
-    if (mask & RUN_F_ERROR) {
-        r->error_code = src->error_code;
-        r->error_message = src->error_message;
-        r->error_detail = src->error_detail;
-        ev_key(ev, "error");
-        buf_adds(ev, "{\"code\":");
-        jw_str(ev, src->error_code);
-        buf_adds(ev, ",\"message\":");
-        jw_str(ev, src->error_message);
-        buf_adds(ev, ",\"detail\":");
-        jw_str(ev, src->error_detail);
-        buf_add(ev, "}", 1);
-    }
-}
-
 static store_err_t run_update(wctx_t *x)
 {
     store_write_t *w = x->w;
@@ -1043,28 +831,15 @@ static store_err_t run_update(wctx_t *x)
     store_err_t e = load_live_run(x, &r);
     if (e != STORE_OK)
         return e;
-    buf_t ev = BUF_INIT(EVENT_MAX);
-    buf_add(&ev, "{", 1);
+    buf_t ev = BUF_INIT(POLICY_EVENT_MAX);
+    policy_event_open(&ev);
     run_t before = r;
-    if (w->mask & RUN_F_STATE) {
-        run_state_t to = w->run.state;
-        if (run_transition_allowed(r.state, to) != 0) {
-            buf_release(&ev);
-            return fail(w, STORE_BAD_STATE, "state");
-        }
-        if (to == RUN_WORKING && r.state == RUN_RETRYING)
-            r.attempt++; /* the next attempt begins */
-        if (to != RUN_QUEUED && r.started_at == 0)
-            r.started_at = x->now;
-        if (to != r.state) {
-            ev_key(&ev, "state");
-            jw_str(&ev, run_state_name(to));
-        }
-        r.state = to;
+    const char *field = NULL;
+    if ((e = policy_run_update(&r, &w->run, w->mask, x->now, &ev, &field)) != STORE_OK) {
+        buf_release(&ev);
+        return fail(w, e, field);
     }
-    merge_fields(&r, &w->run, w->mask & ~(unsigned)RUN_F_ERROR, &ev);
-    int state_kept = r.state == before.state && r.started_at == before.started_at && r.attempt == before.attempt;
-    if ((e = state_kept ? run_save_progress(x, &r) : run_save(x, &r)) != STORE_OK) {
+    if ((e = policy_run_state_kept(&before, &r) ? run_save_progress(x, &r) : run_save(x, &r)) != STORE_OK) {
         buf_release(&ev);
         return fail(w, e, NULL);
     }
@@ -1089,17 +864,12 @@ static store_err_t run_finish(wctx_t *x, run_result_t result, const char *kind)
     store_err_t e = load_live_run(x, &r);
     if (e != STORE_OK)
         return e;
-    if (run_finish_allowed(&r, result) != 0)
-        return fail(w, STORE_BAD_STATE, "result");
-    buf_t ev = BUF_INIT(EVENT_MAX);
-    buf_add(&ev, "{", 1);
-    ev_key(&ev, "result");
-    jw_str(&ev, run_result_name(result));
-    merge_fields(&r, &w->run, w->mask, &ev);
-    r.state = RUN_FINISHED;
-    r.result = result;
-    r.completed_at = x->now;
-    r.current_step = NULL; /* Census: the step is only available while the run is not completed */
+    buf_t ev = BUF_INIT(POLICY_EVENT_MAX);
+    const char *field = NULL;
+    if ((e = policy_run_finish(&r, &w->run, w->mask, result, x->now, &ev, &field)) != STORE_OK) {
+        buf_release(&ev);
+        return fail(w, e, field);
+    }
     if ((e = run_save(x, &r)) != STORE_OK) {
         buf_release(&ev);
         return fail(w, e, NULL);
@@ -1130,30 +900,6 @@ static store_err_t load_job(wctx_t *x, run_t *r, job_t *j)
     if (rc != SQLITE_ROW)
         return fail(w, rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR, "job");
     return STORE_OK;
-}
-
-/* Applies a unit's (job's or task's) state change: times follow the state; a finished unit needs a
- * result and keeps it. Returns 0, or -1 when the change is not allowed. */
-static int unit_state(wctx_t *x, run_state_t *state, run_result_t *result, int64_t *started, int64_t *ended,
-                      run_state_t to, run_result_t res)
-{
-    if (*state == RUN_FINISHED)
-        return -1;
-    if (to == RUN_FINISHED) {
-        if (res == RESULT_NONE)
-            return -1;
-        *ended = x->now;
-        if (*started == 0)
-            *started = x->now;
-    } else {
-        if (res != RESULT_NONE)
-            return -1;
-        if (to != RUN_QUEUED && *started == 0)
-            *started = x->now;
-    }
-    *state = to;
-    *result = res;
-    return 0;
 }
 
 static json_t *unit_json(const char *uuid, run_state_t s, run_result_t r)
@@ -1190,12 +936,9 @@ static store_err_t job_write(wctx_t *x, int create)
         memset(&j, 0, sizeof(j));
         ids_uuid_v7(j.uuid);
         j.run_id = r.id;
-        j.name = w->job.name;
-        j.connector_type = w->job.connector_type;
-        j.phase = w->job.phase;
-        j.state = RUN_QUEUED;
-        if (unit_state(x, &j.state, &j.result, &j.started_at, &j.ended_at, w->job.state, w->job.result) != 0)
-            return fail(w, STORE_BAD_STATE, w->job.result == RESULT_NONE ? "result" : "state");
+        const char *field = NULL;
+        if ((e = policy_job_create(&j, &w->job, x->now, &field)) != STORE_OK)
+            return fail(w, e, field);
         sqlite3_stmt *st = db_stmt(x->c, ST_JOB_INSERT);
         if (st == NULL)
             return fail(w, STORE_ERROR, NULL);
@@ -1214,16 +957,9 @@ static store_err_t job_write(wctx_t *x, int create)
     } else {
         if ((e = load_job(x, &r, &j)) != STORE_OK)
             return e;
-        if (w->mask & JOB_F_STATE) {
-            if (unit_state(x, &j.state, &j.result, &j.started_at, &j.ended_at, w->job.state, w->job.result) != 0)
-                return fail(w, STORE_BAD_STATE, j.state == RUN_FINISHED ? "state" : "result");
-        }
-        if (w->mask & JOB_F_NAME)
-            j.name = w->job.name;
-        if (w->mask & JOB_F_CONNECTOR)
-            j.connector_type = w->job.connector_type;
-        if (w->mask & JOB_F_PHASE)
-            j.phase = w->job.phase;
+        const char *field = NULL;
+        if ((e = policy_job_update(&j, &w->job, w->mask, x->now, &field)) != STORE_OK)
+            return fail(w, e, field);
         if ((e = job_save(x, &j)) != STORE_OK)
             return fail(w, e, NULL);
     }
@@ -1234,24 +970,6 @@ static store_err_t job_write(wctx_t *x, int create)
     w->job = j;
     w->run = r;
     return STORE_OK;
-}
-
-static void task_apply_fields(task_t *t, const task_t *src, unsigned mask)
-{
-    if (mask & TASK_F_SOURCE_FILE)
-        t->source_file_id = src->source_file_id;
-    if (mask & TASK_F_RETRIES)
-        t->retry_attempts = src->retry_attempts;
-    if (mask & TASK_F_ERROR)
-        t->error_json = src->error_json;
-    if (mask & TASK_F_REPORT) {
-        t->has_report = src->has_report;
-        t->report_message = src->report_message;
-        t->report_suggested_action = src->report_suggested_action;
-        t->report_errors = src->report_errors;
-        t->report_warnings = src->report_warnings;
-        t->report_other = src->report_other;
-    }
 }
 
 static void task_bind(sqlite3_stmt *st, int first, const task_t *t)
@@ -1281,14 +999,13 @@ static store_err_t task_write(wctx_t *x, int create)
     if (e != STORE_OK)
         return e;
     sqlite3_stmt *st;
+    const char *field = NULL;
     if (create) {
         memset(&t, 0, sizeof(t));
         ids_uuid_v7(t.uuid);
         t.job_id = j.id;
-        t.state = RUN_QUEUED;
-        task_apply_fields(&t, &w->task, w->mask | TASK_F_SOURCE_FILE | TASK_F_RETRIES);
-        if (unit_state(x, &t.state, &t.result, &t.started_at, &t.ended_at, w->task.state, w->task.result) != 0)
-            return fail(w, STORE_BAD_STATE, w->task.result == RESULT_NONE ? "result" : "state");
+        if ((e = policy_task_create(&t, &w->task, w->mask, x->now, &field)) != STORE_OK)
+            return fail(w, e, field);
         if ((st = db_stmt(x->c, ST_TASK_INSERT)) == NULL)
             return fail(w, STORE_ERROR, NULL);
         sqlite3_bind_text(st, 1, t.uuid, -1, SQLITE_TRANSIENT);
@@ -1308,10 +1025,8 @@ static store_err_t task_write(wctx_t *x, int create)
         sqlite3_reset(st);
         if (rc != SQLITE_ROW)
             return fail(w, rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR, "task");
-        if ((w->mask & TASK_F_STATE) &&
-            unit_state(x, &t.state, &t.result, &t.started_at, &t.ended_at, w->task.state, w->task.result) != 0)
-            return fail(w, STORE_BAD_STATE, t.state == RUN_FINISHED ? "state" : "result");
-        task_apply_fields(&t, &w->task, w->mask);
+        if ((e = policy_task_update(&t, &w->task, w->mask, x->now, &field)) != STORE_OK)
+            return fail(w, e, field);
         if ((st = db_stmt(x->c, ST_TASK_SAVE)) == NULL)
             return fail(w, STORE_ERROR, NULL);
         sqlite3_bind_int64(st, 1, t.id);
