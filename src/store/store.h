@@ -64,46 +64,91 @@ enum { STORE_HOOKS_MAX = 4 };
  * running and will not be called again. */
 void store_set_delivery_hook(store_t *s, void (*cb)(void *ctx), void *ctx);
 
-/* ---- writes ---- */
+/* ---- writes ----
+ *
+ * The contract of every write, whatever the backend (sqlite.c now, pg next). A write is applied
+ * inside the writer's batch transaction, all or nothing: when it fails (w->err != STORE_OK) nothing
+ * of it is recorded and the rest of the batch still commits. Its results (out:) are valid in done().
+ * What the errors mean:
+ *   STORE_NOT_FOUND    the object the write addresses (w->id, or the one err_field names) does not
+ *                      exist in w->workspace_id: never there, in another workspace, deleted. A
+ *                      workspace sees nothing of another one: a wrong workspace is a not-found.
+ *   STORE_FINISHED     the run is finished; a finished run never changes (only its log may grow and
+ *                      events be added).
+ *   STORE_BAD_STATE    the request is not allowed by the rules (state machine, a missing required
+ *                      value); err_field names the field at fault.
+ *   STORE_IDEM_REUSED  the Idempotency-Key was used for a different request (err_field
+ *                      "Idempotency-Key"); the same request again is not an error (TRIGGER_REPLAYED).
+ *   STORE_EXISTS       a unique value is taken (err_field names it when known).
+ *   STORE_ERROR        the database failed, or the batch's transaction was lost (then every write of
+ *                      the batch gets it, committed none); logged. err_field NULL.
+ * err_field is NULL unless an op below says otherwise. A repeated write is not deduplicated unless the
+ * op says so (idempotency keys, pings with a rid, imports by external_id, the checker's seen_at). */
 
 typedef enum store_op {
-    OP_WORKSPACE_CREATE,  /* in: name, key_scope=admin; out: workspace_id, workspace_uuid, token, key_id */
+    OP_WORKSPACE_CREATE,  /* in: name, key_scope=admin; out: workspace_id, workspace_uuid, token, key_id.
+                             Names need not be unique; any refusal of the insert says err_field "name" */
     OP_KEY_CREATE,        /* in: workspace_id, key_scope, key_name, id (0, or the run the key is limited to);
-                             out: token, key_id */
-    OP_CONNECTION_CREATE, /* in: workspace_id, conn (name, source, destination, connector_type, overlap); out: conn */
-    OP_CONNECTION_UPDATE, /* in: workspace_id, id, mask of CONN_F_*, conn; out: conn */
-    OP_CONNECTION_DELETE, /* in: workspace_id, id */
-    OP_RUN_TRIGGER,       /* in: workspace_id, id (connection), trigger; out: run, trigger_outcome */
-    OP_RUN_UPDATE,        /* in: workspace_id, id (run), mask of RUN_F_*, run fields; out: run */
-    OP_RUN_FINISH,        /* in: workspace_id, id (run), mask (counters, message, error), run.result...; out: run */
-    OP_RUN_CANCEL,        /* in: workspace_id, id (run), mask RUN_F_MESSAGE + run.message (a reason); out: run */
-    OP_JOB_CREATE,        /* in: workspace_id, id (run), job; out: job */
-    OP_JOB_UPDATE,        /* in: workspace_id, id (run), job.uuid, mask of JOB_F_*; out: job */
-    OP_TASK_CREATE,       /* in: workspace_id, id (run), job.uuid, task; out: task */
-    OP_TASK_UPDATE,       /* in: workspace_id, id (run), job.uuid, task.uuid, mask of TASK_F_*; out: task */
+                             out: token, key_id. NOT_FOUND: no such workspace (or run) */
+    OP_CONNECTION_CREATE, /* in: workspace_id, conn (name, source, destination, connector_type, overlap); out: conn.
+                             NOT_FOUND: no such workspace */
+    OP_CONNECTION_UPDATE, /* in: workspace_id, id, mask of CONN_F_*, conn; out: conn. Merges the masked fields into
+                             the row as it is in the transaction. NOT_FOUND: no such connection (or deleted) */
+    OP_CONNECTION_DELETE, /* in: workspace_id, id. NOT_FOUND: no such connection (or deleted already) */
+    OP_RUN_TRIGGER,       /* in: workspace_id, id (connection), trigger; out: run, trigger_outcome (policy.h decides:
+                             idempotency first, then the overlap policy against the run in progress). NOT_FOUND:
+                             no such connection. IDEM_REUSED: the key names a run made by a different request */
+    OP_RUN_UPDATE,        /* in: workspace_id, id (run), mask of RUN_F_*, run fields; out: run. NOT_FOUND: no such
+                             run. FINISHED. BAD_STATE (err_field "state"): the state machine refuses the change */
+    OP_RUN_FINISH,        /* in: workspace_id, id (run), mask (counters, message, error), run.result...; out: run.
+                             NOT_FOUND, FINISHED, BAD_STATE (err_field "result": none, unknown, or skipped for a run
+                             that started) */
+    OP_RUN_CANCEL,        /* in: workspace_id, id (run), mask RUN_F_MESSAGE + run.message (a reason); out: run.
+                             NOT_FOUND, FINISHED */
+    OP_JOB_CREATE,        /* in: workspace_id, id (run), job; out: job. NOT_FOUND (the run), FINISHED (the run),
+                             BAD_STATE (err_field "result" or "state": a finished job needs a result, only it) */
+    OP_JOB_UPDATE,        /* in: workspace_id, id (run), job.uuid, mask of JOB_F_*; out: job. NOT_FOUND (the run; or
+                             err_field "job"), FINISHED (the run), BAD_STATE (err_field "state": the job is finished;
+                             "result") */
+    OP_TASK_CREATE,       /* in: workspace_id, id (run), job.uuid, task; out: task. As OP_JOB_UPDATE for the run and
+                             the job; BAD_STATE as OP_JOB_CREATE */
+    OP_TASK_UPDATE,       /* in: workspace_id, id (run), job.uuid, task.uuid, mask of TASK_F_*; out: task. As
+                             OP_TASK_CREATE, and NOT_FOUND (err_field "task") */
     OP_RUN_RECORD,        /* in: workspace_id, id (connection), run with every field (history: demo, import); out: run.
-                             Runs must be recorded in creation order: run_count follows. */
-    OP_RUN_EVENT,         /* in: workspace_id, id (run), event_kind, event_json: adds an event, changes no field */
+                             Runs must be recorded in creation order: run_count follows. NOT_FOUND: no such
+                             connection. BAD_STATE (err_field "result" or "created_at"). EXISTS: its external_id
+                             is the connection's already */
+    OP_RUN_EVENT,         /* in: workspace_id, id (run), event_kind, event_json: adds an event, changes no field.
+                             Allowed on finished runs. NOT_FOUND. BAD_STATE (err_field "event"): no kind, or the
+                             data is not JSON */
     OP_LOG_APPEND,        /* in: workspace_id, id (run), log_data/log_len; log_replace = 1 replaces the kept log.
-                             The log keeps the connection's last log_max_bytes. Allowed on finished runs. */
-    OP_KEY_REVOKE,        /* in: workspace_id, key_id */
+                             The log keeps the connection's last log_max_bytes. Allowed on finished runs.
+                             NOT_FOUND: no such run */
+    OP_KEY_REVOKE,        /* in: workspace_id, key_id. NOT_FOUND: no such live key (unknown, revoked already) */
     OP_RUNS_INTERRUPT,    /* every working/retrying run of a connection with a command → finished/error
-                             "interrupted by restart" (all workspaces); out: affected */
+                             "interrupted by restart" (all workspaces), and the run tokens of ended runs revoked;
+                             out: affected. Fails only with STORE_ERROR */
     OP_RUN_IMPORT,        /* in: workspace_id, id (connection), imports[nimports]; out: imported, import_existing.
-                             All or nothing; runs whose external_id the connection has are left as they are. */
+                             All or nothing; runs whose external_id the connection has are left as they are (also
+                             a second one in the same import). NOT_FOUND: no such connection. BAD_STATE (err_field
+                             "external_id", "result" or "created_at"); a job or task refused: err_field "jobs" */
     OP_ACCESS_TOKEN_CREATE, /* in: workspace_id, key_id: a key of the workspace, not revoked, not limited to
                                a run (else STORE_NOT_FOUND); out: token, an access token of that key that
                                ends in STORE_ACCESS_TOKEN_TTL_S or when the key is revoked; key_scope */
     OP_PING_KEY_ROTATE,     /* in: workspace_id, id (connection); out: token (the new ping key; only its hash is
-                               kept, the old key stops working) */
-    OP_WORKSPACE_RETENTION, /* in: workspace_id, mask of CONN_F_RET_*, retention (0 = none); out: retention */
+                               kept, the old key stops working). NOT_FOUND: no such connection */
+    OP_WORKSPACE_RETENTION, /* in: workspace_id, mask of CONN_F_RET_*, retention (0 = none); out: retention.
+                               NOT_FOUND: no such workspace */
     OP_RUNS_PRUNE,          /* in: workspace_id, id (connection): removes at most STORE_PRUNE_BATCH of its oldest
                                runs that its retention policy lets go (model/retention.h), with their events,
-                               logs, jobs, tasks and own keys; statistics stay. out: affected (runs removed) */
+                               logs, jobs, tasks and own keys; statistics stay. out: affected (runs removed).
+                               NOT_FOUND: no such connection */
     OP_PING,                /* in: workspace_id, id (connection), ping, log_data/log_len; out: run, trigger_outcome.
-                               NOT_FOUND (err_field "run"): a log or end ping with no run to address. */
+                               NOT_FOUND: no such connection; (err_field "run"): a log ping with no run to address.
+                               An end ping for a run that ended already changes nothing (pings are retried). */
     /* The expectation checker's writes (exec/expect_check.c); each changes something only if the row
-     * is still as the checker saw it, so a repeated or stale one does nothing: */
+     * is still as the checker saw it, so a repeated or stale one does nothing (and succeeds, affected 0),
+     * also when the row is gone: */
     OP_CONNECTION_LATE,    /* in: workspace_id, id (connection), seen_at (its expected_by as read): marks it late
                               (late_since = expected_by) and raises run.late; out: affected (1 when it did) */
     OP_RUN_OVERDUE,        /* in: workspace_id, id (run), seen_at (its max_by as read): the run, still not finished
@@ -113,15 +158,18 @@ typedef enum store_op {
     OP_WEBHOOK_CREATE,     /* in: workspace_id, webhook (url, events, connection_id, secret); out: webhook.
                               NOT_FOUND (err_field "connection_id"): no such connection */
     OP_WEBHOOK_UPDATE,     /* in: workspace_id, id (webhook), mask of WEBHOOK_F_*, webhook; out: webhook. Enabling
-                              clears disabled_reason and failing_since */
-    OP_WEBHOOK_DELETE,     /* in: workspace_id, id (webhook); its deliveries not yet delivered become dead */
+                              clears disabled_reason and failing_since. NOT_FOUND: no such webhook; (err_field
+                              "connection_id"): no such connection */
+    OP_WEBHOOK_DELETE,     /* in: workspace_id, id (webhook); its deliveries not yet delivered become dead.
+                              NOT_FOUND: no such webhook (or deleted already) */
     OP_WEBHOOK_TEST,       /* in: workspace_id, id (webhook); out: delivery, a webhook.test delivery due now.
-                              BAD_STATE (err_field "enabled"): the webhook is disabled */
+                              NOT_FOUND. BAD_STATE (err_field "enabled"): the webhook is disabled */
     OP_DELIVERY_REDELIVER, /* in: workspace_id, id (webhook), attempt.delivery_id; out: delivery, due again now.
-                              BAD_STATE (err_field "enabled"): the webhook is disabled */
+                              NOT_FOUND (the webhook or the delivery). BAD_STATE (err_field "enabled"): the webhook
+                              is disabled */
     OP_DELIVERY_ATTEMPT,   /* in: attempt (the dispatcher's result of one attempt; all workspaces); out: delivery
                               (its new status). A failure disables the webhook when it has failed since
-                              attempt.disable_after_ms or longer. */
+                              attempt.disable_after_ms or longer. NOT_FOUND: the delivery (or its webhook) is gone */
     OP_DELIVERIES_PRUNE,   /* in: attempt.at (a time): deletes at most STORE_PRUNE_DELIVERIES_BATCH deliveries
                               (all workspaces) delivered or given up before it, with their attempts; out: affected */
 } store_op_t;
@@ -349,7 +397,21 @@ store_err_t store_exec(store_t *s, store_write_t *w);
 /* Frees what the results of w hold. */
 void store_write_release(store_write_t *w);
 
-/* ---- reads: each thread uses its own reader ---- */
+/* ---- reads: each thread uses its own reader ----
+ *
+ * The contract of every read, whatever the backend. A read never waits for the writer and never
+ * changes anything. Everything it returns is allocated in the caller's arena.
+ *   STORE_OK         found; a list may be empty (n = 0), also when the connection or run it is scoped
+ *                    to does not exist or is another workspace's (the scoping is a filter).
+ *   STORE_NOT_FOUND  a read of one object (a _get, a lookup, store_log_get/open, store_event_list's run)
+ *                    finds none in the workspace: unknown, another workspace's, deleted (connections),
+ *                    revoked or expired (keys).
+ *   STORE_BAD_STATE  store_log_next only: the log was cut past the cursor since it was opened.
+ *   STORE_ERROR      the database failed, or the read would pass a documented cap (a range wider than
+ *                    STORE_RUN_RANGE_MAX, more than STORE_RUN_STATS_MAX rows, ...): refused, never cut.
+ *                    Logged.
+ * Every read is one statement or a fixed number of them, whatever the size of the answer (set queries,
+ * never one statement per row): on a network database each statement is a round trip. */
 
 store_reader_t *store_reader_open(store_t *s);
 void store_reader_close(store_reader_t *r);
@@ -581,6 +643,8 @@ store_err_t store_runs_startable(store_reader_t *r, int limit, arena_t *a, run_t
 store_err_t store_connections_scheduled(store_reader_t *r, int64_t after_id, int limit, arena_t *a, connection_t **out,
                                         int *n, int *more);
 
+/* The events of run run_id of workspace ws with id > after_id, oldest first, at most limit.
+ * STORE_NOT_FOUND: no such run. */
 store_err_t store_event_list(store_reader_t *r, int64_t ws, int64_t run_id, int64_t after_id, int limit, arena_t *a,
                              run_event_t **out, int *n);
 /* ---- expectations: what the checker reads (partial indexes: due rows only, never the history) ---- */
