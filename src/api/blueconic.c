@@ -463,15 +463,21 @@ static int bc_runs_write(http_ctx_t *c, const connection_t *cn, int64_t lo, int6
     store_job_counts_t *counts = NULL;
     store_run_jobs_t *failed = NULL;
     int n = 0, nruns = 0, ncounts = 0, nfailed = 0, first_miss = -1, last_miss = -1;
-    size_t len;
     *count = 0;
     store_err_t e = hi >= 1 ? store_run_keys(c->reader, ws, cn->id, lo, hi, 0, &c->arena, &keys, &n) : STORE_OK;
-    for (int i = 0; i < n && e == STORE_OK; i++)
-        if (keys[i].state != RUN_FINISHED || bc_cached(keys[i].id, keys[i].version, cn->name, &len) == NULL) {
+    /* The hits are copied into the request's arena: rendering the other runs puts them in the
+     * cache, which may evict a hit before it is written. */
+    render_hit_t *hits = arena_alloc(&c->arena, sizeof(*hits) * (size_t)(n > 0 ? n : 1));
+    for (int i = 0; i < n && e == STORE_OK; i++) {
+        size_t len = 0;
+        const char *hit = keys[i].state == RUN_FINISHED ? bc_cached(keys[i].id, keys[i].version, cn->name, &len) : NULL;
+        render_hit_keep(&c->arena, &hits[i], hit, len);
+        if (hit == NULL) {
             if (first_miss < 0)
                 first_miss = i;
             last_miss = i;
         }
+    }
     if (e == STORE_OK && first_miss >= 0) {
         /* a full range maps page positions to run_counts (kept runs are gapless) */
         int gapless = n == hi - lo + 1;
@@ -492,9 +498,8 @@ static int bc_runs_write(http_ctx_t *c, const connection_t *cn, int64_t lo, int6
     for (int i = 0, k = 0, ci = 0, fi = 0; i < n; i++) {
         if (i > 0)
             JW_LIT(b, ",");
-        const char *hit = keys[i].state == RUN_FINISHED ? bc_cached(keys[i].id, keys[i].version, cn->name, &len) : NULL;
-        if (hit != NULL) {
-            buf_add(b, hit, len);
+        if (hits[i].data != NULL) {
+            buf_add(b, hits[i].data, hits[i].len);
             continue;
         }
         while (k < nruns && runs[k].id != keys[i].id)

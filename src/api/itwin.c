@@ -620,15 +620,20 @@ int itwin_runs_list(http_ctx_t *c)
     if (hi >= lo &&
         (e = store_run_keys(c->reader, c->key.workspace_id, cn.id, lo, hi, 0, &c->arena, &keys, &n)) != STORE_OK)
         return api_store_error(c, e, NULL);
+    /* The hits are copied into the request's arena: rendering the other runs puts them in the
+     * cache, which may evict a hit before it is written. */
     int first_miss = -1, last_miss = -1;
-    itwin_size_t z;
-    size_t len;
+    itwin_size_t z, *sizes = arena_alloc(&c->arena, sizeof(*sizes) * (size_t)(n > 0 ? n : 1));
+    render_hit_t *hits = arena_alloc(&c->arena, sizeof(*hits) * (size_t)(n > 0 ? n : 1));
     for (int i = 0; i < n; i++) {
-        int hit = 0;
+        size_t len = 0;
+        const char *hit = NULL;
+        memset(&sizes[i], 0, sizeof(sizes[i]));
         if (keys[i].state == RUN_FINISHED)
-            hit = rep ? itwin_rep_cached(keys[i].id, keys[i].version, &z, &len) != NULL
-                      : rcache_get(kind, keys[i].id, keys[i].version, &len) != NULL;
-        if (!hit) {
+            hit = rep ? itwin_rep_cached(keys[i].id, keys[i].version, &sizes[i], &len)
+                      : rcache_get(kind, keys[i].id, keys[i].version, &len);
+        render_hit_keep(&c->arena, &hits[i], hit, len);
+        if (hit == NULL) {
             if (first_miss < 0)
                 first_miss = i;
             last_miss = i;
@@ -650,9 +655,8 @@ int itwin_runs_list(http_ctx_t *c)
                 total.units += z.units, total.jobs += z.jobs, total.bytes += z.bytes;
             }
             for (int i = 0; i < n; i++)
-                if ((!gapless || hi - i < rlo || hi - i > rhi) &&
-                    itwin_rep_cached(keys[i].id, keys[i].version, &z, &len))
-                    total.units += z.units, total.jobs += z.jobs, total.bytes += z.bytes;
+                if ((!gapless || hi - i < rlo || hi - i > rhi) && hits[i].data != NULL)
+                    total.units += sizes[i].units, total.jobs += sizes[i].jobs, total.bytes += sizes[i].bytes;
             if (total.units > RENDER_JOBS_UNITS || total.jobs > RENDER_JOBS_UNITS ||
                 total.bytes > RENDER_JOBS_TEXT_BYTES)
                 pg.more = 1; /* the whole page's read would stop: read it */
@@ -679,12 +683,8 @@ int itwin_runs_list(http_ctx_t *c)
     for (int i = 0, k = 0, ji = 0; i < shown; i++) {
         if (i > 0)
             JW_LIT(&b, ",");
-        const char *hit = NULL;
-        if (keys[i].state == RUN_FINISHED)
-            hit = rep ? itwin_rep_cached(keys[i].id, keys[i].version, &z, &len)
-                      : rcache_get(kind, keys[i].id, keys[i].version, &len);
-        if (hit != NULL) {
-            buf_add(&b, hit, len);
+        if (hits[i].data != NULL) {
+            buf_add(&b, hits[i].data, hits[i].len);
             continue;
         }
         while (k < pg.nruns && pg.runs[k].id != keys[i].id)

@@ -340,6 +340,18 @@ int render_json_text(buf_t *b, const char *text, int object_only)
     return ok;
 }
 
+void render_hit_keep(arena_t *a, render_hit_t *h, const char *data, size_t len)
+{
+    h->data = NULL;
+    h->len = 0;
+    if (data == NULL)
+        return;
+    char *copy = arena_alloc(a, len ? len : 1);
+    memcpy(copy, data, len);
+    h->data = copy;
+    h->len = len;
+}
+
 int render_send_buf(http_ctx_t *c, int status, buf_t *b)
 {
     buf_add(b, "\n", 1);

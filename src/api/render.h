@@ -23,6 +23,14 @@ void render_run_buf(buf_t *b, const run_t *r);
  * jansson writes it. Returns 1 when written, 0 when nothing was (NULL text, not JSON, or with
  * object_only not an object). */
 int render_json_text(buf_t *b, const char *text, int object_only);
+/* A rendering found in the render cache (api/rcache.h), kept for the rest of a request: a copy in
+ * its arena, since a later rcache_put may evict the cache's own. */
+typedef struct render_hit {
+    const char *data; /* NULL: not in the cache */
+    size_t len;
+} render_hit_t;
+/* Keeps data[0..len) (NULL: none) in h, copied into a. */
+void render_hit_keep(arena_t *a, render_hit_t *h, const char *data, size_t len);
 /* Answers status with b (a JSON document), then releases b. Returns 0. */
 int render_send_buf(http_ctx_t *c, int status, buf_t *b);
 /* A run's JSON is at most this long (its texts are bounded). */

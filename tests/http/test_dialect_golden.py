@@ -251,3 +251,66 @@ def test_dialect_answers_match_the_captured_bytes(tmp_path):
     assert sorted(got) == sorted(want)
     for k in want:
         assert got[k] == want[k], k
+
+
+# The render cache of a loop holds at most this many renderings (api/rcache.c: half its slots).
+CACHE_ENTRIES = 32768
+
+
+def test_pages_whose_cached_runs_are_evicted_while_rendering(tmp_path):
+    """A page's cached runs are found first, then its other runs are rendered and cached, which
+    evicts the oldest entries once the cache is full: a run found cached must still be written
+    (once, a 500 "internal" answer: it was neither in the cache nor among the rows read)."""
+    nruns = CACHE_ENTRIES + 3000
+    srv = Server(syncrun_bin(), tmp_path / "a")
+    srv.init()
+    db = sqlite3.connect(srv.db, isolation_level=None)
+    db.execute("BEGIN")
+    db.execute("INSERT INTO connections (id, uuid, workspace_id, name, run_count, created_at, updated_at) "
+               "VALUES (1, '0192b3c4-0000-7000-8000-00000000000a', ?, 'many', ?, ?, ?)",
+               (srv.workspace_id, nruns, T0, T0))
+    db.executemany("INSERT INTO runs (uuid, workspace_id, connection_id, run_count, state, result, created_at, "
+                   "updated_at, started_at, completed_at, version) VALUES (?, ?, 1, ?, 3, 1, ?, ?, ?, ?, 3)",
+                   (("0192b3c4-%04x-7000-8000-%012x" % (i >> 48, i & 0xFFFFFFFFFFFF), srv.workspace_id, i,
+                     T0 + i * 1000, T0 + i * 1000 + 500, T0 + i * 1000 + 10, T0 + i * 1000 + 500)
+                    for i in range(1, nruns + 1)))
+    db.execute("COMMIT")
+    db.close()
+    fresh = Server(syncrun_bin(), tmp_path / "b")  # the same data, nothing cached: the answers to expect
+    os.makedirs(fresh.dir, exist_ok=True)
+    with open(srv.db, "rb") as f, open(fresh.db, "wb") as g:
+        g.write(f.read())
+    fresh.admin_token = srv.admin_token
+    u = "0192b3c4-0000-7000-8000-00000000000a"
+    itwin_page = "%s/%s/runs?$skip=0&$top=1000" % (ITWIN, u)
+    rep_page = "%s/%s/runs?$skip=1000&$top=1000" % (ITWIN, u)
+    bc_page = "/rest/v2/connections/%s/runs?startIndex=2000&count=100" % u
+    srv.start()
+    fresh.start()
+    try:
+        conn = srv.connect()  # one connection: one loop, one cache
+        get = lambda path, hdrs={}: srv.request("GET", path, headers=dict(HOST, **hdrs), conn=conn)
+        # the older halves of the three pages are cached first, so they are the oldest entries
+        cached = 0
+        for path, hdrs, n in [("%s/%s/runs?$skip=500&$top=500" % (ITWIN, u), {}, 500),
+                              ("%s/%s/runs?$skip=1500&$top=500" % (ITWIN, u), REP, 500),
+                              ("/rest/v2/connections/%s/runs?startIndex=2050&count=50" % u, {}, 50)]:
+            assert get(path, hdrs).status == 200
+            cached += n
+        # then runs older than all three pages, until the cache is one short of full
+        skip = 2100
+        while cached < CACHE_ENTRIES - 1:
+            top = min(1000, CACHE_ENTRIES - 1 - cached)
+            assert get("%s/%s/runs?$skip=%d&$top=%d" % (ITWIN, u, skip, top)).status == 200
+            skip += top
+            cached += top
+        # each page: its newer half is rendered first, evicting old entries, its older half was cached
+        for path, hdrs in [(itwin_page, {}), (rep_page, REP), (bc_page, {})]:
+            r = get(path, hdrs)
+            want = fresh.request("GET", path, headers=dict(HOST, **hdrs))
+            assert r.status == 200, r
+            assert r.raw == want.raw, path
+        conn.close()
+    finally:
+        srv.stop()
+        fresh.stop()
