@@ -358,10 +358,13 @@ async function viewOverview(ctl, query) {
     h('div', { class: 'scroll' }, table));
 
   // Rows are made progressively: the first screenful at once, the rest a chunk per task after the
-  // first paint, so 1,000 connections show as fast as 50 (the filter and counts use the data).
-  const FIRST_ROWS = 60;
+  // first paint, so 1,000 connections show as fast as 50 (the filter and counts use the data). A
+  // workspace of more than one page of connections (1,000) is drawn as soon as its first page is
+  // here; the next pages are asked for before it is drawn and merged into the order when they come.
+  const FIRST_ROWS = Math.max(20, Math.ceil(window.innerHeight / 30)); // a screenful and some
   const CHUNK_ROWS = 50;
   let rows = [];
+  let built = 0; // rows[0, built) are in the tbody, in that order
   let generation = 0;
   const matches = (r) => !filter || r.text.includes(filter.toLowerCase());
   const applyFilter = () => {
@@ -380,7 +383,6 @@ async function viewOverview(ctl, query) {
     history.replaceState(null, '', hashOf('/', { window: win === '24h' ? null : win, q: filter }));
     applyFilter();
   });
-
   const makeRow = (r) => {
     const { c, s } = r;
     const cn = c.connection;
@@ -399,36 +401,57 @@ async function viewOverview(ctl, query) {
     return r.tr;
   };
 
+  const toRow = (c) => {
+    const s = connStatus(c);
+    const cn = c.connection;
+    return { c, s, rank: s.rank, name: cn.name, text: `${cn.name} ${cn.source || ''} ${cn.destination || ''}`.toLowerCase(), tr: null };
+  };
+  const order = (a, b) => a.rank - b.rank || collator.compare(a.name, b.name);
+  // Builds rows[built, ...) a chunk per frame (the rows shown so far are painted before the next
+  // chunk is built); one builder per load (buildingGen is the load it builds for).
+  let buildingGen = 0;
+  const buildMore = (gen) => {
+    if (gen !== generation || !ctl.alive) return;
+    const frag = document.createDocumentFragment();
+    for (const end = Math.min(rows.length, built + CHUNK_ROWS); built < end; built++) frag.append(rows[built].tr || makeRow(rows[built]));
+    tbody.append(frag);
+    if (built < rows.length) requestAnimationFrame(() => setTimeout(buildMore, 0, gen));
+    else buildingGen = 0;
+  };
+  const buildLater = (gen) => {
+    if (buildingGen === gen || built >= rows.length) return;
+    buildingGen = gen;
+    requestAnimationFrame(() => setTimeout(buildMore, 0, gen));
+  };
+  const page = (after) => api(`/v1/overview?window=${win}${after ? '&after=' + after : ''}`);
   const load = async () => {
-    // One request up to 1,000 connections; a larger workspace pages on by connection id.
-    const all = [];
-    for (let after = 0; ;) {
-      const data = await api(`/v1/overview?window=${win}${after ? '&after=' + after : ''}`);
-      if (!ctl.alive) return;
-      all.push(...data.connections);
-      if (!data.more || !data.connections.length) break;
-      after = data.connections[data.connections.length - 1].connection.id;
-    }
     const gen = ++generation;
-    rows = all.map((c) => {
-      const s = connStatus(c);
-      const cn = c.connection;
-      return { c, s, rank: s.rank, name: cn.name, text: `${cn.name} ${cn.source || ''} ${cn.destination || ''}`.toLowerCase(), tr: null };
-    });
-    rows.sort((a, b) => a.rank - b.rank || collator.compare(a.name, b.name));
-    tbody.replaceChildren(...rows.slice(0, FIRST_ROWS).map(makeRow));
-    if (!rows.length) tbody.append(h('tr', {}, h('td', { colspan: '8', class: 'muted', text: 'No connections yet.' })));
+    let data = await page(0);
+    if (!ctl.alive || gen !== generation) return;
+    // the next page is on its way while this one is drawn
+    const nextOf = (d) => (d.more && d.connections.length ? page(d.connections[d.connections.length - 1].connection.id) : null);
+    let next = nextOf(data);
+    if (next) next.catch(() => {});
+    rows = data.connections.map(toRow).sort(order);
+    built = Math.min(rows.length, FIRST_ROWS);
+    tbody.replaceChildren(...rows.slice(0, built).map(makeRow));
     applyFilter();
-    let next = FIRST_ROWS;
-    const more = () => {
-      if (gen !== generation || !ctl.alive) return;
-      const frag = document.createDocumentFragment();
-      for (const end = Math.min(rows.length, next + CHUNK_ROWS); next < end; next++) frag.append(makeRow(rows[next]));
-      tbody.append(frag);
-      // one chunk a frame: the rows shown so far are painted before the next chunk is built
-      if (next < rows.length) requestAnimationFrame(() => setTimeout(more, 0));
-    };
-    if (next < rows.length) requestAnimationFrame(() => setTimeout(more, 0));
+    buildLater(gen);
+    while (next) {
+      data = await next;
+      if (!ctl.alive || gen !== generation) return;
+      next = nextOf(data);
+      if (next) next.catch(() => {});
+      const added = new Set(data.connections.map(toRow));
+      rows.push(...added);
+      rows.sort(order);
+      // Rows that sort among those already shown go in their place; the rest are built later.
+      const shown = rows.slice(0, built);
+      if (shown.some((r) => added.has(r))) tbody.replaceChildren(...shown.map((r) => r.tr || makeRow(r)));
+      applyFilter();
+      buildLater(gen);
+    }
+    if (!rows.length) tbody.replaceChildren(h('tr', {}, h('td', { colspan: '8', class: 'muted', text: 'No connections yet.' })));
   };
   await load();
   // Live: the overview is one request; refreshed every 15 s while the tab is visible (every
@@ -460,6 +483,29 @@ function chartBox(label) {
 }
 
 const charts = [];
+
+// uPlot (/ui/uplot.js) is loaded by the pages that chart, not by every page: the overview starts
+// without it. Resolves true once uPlot is there, false when it could not be loaded (the charts
+// then say so, and the next call tries again).
+// Its URL is the one the page names (data-uplot of the app's script: versioned by the server).
+let uplotLoading = null;
+function loadUplot() {
+  if (typeof uPlot !== 'undefined') return Promise.resolve(true);
+  if (!uplotLoading) {
+    uplotLoading = new Promise((resolve) => {
+      const s = document.createElement('script');
+      s.src = (document.querySelector('script[data-uplot]') || { dataset: {} }).dataset.uplot || '/ui/uplot.js';
+      s.onload = () => resolve(true);
+      s.onerror = () => {
+        s.remove();
+        uplotLoading = null;
+        resolve(false);
+      };
+      document.head.append(s);
+    });
+  }
+  return uplotLoading;
+}
 
 function drawChart(fig, opts, data, summary) {
   const plot = fig.querySelector('.plot');
@@ -546,6 +592,7 @@ async function viewHistory(ctl, id, query) {
   const settle = (p) => p.then((v) => ({ v }), (e) => ({ e }));
   let firstStats = settle(api(statsUrl()));
   let firstPage = settle(api(runsUrl()));
+  loadUplot();
   const conn = await api('/v1/connections/' + id);
   if (!ctl.alive) return;
   setTitle(conn.name);
@@ -615,32 +662,46 @@ async function viewHistory(ctl, id, query) {
       item('Records processed', fmtInt(st.records_processed)));
   };
 
+  // The first screenful of rows is built with the charts, the rest after the first paint (a
+  // page holds 100 runs); lastPage is the page on screen, loads counts the loads.
+  const FIRST_RUNS = Math.max(15, Math.ceil(window.innerHeight / 35));
+  let lastPage = null;
+  let loads = 0;
+  const runRow = (r) => {
+    const err = r.error ? r.error.code || r.error.message : '';
+    return h('tr', {},
+      h('th', { scope: 'row' }, h('a', { href: '#/runs/' + r.id, text: '#' + r.run_count })),
+      h('td', {}, badge(r)),
+      h('td', { text: r.trigger && r.trigger.tag ? r.trigger.tag : '—' }),
+      h('td', {}, timeEl(r.created_at)),
+      h('td', { class: 'num', text: fmtDuration(runDuration(r)) }),
+      h('td', { class: 'num', text: fmtInt(r.counters.records_processed) }),
+      h('td', { class: 'num', text: fmtInt(r.counters.records_failed) }),
+      h('td', {}, timeEl(r.last_timestamp_synced)),
+      h('td', { class: 'err', text: err }));
+  };
   const load = async () => {
     const got = firstPage || settle(api(runsUrl()));
     firstPage = null;
     const { v: page, e } = await got;
     if (e) throw e;
     if (!ctl.alive) return null;
-    tbody.replaceChildren(...page.data.map((r) => {
-      const err = r.error ? r.error.code || r.error.message : '';
-      return h('tr', {},
-        h('th', { scope: 'row' }, h('a', { href: '#/runs/' + r.id, text: '#' + r.run_count })),
-        h('td', {}, badge(r)),
-        h('td', { text: r.trigger && r.trigger.tag ? r.trigger.tag : '—' }),
-        h('td', {}, timeEl(r.created_at)),
-        h('td', { class: 'num', text: fmtDuration(runDuration(r)) }),
-        h('td', { class: 'num', text: fmtInt(r.counters.records_processed) }),
-        h('td', { class: 'num', text: fmtInt(r.counters.records_failed) }),
-        h('td', {}, timeEl(r.last_timestamp_synced)),
-        h('td', { class: 'err', text: err }));
-    }));
+    const n = ++loads;
+    lastPage = page;
+    tbody.replaceChildren(...page.data.slice(0, FIRST_RUNS).map(runRow));
+    if (page.data.length > FIRST_RUNS) {
+      requestAnimationFrame(() => setTimeout(() => {
+        if (ctl.alive && n === loads) tbody.append(...page.data.slice(FIRST_RUNS).map(runRow));
+      }, 0));
+    }
     if (!page.data.length) tbody.append(h('tr', {}, h('td', { colspan: '9', class: 'muted', text: 'No runs match these filters.' })));
     const base = { state: f.state, result: f.result, trigger: f.trigger, since: f.since, until: f.until };
     clear(pager,
       f.cursor ? h('a', { class: 'button', href: hashOf('/connections/' + id, base), text: '« Newest' }) : null,
       page.next_cursor ? h('a', { class: 'button', rel: 'next', href: hashOf('/connections/' + id, Object.assign({}, base, { cursor: page.next_cursor })), text: 'Older runs »' }) : null,
       h('span', { class: 'muted', text: `${page.data.length} runs on this page` }));
-    renderCharts(figs, page.data);
+    await loadUplot(); // without it, the charts say they are unavailable
+    if (ctl.alive && n === loads) renderCharts(figs, page.data);
     return page;
   };
 
@@ -648,13 +709,11 @@ async function viewHistory(ctl, id, query) {
   // Live: while a run on the first page is unfinished, wait for it to change (long-poll), then
   // reload; otherwise look for new runs every 30 s.
   while (ctl.alive) {
-    const cur = tbody.querySelector('.badge.st-active');
+    const cur = lastPage ? lastPage.data.find((r) => r.state !== 'finished') : null;
     let waited = false;
     if (!f.cursor && cur) {
-      const link = cur.closest('tr').querySelector('a');
-      const runId = link.getAttribute('href').split('/').pop();
       try {
-        await api(`/v1/runs/${runId}?wait=25`, { signal: ctl.ac.signal });
+        await api(`/v1/runs/${cur.id}?wait=25`, { signal: ctl.ac.signal });
         waited = true;
       } catch (e) { /* fall back to the timer */ }
     }

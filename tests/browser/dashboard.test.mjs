@@ -181,6 +181,28 @@ test('overview_filter_box_narrows_the_list_and_is_kept_in_the_url', async () => 
   await context.close();
 });
 
+// The page's rows come in two steps (a screenful, then the rest after the first paint): waits for
+// as many as the pager says the page has, and returns that number.
+async function everyRunOfThePage(page) {
+  const said = await page.locator('.pager span', { hasText: 'runs on this page' }).textContent();
+  const n = Number(said.match(/^(\d+) runs/)[1]);
+  await page.waitForFunction((k) => document.querySelectorAll('table.runs tbody tr .badge').length === k, n);
+  return n;
+}
+
+test('history_shows_every_run_of_a_page_of_100_after_the_first_screenful', async () => {
+  // the demo's first connection has more than a page of runs
+  assert((await api('/v1/connections/1/runs?limit=100')).next_cursor, 'connection 1 has less than a page of runs');
+  const { context, page } = await signIn();
+  await page.goto(`${origin}/#/connections/1`);
+  await page.locator('table.runs tbody tr').first().waitFor();
+  assert(await everyRunOfThePage(page) === 100, 'not a page of 100 runs');
+  // the later rows follow the first ones: newest first, each once
+  const counts = (await page.locator('table.runs tbody tr th').allTextContents()).map((t) => Number(t.slice(1)));
+  assert(counts.length === 100 && counts.every((c, i) => i === 0 || c < counts[i - 1]), 'rows out of order: ' + counts.join(', '));
+  await context.close();
+});
+
 test('history_page_filters_are_in_the_url_and_survive_a_reload', async () => {
   const { context, page } = await signIn();
   await page.goto(`${origin}/#/connections/1`);
@@ -193,13 +215,13 @@ test('history_page_filters_are_in_the_url_and_survive_a_reload', async () => {
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => location.hash.includes('result=error'));
   await page.waitForFunction(() => [...document.querySelectorAll('table.runs tbody .badge')].every((b) => b.textContent === 'error'));
-  const n = await page.locator('table.runs tbody .badge').count();
+  const n = await everyRunOfThePage(page);
   assert(n > 0, 'no error runs shown');
   const url = page.url();
   await page.reload();
   await page.locator('table.runs tbody tr').first().waitFor();
   assert(await page.getByLabel('Result').inputValue() === 'error', 'the filter did not survive a reload');
-  assert(await page.locator('table.runs tbody .badge').count() === n, 'a reload shows other runs');
+  assert(await everyRunOfThePage(page) === n, 'a reload shows other runs');
   assert(page.url() === url, 'the URL changed on reload');
   await context.close();
 });
@@ -348,6 +370,40 @@ test('a_large_overview_renders_every_row_progressively_and_filters_rows_not_yet_
   await context.close();
 });
 
+test('an_overview_of_several_pages_draws_the_first_at_once_and_merges_the_rest_in_order', async () => {
+  // The API's pages hold 1,000 connections; here every overview request of the page asks for 25
+  // a page, so the workspace (over 70 connections by now) comes in several pages. The newest
+  // connection (on the last page) is late, so it sorts among the rows drawn from the first page.
+  for (let i = (await api('/v1/overview')).connections.length; i < 60; i++) await api('/v1/connections', { method: 'POST', body: { name: `Paged ${String(i).padStart(2, '0')} → lake`, source: 'paged', destination: 'lake' } });
+  const cn = await api('/v1/connections', { method: 'POST', body: { name: 'Paged late → lake', source: 'paged', destination: 'lake', expect: { interval_seconds: 1 } } });
+  for (let i = 0; i < 100 && !(await api(`/v1/connections/${cn.id}`)).late; i++) await new Promise((r) => setTimeout(r, 200));
+  assert((await api(`/v1/connections/${cn.id}`)).late === true, 'the connection never became late');
+  const total = (await api('/v1/overview')).connections.length;
+  const { context, page } = await signIn();
+  const names = async () => page.locator('table.overview tbody tr th a').allTextContents();
+  await page.goto(`${origin}/#/`);
+  await page.waitForFunction((n) => document.querySelectorAll('table.overview tbody tr').length === n, total);
+  const whole = await names();
+  const asked = [];
+  await page.route('**/v1/overview?*', (route) => {
+    const u = new URL(route.request().url());
+    u.searchParams.set('limit', '25');
+    asked.push(u.search);
+    route.continue({ url: u.toString() });
+  });
+  await page.goto('about:blank');
+  await page.goto(`${origin}/#/`);
+  await page.waitForFunction((n) => document.querySelectorAll('table.overview tbody tr').length === n, total);
+  assert(asked.length >= Math.ceil(total / 25), `${asked.length} requests for ${total} connections: ${asked.join(' ')}`);
+  assert(asked.filter((q) => q.includes('after=')).length >= 2, 'the later pages were not asked for: ' + asked.join(' '));
+  // every connection once, in the same order as from one page (failing first, then by name)
+  const paged = await names();
+  assert(paged.length === whole.length && paged.every((n, i) => n === whole[i]), 'the paged order differs:\n' + paged.join(', ') + '\n' + whole.join(', '));
+  assert(paged.indexOf('Paged late → lake') < 20, 'the late connection of the last page is not among the first rows: ' + paged.indexOf('Paged late → lake'));
+  assert((await page.locator('#summary').textContent()).startsWith(`${total} of ${total} connections`), 'summary');
+  await context.close();
+});
+
 test('a_late_connection_shows_a_late_badge_and_sorts_before_healthy_ones', async () => {
   const cn = await api('/v1/connections', { method: 'POST', body: { name: 'Hourly export → SFTP', source: 'export', destination: 'sftp', expect: { interval_seconds: 1 } } });
   for (let i = 0; i < 100 && !(await api(`/v1/connections/${cn.id}`)).late; i++) await new Promise((r) => setTimeout(r, 200));
@@ -379,6 +435,18 @@ test('assets_are_served_under_ui_with_types_csp_and_etag', async () => {
     assert(csp.includes("default-src 'none'") && csp.includes("script-src 'self'") && !csp.includes('unsafe'), `${path}: CSP ${csp}`);
     const again = await fetch(origin + path, { headers: { 'If-None-Match': r.headers.get('etag') } });
     assert(again.status === 304, `${path}: revalidation answered ${again.status}`);
+    assert(r.headers.get('cache-control') === 'no-cache', `${path}: cache-control ${r.headers.get('cache-control')}`);
+  }
+  // the page names its files by versioned URLs, answered as immutable; another version is not
+  const html = await (await fetch(origin + '/')).text();
+  for (const name of ['app.js', 'app.css', 'uplot.js', 'uplot.css']) {
+    const m = html.match(new RegExp(`"/ui/${name.replace('.', '\\.')}\\?v=([0-9a-f]{16})"`));
+    assert(m, `index.html does not name /ui/${name}?v=`);
+    const r = await fetch(`${origin}/ui/${name}?v=${m[1]}`);
+    assert(r.status === 200 && r.headers.get('cache-control') === 'public, max-age=31536000, immutable', `/ui/${name}?v=: ${r.status} ${r.headers.get('cache-control')}`);
+    assert(r.headers.get('etag') === `"${m[1]}"`, `/ui/${name}: the version is not its ETag`);
+    const old = await fetch(`${origin}/ui/${name}?v=0000000000000000`);
+    assert(old.status === 200 && old.headers.get('cache-control') === 'no-cache', `/ui/${name}?v=old: ${old.headers.get('cache-control')}`);
   }
 });
 

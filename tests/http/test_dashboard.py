@@ -49,6 +49,26 @@ def test_a_file_is_revalidated_with_its_etag(server):
     assert len(tags) == 3, tags
 
 
+def test_the_page_names_its_files_by_version_and_those_are_cached_for_good(server):
+    # index.html names each file as /ui/<file>?v=<its ETag>; that URL is immutable (a load of the
+    # page asks for nothing else again), the same file without or with another version is not
+    page = server.request("GET", "/", token=None)
+    assert page.headers["cache-control"] == "no-cache", page.describe()
+    refs = dict(re.findall(r'"/ui/([a-z.]+)\?v=([0-9a-f]{16})"', page.raw.decode()))
+    assert set(refs) == {"app.js", "app.css", "uplot.js", "uplot.css"}, page.raw.decode()
+    for name, version in refs.items():
+        r = server.request("GET", "/ui/%s?v=%s" % (name, version), token=None)
+        assert r.status == 200 and r.headers["etag"] == '"%s"' % version, r.describe()
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable", r.describe()
+        assert r.raw == server.request("GET", "/ui/" + name, token=None).raw
+        for other in ("", "?v=0000000000000000", "?v=" + version.upper(), "?v=%s&v=x" % version[:-1]):
+            r = server.request("GET", "/ui/%s%s" % (name, other), token=None)
+            assert r.status == 200 and r.headers["cache-control"] == "no-cache", (other, r.describe())
+    # index.html's own tag is of what it serves (the versions are in it)
+    again = server.request("GET", "/", token=None, headers={"If-None-Match": page.headers["etag"]})
+    assert again.status == 304, again.describe()
+
+
 def test_the_page_loads_nothing_from_another_host(server):
     page = server.request("GET", "/", token=None).raw.decode()
     refs = re.findall(r'(?:src|href)="([^"]*)"', page)
