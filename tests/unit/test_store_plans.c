@@ -101,10 +101,53 @@ static void test_no_statement_scans_history(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The overview's strips (ST_RUNS_RECENT: 30 runs of each of 1,000 connections) come from the
+ * runs_strip index alone, never a fetch of each run from the table (migration 17). */
+static void test_the_overview_strip_reads_runs_from_a_covering_index(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syncrun-plans-XXXXXX", path[64], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/db", dir);
+    store_t *s = NULL;
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    const char *sql = db_stmt_sql(ST_RUNS_RECENT);
+    assert_non_null(sql);
+    size_t n = strlen(sql) + 32;
+    char *q = malloc(n);
+    assert_non_null(q);
+    snprintf(q, n, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    int covered = 0, reads_r = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        if (detail == NULL || strncmp(detail, "SEARCH r ", 9) != 0)
+            continue;
+        reads_r++;
+        if (strstr(detail, "USING COVERING INDEX runs_strip ") != NULL)
+            covered++;
+        else
+            print_error("the strip reads runs through the table: %s\n", detail);
+    }
+    sqlite3_finalize(st);
+    free(q);
+    sqlite3_close(db);
+    store_close(s);
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(reads_r, 1);
+    assert_int_equal(covered, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_statement_scans_history),
+        cmocka_unit_test(test_the_overview_strip_reads_runs_from_a_covering_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
