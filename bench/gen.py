@@ -11,7 +11,8 @@ migrations), then bulk-inserts connections and runs with sqlite3:
 
 Runs are created in time order across all connections (ids increase with created_at);
 each connection's run_count is the gapless sequence 1..n and connections.run_count = n,
-which is what syncrun's Census pages rely on. Every tenth connection (ids 10, 20, …) has jobs
+which is what syncrun's Census pages rely on. Finally a syncrun server renders every finished
+run's Census form (census_runs), as it keeps them while it runs. Every tenth connection (ids 10, 20, …) has jobs
 and tasks on its runs (1-3 jobs of 1-4 tasks each, results that agree with the run's, task errors
 and synchronization reports on some), for the BlueConic and iTwin pages; they are drawn from a
 second random stream, so the runs are the same as without them. Writes OUT.db.json with what the
@@ -21,6 +22,7 @@ them).
 import argparse
 import json
 import random
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,6 +128,35 @@ def jobs_and_tasks(db, nconn, seed):
                    "report_warnings, report_other) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tasks)
     db.execute("COMMIT")
     return len(jobs), len(tasks)
+
+
+def render(syncrun, path):
+    """Has syncrun render the Census form of every finished run, as its server does after runs
+    finish (census_runs, migration 18), so that every contender reads a database in the state a
+    running syncrun keeps it in: the bulk inserts above only queue them (census_runs_todo)."""
+    t0 = time.time()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = subprocess.Popen([syncrun, "serve", "--db", path, "--listen", "127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        while True:
+            time.sleep(1)
+            if srv.poll() is not None:
+                sys.exit("gen.py: syncrun serve exited while rendering")
+            try:
+                left = db.execute("SELECT count(*) FROM census_runs_todo").fetchone()[0]
+            except sqlite3.OperationalError:  # the migration is still running
+                continue
+            if left == 0:
+                break
+        db.close()
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)
+    print(f"gen.py: Census renderings made in {time.time() - t0:.1f}s", file=sys.stderr)
 
 
 def main():
@@ -264,6 +295,7 @@ def main():
     db.execute("PRAGMA journal_mode = WAL")
     maxid = db.execute("SELECT max(id) FROM runs").fetchone()[0]
     db.close()
+    render(a.syncrun, a.db)
     meta = {"token": init["token"], "workspace_id": ws, "connections": nconn, "big_id": big_id,
             "big_runs": nbig, "runs": nruns + nbig, "max_run_id": maxid, "seed": a.seed,
             "uuids": [c[1] for c in conns], "jobs_every": JOBS_EVERY, "jobs": njobs, "tasks": ntasks}

@@ -15,6 +15,7 @@
 #include "api/rcache.h"
 #include "api/render.h"
 #include "model/census_schedule.h"
+#include "model/census_run.h"
 #include "model/census_step.h"
 #include "model/paging.h"
 #include "util/ids.h"
@@ -29,107 +30,6 @@ static void census_send_error(http_ctx_t *c, int status, const char *code, const
 
 const http_dialect_t census_dialect = {"census", census_send_error};
 
-/* What a failed run says when it carries no error of its own: clients slice and print
- * error_code and error_message, so a failed run always has both. */
-static const struct {
-    const char *code, *message;
-} census_fail_texts[RUN_RESULT_COUNT] = {
-    [RESULT_ERROR] = {"error", "The sync run failed"},
-    [RESULT_CONFIG_ERROR] = {"config_error", "The sync run failed: the sync's configuration is invalid"},
-    [RESULT_TIMED_OUT] = {"timed_out", "The sync run timed out"},
-    [RESULT_CANCELED] = {"canceled", "The sync run was canceled"},
-};
-
-/* Writes error_code and error_message (each "key":value, separated by a comma). */
-static void census_write_error(buf_t *b, const run_t *r)
-{
-    const char *code = r->error_code, *message = r->error_message;
-    int failed =
-        r->state == RUN_FINISHED && (unsigned)r->result < RUN_RESULT_COUNT && census_fail_texts[r->result].code != NULL;
-    JW_KEY(b, "error_code");
-    jw_str(b, code == NULL && failed ? census_fail_texts[r->result].code : code);
-    JW_LIT(b, ",");
-    JW_KEY(b, "error_message");
-    if (message != NULL || !failed) {
-        jw_str(b, message);
-        return;
-    }
-    /* the run's message, when it has one, says why (e.g. which overlap policy canceled it) */
-    char text[4 * RUN_TEXT_MAX + 128]; /* a message of RUN_TEXT_MAX characters fits whole */
-    if (r->message != NULL && r->message[0] != '\0')
-        snprintf(text, sizeof(text), "%s: %s", census_fail_texts[r->result].message, r->message);
-    else
-        snprintf(text, sizeof(text), "%s", census_fail_texts[r->result].message);
-    jw_str(b, text);
-}
-
-/* One run in Census's shape, keys in the seed's order, appended to b. */
-static void census_write_run(buf_t *b, const run_t *r)
-{
-    JW_LIT(b, "{");
-    JW_KEY(b, "id");
-    jw_int(b, r->id);
-    JW_LIT(b, ",");
-    JW_KEY(b, "created_at");
-    jw_time(b, r->created_at);
-    JW_LIT(b, ",");
-    JW_KEY(b, "updated_at");
-    jw_time(b, r->updated_at);
-    JW_LIT(b, ",");
-    JW_KEY(b, "completed_at");
-    jw_time(b, r->completed_at);
-    JW_LIT(b, ",");
-    census_write_error(b, r);
-    JW_LIT(b, ",");
-    JW_KEY(b, "error_detail");
-    jw_str(b, r->error_detail);
-    JW_LIT(b, ",");
-    JW_KEY(b, "status");
-    jw_str(b, census_status(r->state, r->result));
-    JW_LIT(b, ",");
-    JW_KEY(b, "sync_id");
-    jw_int(b, r->connection_id);
-    static const struct {
-        const char *key;
-        counter_t c;
-    } counters[] = {
-        {",\"source_record_count\":", CTR_SOURCE_RECORD_COUNT},
-        {",\"records_failed\":", CTR_RECORDS_FAILED},
-        {",\"source_record_updates\":", CTR_SOURCE_RECORD_UPDATES},
-        {",\"source_record_deletes\":", CTR_SOURCE_RECORD_DELETES},
-        {",\"source_record_invalids\":", CTR_SOURCE_RECORD_INVALIDS},
-        /* the old name of source_record_invalids (seed 001: "backward compatibility"), the same number */
-        {",\"records_invalid\":", CTR_SOURCE_RECORD_INVALIDS},
-        {",\"records_processed\":", CTR_RECORDS_PROCESSED},
-        {",\"records_updated\":", CTR_RECORDS_UPDATED},
-    };
-    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-        buf_adds(b, counters[i].key);
-        jw_int(b, r->counters[counters[i].c]);
-    }
-    JW_LIT(b, ",");
-    JW_KEY(b, "scheduled_execution_time");
-    jw_time(b, r->scheduled_at);
-    JW_LIT(b, ",");
-    JW_KEY(b, "full_sync");
-    jw_bool(b, r->full_sync);
-    JW_LIT(b, ",");
-    JW_KEY(b, "sync_trigger_reason");
-    JW_LIT(b, "{");
-    JW_KEY(b, "ui_tag");
-    jw_str(b, r->trigger_tag);
-    JW_LIT(b, ",");
-    JW_KEY(b, "ui_detail");
-    jw_str(b, r->trigger_detail);
-    JW_LIT(b, "},");
-    JW_KEY(b, "canceled");
-    jw_bool(b, r->result == RESULT_CANCELED);
-    JW_LIT(b, ",");
-    JW_KEY(b, "current_step");
-    jw_str(b, census_step_name(r->current_step));
-    JW_LIT(b, "}");
-}
-
 /* Appends the rendering of r, from the cache when r is finished and was rendered before. */
 static void census_append_run(buf_t *b, const run_t *r)
 {
@@ -140,13 +40,10 @@ static void census_append_run(buf_t *b, const run_t *r)
         return;
     }
     size_t start = b->len;
-    census_write_run(b, r);
+    census_run_write(b, r);
     if (r->state == RUN_FINISHED && !buf_failed(b) && b->len > start)
         rcache_put(RCACHE_CENSUS, r->id, r->version, b->data + start, b->len - start);
 }
-
-/* A page reads its uncached runs one by one up to this many, else with one range query. */
-enum { CENSUS_SINGLE_READS = 4 };
 
 /* Answers are at most this large (100 runs of long error texts stay far below). */
 #define CENSUS_BODY_MAX (64 * 1024 * 1024)
@@ -206,6 +103,81 @@ static void census_write_pagination(buf_t *b, int64_t total, int64_t per_page, c
     jw_int(b, win->last_page);
 }
 
+/* A page being written: the stored renderings arrive in page order (store_census_runs), each
+ * appended to b as it comes; off/len say where each position's went, have[i] whether it came. */
+typedef struct census_page {
+    buf_t *b;
+    int64_t lo, hi;
+    int asc, n, got;
+    size_t *off, *len;
+    unsigned char *have;
+} census_page_t;
+
+/* The position of run_count in the page (0 = first written), or -1 outside it. */
+static int census_page_pos(const census_page_t *pg, int64_t run_count)
+{
+    if (run_count < pg->lo || run_count > pg->hi)
+        return -1;
+    return (int)(pg->asc ? run_count - pg->lo : pg->hi - run_count);
+}
+
+static void census_page_add(void *ctx, int64_t run_count, const char *body, size_t len)
+{
+    census_page_t *pg = ctx;
+    int i = census_page_pos(pg, run_count);
+    if (i < 0 || pg->have[i])
+        return;
+    if (pg->got++ > 0)
+        JW_LIT(pg->b, ",");
+    pg->off[i] = pg->b->len;
+    pg->len[i] = len;
+    pg->have[i] = 1;
+    buf_add(pg->b, body, len);
+}
+
+/* The page's runs without a stored rendering (live ones, or finished and not rendered yet) are read
+ * (one range, from the lowest to the highest of them) and rendered; the page is written again into
+ * out, from data_start on: stored renderings copied from pg->b, the others rendered in their place. */
+static store_err_t census_page_fill(http_ctx_t *c, int64_t conn_id, census_page_t *pg, size_t data_start, buf_t *out)
+{
+    int64_t mlo = INT64_MAX, mhi = INT64_MIN;
+    for (int i = 0; i < pg->n; i++) {
+        if (pg->have[i])
+            continue;
+        int64_t rc = pg->asc ? pg->lo + i : pg->hi - i;
+        mlo = rc < mlo ? rc : mlo;
+        mhi = rc > mhi ? rc : mhi;
+    }
+    run_t *rows = NULL;
+    int nrows = 0;
+    store_err_t e =
+        store_run_range(c->reader, c->key.workspace_id, conn_id, mlo, mhi, pg->asc, &c->arena, &rows, &nrows);
+    if (e != STORE_OK)
+        return e;
+    buf_add(out, pg->b->data, data_start);
+    int first = 1, k = 0;
+    for (int i = 0; i < pg->n; i++) {
+        int64_t rc = pg->asc ? pg->lo + i : pg->hi - i;
+        const run_t *r = NULL;
+        if (!pg->have[i]) {
+            /* rows are in page order too; a run missing from them was pruned meanwhile */
+            while (k < nrows && (pg->asc ? rows[k].run_count < rc : rows[k].run_count > rc))
+                k++;
+            if (k >= nrows || rows[k].run_count != rc)
+                continue;
+            r = &rows[k];
+        }
+        if (!first)
+            JW_LIT(out, ",");
+        first = 0;
+        if (r != NULL)
+            census_append_run(out, r);
+        else
+            buf_add(out, pg->b->data + pg->off[i], pg->len[i]);
+    }
+    return STORE_OK;
+}
+
 int census_sync_runs(http_ctx_t *c)
 {
     int64_t sync_id, page, per_page;
@@ -228,51 +200,33 @@ int census_sync_runs(http_ctx_t *c)
     paging_window(kept, page, per_page, asc, &win);
     win.lo += cn.runs_pruned;
     win.hi += cn.runs_pruned;
-    /* The page's keys first: a finished run rendered before comes from the cache, and only the
-     * other runs of the page (live ones, or not rendered yet) are read and rendered. */
-    run_key_t *keys = NULL;
-    int nkeys = 0;
-    if ((e = store_run_keys(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc, &c->arena, &keys, &nkeys)) !=
-        STORE_OK)
-        return api_store_error(c, e, NULL);
     buf_t b = BUF_INIT(CENSUS_BODY_MAX);
     census_write_pagination(&b, kept, per_page, &win);
-    /* Finished runs rendered before come from the cache; the others are read: one by one when they
-     * are few (a live run or two), else with one range query. */
-    int misses = 0;
-    size_t len;
-    for (int i = 0; i < nkeys; i++)
-        misses += keys[i].state != RUN_FINISHED || rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len) == NULL;
-    run_t *rows = NULL;
-    int nrows = 0;
-    if (misses > CENSUS_SINGLE_READS && (e = store_run_range(c->reader, c->key.workspace_id, cn.id, win.lo, win.hi, asc,
-                                                             &c->arena, &rows, &nrows)) != STORE_OK) {
+    JW_LIT(&b, "},\"data\":[");
+    /* Finished runs come as the store keeps them rendered (one range read of ready bytes); only a
+     * page with other runs (live ones, or finished and not rendered yet) reads and renders those. */
+    const size_t data_start = b.len;
+    census_page_t pg = {&b, win.lo, win.hi, asc, win.lo <= win.hi ? (int)(win.hi - win.lo + 1) : 0,
+                        0,  NULL,   NULL,   NULL};
+    if (pg.n > 0) {
+        pg.off = arena_alloc(&c->arena, sizeof(*pg.off) * (size_t)pg.n);
+        pg.len = arena_alloc(&c->arena, sizeof(*pg.len) * (size_t)pg.n);
+        pg.have = arena_alloc(&c->arena, (size_t)pg.n);
+        memset(pg.have, 0, (size_t)pg.n);
+    }
+    if (pg.n > 0 && (e = store_census_runs(c->reader, cn.id, win.lo, win.hi, asc, census_page_add, &pg)) != STORE_OK) {
         buf_release(&b);
         return api_store_error(c, e, NULL);
     }
-    JW_LIT(&b, "},\"data\":[");
-    for (int i = 0, k = 0; i < nkeys; i++) {
-        if (i > 0)
-            JW_LIT(&b, ",");
-        /* looked up again here: rendering a run puts it in the cache, which may evict another */
-        const char *hit =
-            keys[i].state == RUN_FINISHED ? rcache_get(RCACHE_CENSUS, keys[i].id, keys[i].version, &len) : NULL;
-        if (hit != NULL) {
-            buf_add(&b, hit, len);
-            continue;
-        }
-        run_t one, *r = NULL;
-        while (rows != NULL && k < nrows && rows[k].id != keys[i].id)
-            k++;
-        if (rows != NULL && k < nrows) {
-            r = &rows[k];
-        } else if ((e = store_run_get(c->reader, c->key.workspace_id, keys[i].id, &c->arena, &one)) == STORE_OK) {
-            r = &one;
-        } else {
-            buf_release(&b);
+    if (pg.got < pg.n) {
+        buf_t full = BUF_INIT(CENSUS_BODY_MAX);
+        e = census_page_fill(c, cn.id, &pg, data_start, &full);
+        buf_release(&b);
+        if (e != STORE_OK) {
+            buf_release(&full);
             return api_store_error(c, e, NULL);
         }
-        census_append_run(&b, r);
+        b = full;
     }
     JW_LIT(&b, "]}");
     return render_send_buf(c, 200, &b);

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/demo.h"
 #include "exec/pruner.h"
+#include "exec/renderer.h"
 #include "exec/runner.h"
 #include "exec/webhook.h"
 #include "util/ids.h"
@@ -132,6 +133,7 @@ typedef struct serve_state {
     pruner_t *pruner;
     int64_t prune_ms;
     char url[300];
+    renderer_t *renderer; /* once listening, like the pruner */
 } serve_state_t;
 
 /* Once the listener is bound: commands learn the server's URL, so the runner starts now; the pruner too,
@@ -144,6 +146,7 @@ static void on_listening(void *ctx, int port)
     runner_config_t rc = {st->store, st->url, 10000, 16};
     st->runner = runner_start(&rc);
     st->pruner = pruner_start(st->store, st->prune_ms);
+    st->renderer = renderer_start(st->store);
 }
 
 static int demo_prepare(store_t *s, const char *scheme, const char *host, int port)
@@ -393,11 +396,12 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return 1;
     }
-    serve_state_t state = {s, host, scheme, NULL, NULL, prune_s * 1000, ""};
+    serve_state_t state = {s, host, scheme, NULL, NULL, prune_s * 1000, "", NULL};
     cfg.on_listening = on_listening;
     cfg.on_listening_ctx = &state;
     int rc = http_serve(&cfg, s);
     webhook_dispatcher_stop(dispatcher);
+    renderer_stop(state.renderer);
     pruner_stop(state.pruner);
     runner_stop(state.runner);
     store_close(s);

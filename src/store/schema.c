@@ -401,6 +401,40 @@ const char *const schema_migrations[] = {
      * About 60 bytes a run; a run's update rewrites its entry (tests/unit/test_store_plans.c). */
     ("CREATE INDEX runs_strip ON runs(connection_id, run_count, state, result, created_at, updated_at, started_at, "
      "completed_at, records_processed);"),
+
+    /* 18: Census's rendering of each finished run (model/census_run.h), kept beside the runs in page
+     * order, so a page of Census sync runs is one range read of ready bytes instead of a row lookup
+     * and a rendering per run (src/store/sqlite_census.c). The database keeps it honest by itself,
+     * for every writer (the server, imports, tools that write with sqlite3): a run that becomes
+     * finished, or is inserted finished, is queued in census_runs_todo, where the server's renderer
+     * (src/exec/renderer.c) takes it from; any change to a finished run, or its deletion (retention),
+     * deletes its rendering (and queues it again while it exists). The queue is in page order too:
+     * a batch of renderings then writes a few neighbouring pages, not one page per run. Runs
+     * finished before this migration are queued here: the renderer works through them after
+     * start-up. */
+    ("CREATE TABLE census_runs ("
+     "  connection_id INTEGER NOT NULL,"
+     "  run_count INTEGER NOT NULL,"
+     "  run_id INTEGER NOT NULL,"
+     "  format INTEGER NOT NULL," /* CENSUS_RUN_FORMAT it was rendered with; others are never served */
+     "  body BLOB NOT NULL,"
+     "  PRIMARY KEY (connection_id, run_count)) WITHOUT ROWID;"
+     "CREATE TABLE census_runs_todo ("
+     "  connection_id INTEGER NOT NULL,"
+     "  run_count INTEGER NOT NULL,"
+     "  run_id INTEGER NOT NULL,"
+     "  PRIMARY KEY (connection_id, run_count, run_id)) WITHOUT ROWID;"
+     "CREATE TRIGGER census_runs_insert AFTER INSERT ON runs WHEN NEW.state = 3 BEGIN "
+     "  INSERT OR IGNORE INTO census_runs_todo VALUES (NEW.connection_id, NEW.run_count, NEW.id); END;"
+     "CREATE TRIGGER census_runs_finish AFTER UPDATE ON runs WHEN NEW.state = 3 AND OLD.state != 3 BEGIN "
+     "  INSERT OR IGNORE INTO census_runs_todo VALUES (NEW.connection_id, NEW.run_count, NEW.id); END;"
+     "CREATE TRIGGER census_runs_change AFTER UPDATE ON runs WHEN OLD.state = 3 BEGIN "
+     "  DELETE FROM census_runs WHERE connection_id = OLD.connection_id AND run_count = OLD.run_count;"
+     "  INSERT OR IGNORE INTO census_runs_todo SELECT NEW.connection_id, NEW.run_count, NEW.id "
+     "  WHERE NEW.state = 3; END;"
+     "CREATE TRIGGER census_runs_delete AFTER DELETE ON runs WHEN OLD.state = 3 BEGIN "
+     "  DELETE FROM census_runs WHERE connection_id = OLD.connection_id AND run_count = OLD.run_count; END;"
+     "INSERT INTO census_runs_todo SELECT connection_id, run_count, id FROM runs WHERE state = 3;"),
 };
 
 const size_t schema_migration_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

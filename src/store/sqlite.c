@@ -361,6 +361,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ATTEMPTS_PRUNE] = "DELETE FROM webhook_attempts WHERE delivery_id IN " PRUNED_DELIVERIES,
     [ST_DELIVERIES_PRUNE] = "DELETE FROM webhook_deliveries WHERE id IN " PRUNED_DELIVERIES,
 #undef PRUNED_DELIVERIES
+    /* Census's stored renderings (migration 18, sqlite_census.c) */
+    [ST_CENSUS_RUNS_ASC] = "SELECT run_count, body FROM census_runs WHERE connection_id = ?1 AND run_count BETWEEN ?2 "
+                           "AND ?3 AND format = ?4 ORDER BY run_count ASC",
+    [ST_CENSUS_RUNS_DESC] = "SELECT run_count, body FROM census_runs WHERE connection_id = ?1 AND run_count BETWEEN "
+                            "?2 AND ?3 AND format = ?4 ORDER BY run_count DESC",
+    [ST_CENSUS_TODO] = "SELECT connection_id, run_count, run_id FROM census_runs_todo "
+                       "ORDER BY connection_id, run_count, run_id LIMIT ?1",
+    [ST_CENSUS_TODO_DONE] = "DELETE FROM census_runs_todo WHERE connection_id = ?1 AND run_count = ?2 AND run_id = ?3",
+    [ST_CENSUS_RUN] = "SELECT " RUN_COLS "WHERE r.id = ?1",
+    [ST_CENSUS_PUT] = "INSERT OR REPLACE INTO census_runs (connection_id, run_count, run_id, format, body) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 struct store {

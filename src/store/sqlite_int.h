@@ -147,6 +147,13 @@ typedef enum stmt_id {
     ST_DELIVERY_COUNTS,
     ST_ATTEMPTS_PRUNE,
     ST_DELIVERIES_PRUNE,
+    /* Census's stored renderings (sqlite_census.c) */
+    ST_CENSUS_RUNS_ASC,
+    ST_CENSUS_RUNS_DESC,
+    ST_CENSUS_TODO,
+    ST_CENSUS_TODO_DONE,
+    ST_CENSUS_RUN,
+    ST_CENSUS_PUT,
     ST_COUNT
 } stmt_id_t;
 
@@ -209,6 +216,9 @@ store_err_t db_run_get(dbconn_t *c, int64_t ws, int64_t id, arena_t *a, run_t *o
  * OP_RUNS_PRUNE. Each returns w->err. */
 store_err_t db_workspace_retention(dbconn_t *c, store_write_t *w);
 store_err_t db_runs_prune(dbconn_t *c, store_write_t *w, int64_t now);
+
+/* OP_CENSUS_RENDER (sqlite_census.c), inside the writer's transaction; returns w->err. */
+store_err_t db_census_render(dbconn_t *c, store_write_t *w);
 
 /* Applies one write inside the writer's open transaction; returns w->err. Changed run ids are
  * appended through note_run. */

@@ -1119,6 +1119,8 @@ store_err_t db_apply_write(dbconn_t *c, store_write_t *w, void (*note_run)(void 
     case OP_DELIVERY_ATTEMPT:
     case OP_DELIVERIES_PRUNE:
         return db_webhook_write(c, w, x.now);
+    case OP_CENSUS_RENDER:
+        return db_census_render(c, w);
     }
     return fail(w, STORE_ERROR, NULL);
 }

@@ -172,6 +172,9 @@ typedef enum store_op {
                               attempt.disable_after_ms or longer. NOT_FOUND: the delivery (or its webhook) is gone */
     OP_DELIVERIES_PRUNE,   /* in: attempt.at (a time): deletes at most STORE_PRUNE_DELIVERIES_BATCH deliveries
                               (all workspaces) delivered or given up before it, with their attempts; out: affected */
+    OP_CENSUS_RENDER,      /* renders at most STORE_CENSUS_RENDER_BATCH queued finished runs in Census's shape and
+                              keeps the renderings (census_runs, sqlite_census.c); out: affected (runs taken
+                              from the queue) */
 } store_op_t;
 
 /* One bit per field a client can send: an update changes exactly the fields its mask names, merged
@@ -213,6 +216,9 @@ enum {
  * (measured on the benchmark's 1.2 M runs, interleaved across 1,000 connections: about 50 ms of
  * deletes a batch of 200, fsync aside, on a loaded 2-core machine). */
 enum { STORE_PRUNE_BATCH = 100 };
+
+/* Runs one OP_CENSUS_RENDER renders at most (about 5 ms of the writer's time). */
+enum { STORE_CENSUS_RENDER_BATCH = 200 };
 
 /* The run log keeps the last this many bytes unless the connection says otherwise. */
 #define STORE_LOG_DEFAULT_BYTES (1024 * 1024)
@@ -498,6 +504,13 @@ typedef struct run_key {
     int64_t id, version;
     run_state_t state;
 } run_key_t;
+
+/* Census's stored renderings (model/census_run.h) of the finished runs of a connection with
+ * lo <= run_count <= hi, ascending or descending, each passed to fn (body: len bytes, valid during
+ * the call) in that order. Runs without one (live, or not rendered yet) are skipped: the caller
+ * finds them as the run_counts fn was not called for. */
+store_err_t store_census_runs(store_reader_t *r, int64_t conn_id, int64_t lo, int64_t hi, int asc,
+                              void (*fn)(void *ctx, int64_t run_count, const char *body, size_t len), void *ctx);
 
 /* The keys of the runs store_run_range would return, in the same order, without reading the rows. */
 store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,

@@ -89,6 +89,10 @@ def test_migration_revokes_the_unscoped_run_tokens_of_ended_runs(server_factory)
 
     db = sqlite3.connect(srv.db)
     with db:  # back to the schema of version 4, then keys as version 4 made them
+        for t in ("census_runs_insert", "census_runs_finish", "census_runs_change", "census_runs_delete"):
+            db.execute("DROP TRIGGER %s" % t)  # undo migration 18 (Census renderings)
+        db.execute("DROP TABLE census_runs_todo")
+        db.execute("DROP TABLE census_runs")
         db.execute("DROP INDEX runs_strip")  # undo migration 17
         db.execute("DROP INDEX webhook_deliveries_finished")  # undo migration 16
         db.execute("DROP TABLE webhook_attempts")  # undo migration 15 (webhooks)

@@ -1,0 +1,107 @@
+/* The rendering thread (exec/renderer.h): batches while runs are queued, then a look every
+ * RENDERER_IDLE_MS. Between two batches the writer is left alone as long as the last batch took (at
+ * least RENDERER_PAUSE_MS): rendering takes at most about half of the writer's time, and writes
+ * that queued behind a batch commit without the next one. */
+#include "exec/renderer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/timeutil.h"
+
+enum { RENDERER_PAUSE_MS = 2, RENDERER_PAUSE_MAX_MS = 1000, RENDERER_IDLE_MS = 250 };
+
+struct renderer {
+    store_t *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_int stop;
+};
+
+/* Waits (p->mu held) ms milliseconds or until stopped; returns 1 to go on. */
+static int renderer_wait(renderer_t *p, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
+    }
+    return !atomic_load(&p->stop);
+}
+
+static void *renderer_main(void *arg)
+{
+    renderer_t *p = arg;
+    int64_t wait_ms = 0, total = 0;
+    pthread_mutex_lock(&p->mu);
+    while (renderer_wait(p, wait_ms)) {
+        pthread_mutex_unlock(&p->mu);
+        const int64_t t0 = time_mono_ms();
+        store_write_t w = {0};
+        w.op = OP_CENSUS_RENDER;
+        store_err_t e = store_exec(p->store, &w);
+        const int64_t took_ms = time_mono_ms() - t0;
+        const int n = w.affected;
+        store_write_release(&w);
+        if (e != STORE_OK) {
+            log_error("census rendering: a batch failed; retrying in %d ms", RENDERER_IDLE_MS);
+            wait_ms = RENDERER_IDLE_MS;
+        } else if (n == STORE_CENSUS_RENDER_BATCH) {
+            total += n;
+            wait_ms = took_ms < RENDERER_PAUSE_MS       ? RENDERER_PAUSE_MS
+                      : took_ms > RENDERER_PAUSE_MAX_MS ? RENDERER_PAUSE_MAX_MS
+                                                        : took_ms;
+        } else {
+            total += n;
+            if (total >= 10000)
+                log_info("census rendering: %lld runs rendered, the queue is empty", (long long)total);
+            total = 0;
+            wait_ms = RENDERER_IDLE_MS;
+        }
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+renderer_t *renderer_start(store_t *s)
+{
+    renderer_t *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->store = s;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->thread, NULL, renderer_main, p) != 0) {
+        log_error("census rendering: cannot start its thread; pages render every run");
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void renderer_stop(renderer_t *p)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->stop, 1);
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}
