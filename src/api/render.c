@@ -360,10 +360,12 @@ int render_send_buf(http_ctx_t *c, int status, buf_t *b)
         return http_error(c, 500, "response_too_large", "the answer grew past its size limit; ask for fewer items",
                           NULL);
     }
-    char *body = arena_alloc(&c->arena, b->len);
-    memcpy(body, b->data, b->len);
-    http_send_raw(c, status, "application/json", body, b->len);
-    buf_release(b);
+    /* the answer takes the buffer's memory over: no copy */
+    char *body = b->data;
+    size_t len = b->len;
+    b->data = NULL;
+    b->len = b->alloc = 0;
+    http_send_owned(c, status, "application/json", body, len);
     return 0;
 }
 

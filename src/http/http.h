@@ -131,6 +131,9 @@ void http_add_header(http_ctx_t *c, const char *name, const char *value);
 int http_send_json(http_ctx_t *c, int status, json_t *body);
 /* Sends a pre-serialised body of the given content type. */
 int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len);
+/* The same for a body in memory from malloc that the answer takes over: it is freed once the
+ * request is done (no copy of a large answer into the request's memory). */
+int http_send_owned(http_ctx_t *c, int status, const char *content_type, char *body, size_t len);
 /* Produces the next piece of a streamed answer: fills buf with up to cap bytes and sets *n (more
  * than 0 while the answer is not complete). Returns 0, or -1 when the answer cannot be finished as
  * announced: the connection is then cut, so the client sees an incomplete answer, never a wrong one. */

@@ -1,5 +1,6 @@
 /* Request helpers (headers, query, body), responses, routing and the error path. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -520,6 +521,19 @@ static int stream_start(http_ctx_t *c, int status, const char *content_type, con
 
 int http_send_raw(http_ctx_t *c, int status, const char *content_type, const char *body, size_t len)
 {
+    return stream_start(c, status, content_type, body, len, NULL, NULL);
+}
+
+/* Frees an owned body (held by the request's pool) when the request is done. */
+static void owned_dispose(void *p)
+{
+    free(*(char **)p);
+}
+
+int http_send_owned(http_ctx_t *c, int status, const char *content_type, char *body, size_t len)
+{
+    char **owned = h2o_mem_alloc_shared(&((h2o_req_t *)c->req)->pool, sizeof(*owned), owned_dispose);
+    *owned = body;
     return stream_start(c, status, content_type, body, len, NULL, NULL);
 }
 

@@ -15,7 +15,7 @@ static int buf_fail(buf_t *b)
     return -1;
 }
 
-static int buf_reserve(buf_t *b, size_t extra)
+int buf_reserve(buf_t *b, size_t extra)
 {
     if (b->failed)
         return -1;

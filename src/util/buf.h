@@ -24,6 +24,8 @@ typedef struct buf {
 /* Each returns 0, or -1 when the result would exceed the cap, memory ran out, or an earlier append
  * failed; the buffer is then failed (empty, data NULL). Adding nothing to a good buffer succeeds. */
 int buf_add(buf_t *b, const void *p, size_t n);
+/* Makes room for extra more bytes at once (a document of a known size grows without copies). */
+int buf_reserve(buf_t *b, size_t extra);
 int buf_adds(buf_t *b, const char *s);
 int buf_addf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(buf_t *b, const char *fmt, va_list ap);
