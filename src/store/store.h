@@ -505,16 +505,17 @@ typedef struct run_key {
     run_state_t state;
 } run_key_t;
 
-/* Census's stored renderings (model/census_run.h) of the finished runs of a connection with
- * lo <= run_count <= hi, ascending or descending, each passed to fn (body: len bytes, valid during
- * the call) in that order. Runs without one (live, or not rendered yet) are skipped: the caller
- * finds them as the run_counts fn was not called for. */
-store_err_t store_census_runs(store_reader_t *r, int64_t conn_id, int64_t lo, int64_t hi, int asc,
-                              void (*fn)(void *ctx, int64_t run_count, const char *body, size_t len), void *ctx);
-
 /* The keys of the runs store_run_range would return, in the same order, without reading the rows. */
 store_err_t store_run_keys(store_reader_t *r, int64_t ws, int64_t conn_id, int64_t lo, int64_t hi, int asc, arena_t *a,
                            run_key_t **out, int *n);
+
+/* Census's stored renderings (model/census_run.h) of the finished runs of a connection with
+ * lo <= run_count <= hi, ascending or descending, each passed to fn (body: len bytes, valid during
+ * the call) in that order. Runs without one (live, or not rendered yet) are skipped: the caller
+ * finds them as the run_counts fn was not called for. Not scoped by workspace: conn_id is a
+ * connection the caller has read in its workspace. One statement. */
+store_err_t store_census_runs(store_reader_t *r, int64_t conn_id, int64_t lo, int64_t hi, int asc,
+                              void (*fn)(void *ctx, int64_t run_count, const char *body, size_t len), void *ctx);
 
 typedef struct run_filter {
     int state;            /* -1 = any */
