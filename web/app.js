@@ -484,24 +484,35 @@ function chartBox(label) {
 
 const charts = [];
 
-// uPlot (/ui/uplot.js) is loaded by the pages that chart, not by every page: the overview starts
-// without it. Resolves true once uPlot is there, false when it could not be loaded (the charts
-// then say so, and the next call tries again).
-// Its URL is the one the page names (data-uplot of the app's script: versioned by the server).
+// uPlot (/ui/uplot.js) is a deferred script after this module in index.html: this module runs
+// first and sends the view's API calls, and uPlot is evaluated while they are answered. Resolves
+// true once uPlot is there; if that script failed (known at DOMContentLoaded, which waits for
+// deferred scripts), it is asked for again; false when that fails too (the charts then say so, and
+// the next call tries again).
 let uplotLoading = null;
+let domLoaded = document.readyState === 'complete';
+document.addEventListener('DOMContentLoaded', () => { domLoaded = true; }, { once: true });
+
+function uplotScript() {
+  return new Promise((resolve) => {
+    const s = document.createElement('script');
+    s.src = document.getElementById('uplot').src;
+    s.onload = () => resolve(true);
+    s.onerror = () => {
+      s.remove();
+      resolve(false);
+    };
+    document.head.append(s);
+  });
+}
+
 function loadUplot() {
   if (typeof uPlot !== 'undefined') return Promise.resolve(true);
   if (!uplotLoading) {
-    uplotLoading = new Promise((resolve) => {
-      const s = document.createElement('script');
-      s.src = (document.querySelector('script[data-uplot]') || { dataset: {} }).dataset.uplot || '/ui/uplot.js';
-      s.onload = () => resolve(true);
-      s.onerror = () => {
-        s.remove();
-        uplotLoading = null;
-        resolve(false);
-      };
-      document.head.append(s);
+    const ready = domLoaded ? Promise.resolve() : new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
+    uplotLoading = ready.then(() => typeof uPlot !== 'undefined' || uplotScript()).then((ok) => {
+      if (!ok) uplotLoading = null;
+      return ok;
     });
   }
   return uplotLoading;
@@ -592,7 +603,6 @@ async function viewHistory(ctl, id, query) {
   const settle = (p) => p.then((v) => ({ v }), (e) => ({ e }));
   let firstStats = settle(api(statsUrl()));
   let firstPage = settle(api(runsUrl()));
-  loadUplot();
   const conn = await api('/v1/connections/' + id);
   if (!ctl.alive) return;
   setTitle(conn.name);
