@@ -3,6 +3,7 @@
  * sqlite_read.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,11 +375,27 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
+/* WAL frames (pages) after a commit past which the checkpointer copies the WAL into the database:
+ * SQLite's own auto-checkpoint threshold, which it would otherwise apply inside the writer's commit.
+ * A checkpoint on another thread copies what the WAL held when it began; the WAL starts over only
+ * when one has copied everything before the writer's next transaction. Under writes that never
+ * pause that may not happen, so past CHECKPOINT_FRAMES_MAX the writer checkpoints itself, between
+ * two batches (what SQLite does at every CHECKPOINT_FRAMES): the WAL stays bounded. */
+enum { CHECKPOINT_FRAMES = 1000, CHECKPOINT_FRAMES_MAX = 4 * CHECKPOINT_FRAMES };
+
 struct store {
     char *path;
     dbconn_t writer; /* the writer thread's connection */
     store_writer_t *wr;
     unsigned char secret[32];
+    /* The checkpointer: copies the WAL into the database file and fsyncs it on its own thread and
+     * connection, so the writer's batches never wait for it (a passive checkpoint takes no lock a
+     * commit needs). Woken by the writer's WAL hook. */
+    pthread_t ckpt_thread;
+    sqlite3 *ckpt_db;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    int ckpt_due, ckpt_stop;
 };
 
 store_writer_t *store_writer_of(store_t *s)
@@ -819,6 +836,87 @@ static const store_backend_t sqlite_backend = {
     .batch_deliveries_due = sqlite_batch_deliveries_due,
 };
 
+/* The writer's WAL hook (after each commit, on the writer thread, outside any transaction): wakes the
+ * checkpointer once the WAL holds CHECKPOINT_FRAMES, checkpoints itself past CHECKPOINT_FRAMES_MAX.
+ * Setting it turns SQLite's auto-checkpoint off for the writer. */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    store_t *s = ctx;
+    if (frames >= CHECKPOINT_FRAMES_MAX) {
+        /* busy (the checkpointer is at work) is fine: the next commit tries again */
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("writer: checkpoint failed err=\"%s\"", sqlite3_errmsg(db));
+    } else if (frames >= CHECKPOINT_FRAMES) {
+        pthread_mutex_lock(&s->ckpt_mu);
+        s->ckpt_due = 1;
+        pthread_cond_signal(&s->ckpt_cv);
+        pthread_mutex_unlock(&s->ckpt_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    store_t *s = arg;
+    pthread_mutex_lock(&s->ckpt_mu);
+    for (;;) {
+        while (!s->ckpt_due && !s->ckpt_stop)
+            pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mu);
+        if (s->ckpt_stop)
+            break;
+        s->ckpt_due = 0;
+        pthread_mutex_unlock(&s->ckpt_mu);
+        /* passive: copies what no reader still needs, never waits for a lock; what is left is
+         * copied by the next one */
+        int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("checkpointer: checkpoint failed err=\"%s\"", sqlite3_errmsg(s->ckpt_db));
+        pthread_mutex_lock(&s->ckpt_mu);
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return NULL;
+}
+
+/* Opens the checkpointer's connection (here, not on its thread, so that its I/O is done when
+ * store_open returns) and starts its thread. Returns 0, or -1 with a message in err. */
+static int checkpointer_start(store_t *s, char *err, size_t errlen)
+{
+    pthread_mutex_init(&s->ckpt_mu, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
+    if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->ckpt_db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open the checkpointer's connection: %s",
+                 s->ckpt_db ? sqlite3_errmsg(s->ckpt_db) : "out of memory");
+        goto fail;
+    }
+    if (pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the checkpointer thread");
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite3_close(s->ckpt_db);
+    s->ckpt_db = NULL;
+    pthread_mutex_destroy(&s->ckpt_mu);
+    pthread_cond_destroy(&s->ckpt_cv);
+    return -1;
+}
+
+/* Stops the checkpointer and closes its connection. */
+static void checkpointer_stop(store_t *s)
+{
+    pthread_mutex_lock(&s->ckpt_mu);
+    s->ckpt_stop = 1;
+    pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->ckpt_mu);
+    pthread_join(s->ckpt_thread, NULL);
+    sqlite3_close(s->ckpt_db);
+    s->ckpt_db = NULL;
+    pthread_mutex_destroy(&s->ckpt_mu);
+    pthread_cond_destroy(&s->ckpt_cv);
+}
+
 int store_open(const char *path, store_t **out, char *err, size_t errlen)
 {
     store_t *s = calloc(1, sizeof(*s));
@@ -843,8 +941,14 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     }
     memcpy(s->secret, sqlite3_column_blob(st, 0), sizeof(s->secret));
     sqlite3_reset(st);
+    if (checkpointer_start(s, err, errlen) != 0) {
+        db_close(&s->writer);
+        goto fail;
+    }
+    sqlite3_wal_hook(s->writer.db, wal_hook, s);
     if (store_writer_start(&sqlite_backend, &s->writer, &s->wr) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
+        checkpointer_stop(s);
         db_close(&s->writer);
         goto fail;
     }
@@ -861,7 +965,8 @@ void store_close(store_t *s)
     if (s == NULL)
         return;
     store_writer_stop(s->wr);
-    db_close(&s->writer);
+    checkpointer_stop(s);
+    db_close(&s->writer); /* the last connection: checkpoints what is left */
     free(s->path);
     free(s);
 }

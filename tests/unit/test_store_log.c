@@ -1,6 +1,7 @@
 /* Run logs in the store: the kept tail follows the documented rules (last log_max_bytes bytes;
  * after a cut, from the first newline within 4 KiB) whatever the sizes of the appends; an append
- * writes what it appends, not the log; a database of schema 4 (one blob per log) migrates. */
+ * writes what it appends, not the log; a database of schema 4 (one blob per log) migrates; the WAL
+ * stays bounded under appends that never pause. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fault_vfs.h"
@@ -362,6 +364,39 @@ static void test_log_migrates_from_schema_4(void **state)
     remove_db(old);
 }
 
+/* The WAL stays bounded under writes that never pause: the writer does not checkpoint at every
+ * 1,000 pages as SQLite would (a thread of the store does, beside it), but past 4,000 it does, so
+ * the WAL starts over. 64 MiB appended, about 18,000 pages through the WAL: without checkpoints the
+ * WAL would hold them all. */
+static void test_wal_stays_bounded(void **state)
+{
+    fx_t *f = *state;
+    enum { PIECE = 64 * 1024, APPENDS = 1024 };
+    char *piece = malloc(PIECE);
+    assert_non_null(piece);
+    for (size_t i = 0; i < PIECE; i++)
+        piece[i] = i % 80 == 79 ? '\n' : 'w';
+    for (int i = 0; i < APPENDS; i++)
+        append(f, piece, PIECE, 0);
+    free(piece);
+    char wal[400];
+    struct stat sb;
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    assert_int_equal(stat(wal, &sb), 0);
+    /* at most the 4,000 pages (of 4 KiB) before a checkpoint, and the batch that passed them */
+    if (sb.st_size > 24 * 1024 * 1024)
+        fail_msg("the WAL grew to %lld bytes", (long long)sb.st_size);
+    store_reader_t *r = store_reader_open(f->s);
+    arena_t a = ARENA_INIT;
+    const char *data;
+    size_t len;
+    int64_t total;
+    assert_int_equal(store_log_get(r, f->ws, f->run, &a, &data, &len, &total), STORE_OK);
+    assert_int_equal(total, (int64_t)PIECE * APPENDS);
+    arena_release(&a);
+    store_reader_close(r);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -371,6 +406,7 @@ int main(void)
         T(test_log_append_writes_what_it_appends),
         T(test_log_small_appends_share_chunks),
         T(test_log_migrates_from_schema_4),
+        T(test_wal_stays_bounded),
     };
     return cmocka_run_group_tests_name("store log", tests, NULL, NULL);
 }
