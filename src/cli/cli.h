@@ -69,9 +69,10 @@ typedef struct cli_subcommand {
     int (*fn)(int argc, char **argv);
 } cli_subcommand_t;
 
-/* Runs the subcommand argv[1] of `group` (argv[0]), or prints usage (for --help: to stdout, exit 0)
- * or a message naming the subcommands (exit 2). subs ends with {NULL, NULL}. */
-int cli_dispatch(const char *group, const cli_subcommand_t *subs, void (*usage)(FILE *out), int argc, char **argv);
+typedef struct cli_command cli_command_t;
+/* Runs the subcommand argv[1] of `group` (argv[0]), or prints help's usage (opts.h; for --help: to
+ * stdout, exit 0) or a message naming the subcommands (exit 2). subs ends with {NULL, NULL}. */
+int cli_dispatch(const char *group, const cli_subcommand_t *subs, const cli_command_t *help, int argc, char **argv);
 
 /* 1 when arg asks for help: --help, -h or help. */
 int cli_is_help(const char *arg);

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 
 const char *cli_default_db(void)
 {
@@ -179,10 +180,10 @@ int cli_find_connection(store_reader_t *r, const char *cmd, int64_t ws, const ch
     return 0;
 }
 
-int cli_dispatch(const char *group, const cli_subcommand_t *subs, void (*usage)(FILE *out), int argc, char **argv)
+int cli_dispatch(const char *group, const cli_subcommand_t *subs, const cli_command_t *help, int argc, char **argv)
 {
     if (argc >= 2 && cli_is_help(argv[1])) {
-        usage(stdout);
+        cli_opts_usage(help, stdout);
         return 0;
     }
     for (const cli_subcommand_t *s = subs; argc >= 2 && s->name != NULL; s++)

@@ -2,13 +2,13 @@
  * them, on the database directly (like `key` and `webhook`). update changes only the options given, as a
  * PATCH does; rm deletes a connection as DELETE /v1/connections/{id} does (its runs stay in the database
  * but are no longer served). */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/render.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/table.h"
 #include "util/timeutil.h"
 
@@ -18,59 +18,63 @@ enum {
     LIST_PAGE = 100, /* connections read from the store at a time */
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun connection create --name NAME [--source S] [--destination D]\n"
-                 "                 [--connector-type T] [--overlap skip|queue|attach|replace]\n"
-                 "                 [--retention-days N|inherit] [--retention-keep-last N|inherit]\n"
-                 "                 [--workspace ID] [--db PATH] [--json]\n"
-                 "       syncrun connection list [--limit N] [--workspace ID] [--db PATH] [--json]\n"
-                 "       syncrun connection update CONNECTION [--name NAME] [--source S] [--destination D]\n"
-                 "                 [--connector-type T] [--overlap POLICY] [--retention-days N|inherit]\n"
-                 "                 [--retention-keep-last N|inherit] [--workspace ID] [--db PATH] [--json]\n"
-                 "       syncrun connection rm CONNECTION [--workspace ID] [--db PATH] [--json]\n"
-                 "\n"
-                 "A connection is one sync (a source feeding a destination) whose runs syncrun records.\n"
-                 "CONNECTION is its id or UUID. update changes only the options it is given (an empty\n"
-                 "--source clears it); rm deletes the connection: its API routes answer 404 from then on.\n"
-                 "Schedules, commands and expectations are set through the API (PATCH /v1/connections/{id}).\n"
-                 "\n"
-                 "options:\n"
-                 "  --name NAME           required by create, 1-200 bytes\n"
-                 "  --source S            where the data comes from, up to 200 bytes\n"
-                 "  --destination D       where it goes, up to 200 bytes\n"
-                 "  --connector-type T    the connector, up to 200 bytes\n"
-                 "  --overlap POLICY      when a run is triggered while another is in progress:\n"
-                 "                        skip (default: record it as skipped), queue, attach or replace\n"
-                 "                        (answer with the run in progress)\n"
-                 "  --retention-days N    keep its runs N days (0: no age limit); default inherit: the\n"
-                 "                        workspace's policy (syncrun workspace retention)\n"
-                 "  --retention-keep-last N  keep its newest N runs (0: no count limit); default inherit\n"
-                 "  --limit N             list at most N connections, 1-10000 (default 100)\n"
-                 "  --workspace ID        the workspace (default: the only one, when the database has one)\n"
-                 "  --db PATH             database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --json                print the connection(s) as the native API does (rm:\n"
-                 "                        {\"id\":N,\"deleted\":true})\n"
-                 "  -h, --help            show this help\n");
-}
+typedef enum conn_cmd { CONN_CREATE, CONN_LIST, CONN_UPDATE, CONN_RM } conn_cmd_t; /* conn_subs' order */
+static const char *const conn_subs[] = {"create", "list", "update", "rm", NULL};
 
-static const struct option options[] = {
-    {"workspace", required_argument, NULL, 'w'},
-    {"name", required_argument, NULL, 'n'},
-    {"source", required_argument, NULL, 's'},
-    {"destination", required_argument, NULL, 't'},
-    {"connector-type", required_argument, NULL, 'c'},
-    {"overlap", required_argument, NULL, 'o'},
-    {"limit", required_argument, NULL, 'l'},
-    {"retention-days", required_argument, NULL, 'R'},
-    {"retention-keep-last", required_argument, NULL, 'K'},
-    {"db", required_argument, NULL, 'd'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+enum {
+    OPT_NAME = 'n',
+    OPT_SOURCE = 's',
+    OPT_DESTINATION = 't',
+    OPT_CONNECTOR_TYPE = 'c',
+    OPT_OVERLAP = 'o',
+    OPT_LIMIT = 'l',
+    OPT_RET_DAYS = 'R',
+    OPT_RET_KEEP_LAST = 'K',
+    EDITS = 1u << CONN_CREATE | 1u << CONN_UPDATE,
 };
 
-typedef enum conn_cmd { CONN_CREATE, CONN_LIST, CONN_UPDATE, CONN_RM } conn_cmd_t;
+static const cli_opt_t conn_opts[] = {
+    {OPT_NAME, "name", "NAME", EDITS, "required by create, 1-200 bytes"},
+    {OPT_SOURCE, "source", "S", EDITS, "where the data comes from, up to 200 bytes"},
+    {OPT_DESTINATION, "destination", "D", EDITS, "where it goes, up to 200 bytes"},
+    {OPT_CONNECTOR_TYPE, "connector-type", "T", EDITS, "the connector, up to 200 bytes"},
+    {OPT_OVERLAP, "overlap", "POLICY", EDITS,
+     "when a run is triggered while another is in progress:\n"
+     "skip (default: record it as skipped), queue, attach or replace\n"
+     "(answer with the run in progress)"},
+    {OPT_RET_DAYS, "retention-days", "N", EDITS,
+     "keep its runs N days (0: no age limit); default inherit: the\n"
+     "workspace's policy (syncrun workspace retention)"},
+    {OPT_RET_KEEP_LAST, "retention-keep-last", "N", EDITS,
+     "keep its newest N runs (0: no count limit); default inherit"},
+    {OPT_LIMIT, "limit", "N", 1u << CONN_LIST, "list at most N connections, 1-10000 (default 100)"},
+    CLI_OPT_WORKSPACE_ENTRY(0),
+    CLI_OPT_DB_ENTRY(0),
+    CLI_OPT_JSON_ENTRY(0, "print the connection(s) as the native API does (rm:\n"
+                          "{\"id\":N,\"deleted\":true})"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t conn_command = {
+    "connection",
+    conn_subs,
+    "usage: syncrun connection create --name NAME [--source S] [--destination D]\n"
+    "                 [--connector-type T] [--overlap skip|queue|attach|replace]\n"
+    "                 [--retention-days N|inherit] [--retention-keep-last N|inherit]\n"
+    "                 [--workspace ID] [--db PATH] [--json]\n"
+    "       syncrun connection list [--limit N] [--workspace ID] [--db PATH] [--json]\n"
+    "       syncrun connection update CONNECTION [--name NAME] [--source S] [--destination D]\n"
+    "                 [--connector-type T] [--overlap POLICY] [--retention-days N|inherit]\n"
+    "                 [--retention-keep-last N|inherit] [--workspace ID] [--db PATH] [--json]\n"
+    "       syncrun connection rm CONNECTION [--workspace ID] [--db PATH] [--json]\n"
+    "\n"
+    "A connection is one sync (a source feeding a destination) whose runs syncrun records.\n"
+    "CONNECTION is its id or UUID. update changes only the options it is given (an empty\n"
+    "--source clears it); rm deletes the connection: its API routes answer 404 from then on.\n"
+    "Schedules, commands and expectations are set through the API (PATCH /v1/connections/{id}).\n",
+    NULL,
+    conn_opts,
+};
 
 typedef struct conn_args {
     conn_cmd_t cmd;
@@ -110,96 +114,78 @@ static int check_text(const char *cmd, const char *opt, const char *v, int requi
 /* Parses the options of `connection <cmd>`; returns -1 to go on, else the exit code. */
 static int parse_args(const char *cmd, conn_cmd_t which, int argc, char **argv, conn_args_t *ca)
 {
-    int c, create = which == CONN_CREATE, edits = create || which == CONN_UPDATE;
+    int c, create = which == CONN_CREATE;
+    cli_opts_t p;
     memset(ca, 0, sizeof(*ca));
     ca->cmd = which;
-    ca->db = cli_default_db();
     ca->limit = LIST_DEFAULT_LIMIT;
     ca->overlap = OVERLAP_SKIP;
     ca->retention_days = ca->retention_keep_last = RETENTION_INHERIT;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        const char *opt = NULL;
+    cli_opts_init(&p, &conn_command, which, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0) {
+        const char *opt = NULL, *v = p.arg;
         unsigned flag = 0;
-        int v;
+        int policy;
         switch (c) {
-        case 'w':
-            if (cli_parse_workspace(cmd, optarg, &ca->ws) != 0)
-                return 2;
-            break;
-        case 'n':
+        case OPT_NAME:
             opt = "name";
             flag = CONN_F_NAME;
-            ca->name = optarg;
+            ca->name = v;
             break;
-        case 's':
+        case OPT_SOURCE:
             opt = "source";
             flag = CONN_F_SOURCE;
-            ca->source = optarg;
+            ca->source = v;
             break;
-        case 't':
+        case OPT_DESTINATION:
             opt = "destination";
             flag = CONN_F_DESTINATION;
-            ca->destination = optarg;
+            ca->destination = v;
             break;
-        case 'c':
+        case OPT_CONNECTOR_TYPE:
             opt = "connector-type";
             flag = CONN_F_CONNECTOR_TYPE;
-            ca->connector_type = optarg;
+            ca->connector_type = v;
             break;
-        case 'o':
-            opt = "overlap";
+        case OPT_OVERLAP:
             flag = CONN_F_OVERLAP;
-            v = overlap_parse(optarg);
-            if (v < 0)
-                return cli_usage_error(cmd, "--overlap must be skip, queue, attach or replace, not '%s'", optarg);
-            ca->overlap = (overlap_policy_t)v;
+            policy = overlap_parse(v);
+            if (policy < 0)
+                return cli_usage_error(cmd, "--overlap must be skip, queue, attach or replace, not '%s'", v);
+            ca->overlap = (overlap_policy_t)policy;
             break;
-        case 'R':
-        case 'K':
-            opt = c == 'R' ? "retention-days" : "retention-keep-last";
-            flag = c == 'R' ? CONN_F_RET_DAYS : CONN_F_RET_KEEP_LAST;
-            if (strcmp(optarg, "inherit") != 0 &&
-                ids_parse_i64(optarg, strlen(optarg), 0, c == 'R' ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX,
-                              c == 'R' ? &ca->retention_days : &ca->retention_keep_last) != 0)
-                return cli_usage_error(cmd, "--%s must be inherit or an integer from 0 to %d, not '%s'", opt,
-                                       c == 'R' ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX, optarg);
+        case OPT_RET_DAYS:
+        case OPT_RET_KEEP_LAST: {
+            int days = c == OPT_RET_DAYS;
+            flag = days ? CONN_F_RET_DAYS : CONN_F_RET_KEEP_LAST;
+            if (strcmp(v, "inherit") != 0 &&
+                ids_parse_i64(v, strlen(v), 0, days ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX,
+                              days ? &ca->retention_days : &ca->retention_keep_last) != 0)
+                return cli_usage_error(cmd, "--%s must be inherit or an integer from 0 to %d, not '%s'",
+                                       days ? "retention-days" : "retention-keep-last",
+                                       days ? RETENTION_DAYS_MAX : RETENTION_KEEP_LAST_MAX, v);
             break;
-        case 'l':
-            if (which != CONN_LIST)
-                return cli_usage_error(cmd, "--limit is an option of 'connection list'");
-            if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &ca->limit) != 0)
-                return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT,
-                                       optarg);
-            break;
-        case 'd':
-            ca->db = optarg;
-            break;
-        case 'j':
-            ca->json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
-        if (opt != NULL && !edits)
-            return cli_usage_error(cmd, "--%s is an option of 'connection create' and 'connection update'", opt);
-        if (opt != NULL && c != 'o' && c != 'R' && c != 'K' && check_text(cmd, opt, optarg, c == 'n') != 0)
+        default: /* OPT_LIMIT */
+            if (ids_parse_i64(v, strlen(v), 1, LIST_MAX_LIMIT, &ca->limit) != 0)
+                return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT, v);
+            break;
+        }
+        if (opt != NULL && check_text(cmd, opt, v, c == OPT_NAME) != 0)
             return 2;
         ca->mask |= flag;
     }
+    if (c < 0)
+        return p.exit_code;
+    ca->db = p.common.db;
+    ca->ws = p.common.workspace;
+    ca->json = p.common.json;
     if (which == CONN_UPDATE || which == CONN_RM) {
         if (cli_id_argument(cmd, argc, argv, optind, "CONNECTION", &ca->conn) != 0)
             return 2;
     } else if (optind < argc) {
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     }
-    if (*ca->db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     if (create && ca->name == NULL)
         return cli_usage_error(cmd, "--name is required");
     if (which == CONN_UPDATE && ca->mask == 0)
@@ -445,5 +431,5 @@ int cmd_connection(int argc, char **argv)
         {"rm", connection_rm},
         {NULL, NULL},
     };
-    return cli_dispatch("connection", subs, usage, argc, argv);
+    return cli_dispatch("connection", subs, &conn_command, argc, argv);
 }

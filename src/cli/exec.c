@@ -4,7 +4,6 @@
  * server being away never stops the command, and the finish is retried for ten minutes. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/client.h"
 #include "exec/process.h"
 #include "exec/progress.h"
@@ -36,38 +36,41 @@ enum {
     SUMMARY_MAX = 300,
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: syncrun exec CONNECTION [--url URL] [--token TOKEN] [--json-progress-fd N] -- COMMAND [ARGS...]\n"
-            "\n"
-            "Runs COMMAND here (no shell) and records it as a run of CONNECTION (its id or UUID) on the\n"
-            "server: the run is created working, tagged Exec; what the command writes on stdout and\n"
-            "stderr is copied to ours and sent to the run log; JSON progress lines it writes on fd 3\n"
-            "update the run (step, counters, watermark, message, jobs and tasks; see docs/API.md);\n"
-            "its end finishes the run: exit 0 is success (partial when records_failed > 0), anything\n"
-            "else an error with the last 20 lines of output. SIGINT/SIGTERM are passed on to the\n"
-            "command and the run is finished as canceled. The command sees SYNCRUN_RUN_ID,\n"
-            "SYNCRUN_RUN_UUID, SYNCRUN_CONNECTION_ID and SYNCRUN_URL.\n"
-            "\n"
-            "If the server goes away while the command runs, the command keeps running; updates are\n"
-            "retried with backoff and the finish for up to 10 minutes.\n"
-            "\n"
-            "options:\n"
-            "  --url URL              the server (default: $SYNCRUN_URL, else " CLIENT_DEFAULT_URL ")\n"
-            "  --token TOKEN          an API key with runs:write (default: $SYNCRUN_TOKEN)\n"
-            "  --json-progress-fd N   the fd the command writes progress lines on (3-255, default 3)\n"
-            "  -h, --help             show this help\n"
-            "\n"
-            "exit codes:\n"
-            "  the command's own exit code, or 128+N when it was killed by signal N\n"
-            "  1    the server refused to create the run (no such connection, bad token)\n"
-            "  2    bad usage\n"
-            "  3    not run: another run of the connection is in progress (overlap skip or attach)\n"
-            "  4    not run: the server could not be reached to create the run\n"
-            "  127  the command could not be started (not found, not executable); the run is\n"
-            "       finished as an error\n");
-}
+enum { OPT_PROGRESS_FD = 'p' };
+
+static const cli_opt_t exec_opts[] = {
+    CLI_OPT_URL_ENTRY,
+    CLI_OPT_TOKEN_ENTRY("runs:write"),
+    {OPT_PROGRESS_FD, "json-progress-fd", "N", 0, "the fd the command writes progress lines on (3-255, default 3)"},
+    CLI_OPT_END,
+};
+
+static const cli_command_t exec_command = {
+    "exec",
+    NULL,
+    "usage: syncrun exec CONNECTION [--url URL] [--token TOKEN] [--json-progress-fd N] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND here (no shell) and records it as a run of CONNECTION (its id or UUID) on the\n"
+    "server: the run is created working, tagged Exec; what the command writes on stdout and\n"
+    "stderr is copied to ours and sent to the run log; JSON progress lines it writes on fd 3\n"
+    "update the run (step, counters, watermark, message, jobs and tasks; see docs/API.md);\n"
+    "its end finishes the run: exit 0 is success (partial when records_failed > 0), anything\n"
+    "else an error with the last 20 lines of output. SIGINT/SIGTERM are passed on to the\n"
+    "command and the run is finished as canceled. The command sees SYNCRUN_RUN_ID,\n"
+    "SYNCRUN_RUN_UUID, SYNCRUN_CONNECTION_ID and SYNCRUN_URL.\n"
+    "\n"
+    "If the server goes away while the command runs, the command keeps running; updates are\n"
+    "retried with backoff and the finish for up to 10 minutes.\n",
+    "exit codes:\n"
+    "  the command's own exit code, or 128+N when it was killed by signal N\n"
+    "  1    the server refused to create the run (no such connection, bad token)\n"
+    "  2    bad usage\n"
+    "  3    not run: another run of the connection is in progress (overlap skip or attach)\n"
+    "  4    not run: the server could not be reached to create the run\n"
+    "  127  the command could not be started (not found, not executable); the run is\n"
+    "       finished as an error\n",
+    exec_opts,
+};
 
 typedef struct unit {
     char *key;               /* job: its name; task: job name + "\n" + source_file_id */
@@ -615,14 +618,7 @@ out:
 
 int cmd_exec(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"url", required_argument, NULL, 'u'},
-        {"token", required_argument, NULL, 't'},
-        {"json-progress-fd", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "exec", *url = NULL, *token = NULL;
+    const char *cmd = "exec";
     int64_t progress_fd = 3;
     int c, dashes = -1;
     for (int i = 1; i < argc; i++)
@@ -631,28 +627,14 @@ int cmd_exec(int argc, char **argv)
             break;
         }
     int nopt = dashes >= 0 ? dashes : argc; /* options are read only before "--" */
-    opterr = 0;
-    while ((c = getopt_long(nopt, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'u':
-            url = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'p':
-            if (ids_parse_i64(optarg, strlen(optarg), 3, 255, &progress_fd) != 0)
-                return cli_usage_error(cmd, "--json-progress-fd must be an fd number from 3 to 255, not '%s'", optarg);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    cli_opts_t p;
+    cli_opts_init(&p, &exec_command, 0, cmd, nopt, argv);
+    while ((c = cli_opts_next(&p)) > 0) /* OPT_PROGRESS_FD */
+        if (ids_parse_i64(p.arg, strlen(p.arg), 3, 255, &progress_fd) != 0)
+            return cli_usage_error(cmd, "--json-progress-fd must be an fd number from 3 to 255, not '%s'", p.arg);
+    if (c < 0)
+        return p.exit_code;
+    const char *url = p.common.url, *token = p.common.token;
     if (optind >= nopt)
         return cli_usage_error(cmd, "CONNECTION is missing: syncrun exec CONNECTION -- COMMAND [ARGS...]");
     if (optind + 1 < nopt)

@@ -1,67 +1,53 @@
 /* `syncrun import`: records a vendor's run history (a list response saved as JSON) under a
  * connection, as POST /v1/connections/{id}/runs:import does, through the same parsers. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/import.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: syncrun import --format FORMAT --connection CONNECTION [--workspace ID] [--db PATH] [--json] FILE\n"
-            "\n"
-            "Records the runs of FILE, a vendor's run-list response saved as JSON ('-' reads standard input),\n"
-            "under CONNECTION (an id or UUID) with their original ids, times, states and counters.\n"
-            "Importing the same file again changes nothing. Invalid input records nothing.\n"
-            "\n"
-            "  --format FORMAT   one of %s\n",
-            import_format_names());
-}
+enum { OPT_FORMAT = 'f', OPT_CONNECTION = 'c' };
+
+static const cli_opt_t import_opts[] = {
+    {OPT_FORMAT, "format", "FORMAT", 0, "one of census, braze, blueconic, itwin"},
+    {OPT_CONNECTION, "connection", "CONNECTION", 0, "the connection the runs are recorded under (an id or UUID)"},
+    CLI_OPT_WORKSPACE_ENTRY(0),
+    CLI_OPT_DB_ENTRY(0),
+    CLI_OPT_JSON_ENTRY(0, "print {\"format\":F,\"imported\":N,\"existing\":N} instead of text"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t import_command = {
+    "import",
+    NULL,
+    "usage: syncrun import --format FORMAT --connection CONNECTION [--workspace ID] [--db PATH] [--json] FILE\n"
+    "\n"
+    "Records the runs of FILE, a vendor's run-list response saved as JSON ('-' reads standard input),\n"
+    "under CONNECTION (an id or UUID) with their original ids, times, states and counters.\n"
+    "Importing the same file again changes nothing. Invalid input records nothing.\n",
+    NULL,
+    import_opts,
+};
 
 int cmd_import(int argc, char **argv)
 {
-    static const struct option options[] = {{"format", required_argument, NULL, 'f'},
-                                            {"connection", required_argument, NULL, 'c'},
-                                            {"workspace", required_argument, NULL, 'w'},
-                                            {"db", required_argument, NULL, 'd'},
-                                            {"json", no_argument, NULL, 'j'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *cmd = "import", *db = cli_default_db(), *fname = NULL, *conn_arg = NULL;
-    int64_t ws = 0;
-    int json = 0, c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            fname = optarg;
-            break;
-        case 'c':
-            conn_arg = optarg;
-            break;
-        case 'w':
-            if (cli_parse_workspace(cmd, optarg, &ws) != 0)
-                return 2;
-            break;
-        case 'd':
-            db = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
+    const char *cmd = "import", *fname = NULL, *conn_arg = NULL;
+    cli_opts_t p;
+    int c;
+    cli_opts_init(&p, &import_command, 0, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0) {
+        if (c == OPT_FORMAT)
+            fname = p.arg;
+        else /* OPT_CONNECTION */
+            conn_arg = p.arg;
     }
+    if (c < 0)
+        return p.exit_code;
+    const char *db = p.common.db;
+    int64_t ws = p.common.workspace;
+    int json = p.common.json;
     const import_format_t *format = import_format_find(fname);
     if (format == NULL)
         return cli_usage_error(cmd, "--format must be one of %s", import_format_names());

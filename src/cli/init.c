@@ -1,63 +1,47 @@
 /* `syncrun init`: creates the database, its first workspace and that workspace's admin key. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun init [--db PATH] [--name NAME] [--json]\n"
-                 "\n"
-                 "Creates the database (when it does not exist), its first workspace and the\n"
-                 "workspace's admin API key, and prints the key's token. The token is shown only once.\n"
-                 "To add a workspace to a database that has one, use 'syncrun workspace create'.\n"
-                 "\n"
-                 "options:\n"
-                 "  --db PATH     database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --name NAME   workspace name, 1-200 bytes (default: default)\n"
-                 "  --json        print {\"workspace_id\":N,\"token\":\"...\"} instead of text\n"
-                 "  -h, --help    show this help\n");
-}
+enum { OPT_NAME = 'n' };
+
+static const cli_opt_t init_opts[] = {
+    CLI_OPT_DB_ENTRY(0),
+    {OPT_NAME, "name", "NAME", 0, "workspace name, 1-200 bytes (default: default)"},
+    CLI_OPT_JSON_ENTRY(0, "print {\"workspace_id\":N,\"token\":\"...\"} instead of text"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t init_command = {
+    "init",
+    NULL,
+    "usage: syncrun init [--db PATH] [--name NAME] [--json]\n"
+    "\n"
+    "Creates the database (when it does not exist), its first workspace and the\n"
+    "workspace's admin API key, and prints the key's token. The token is shown only once.\n"
+    "To add a workspace to a database that has one, use 'syncrun workspace create'.\n",
+    NULL,
+    init_opts,
+};
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"name", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "init", *db = cli_default_db(), *name = "default";
-    int json = 0, c;
-
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    const char *cmd = "init", *name = "default";
+    cli_opts_t p;
+    int c;
+    cli_opts_init(&p, &init_command, 0, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0)
+        if (c == OPT_NAME)
+            name = p.arg;
+    if (c < 0)
+        return p.exit_code;
+    const char *db = p.common.db;
+    int json = p.common.json;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (*db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     size_t namelen = strlen(name);
     if (namelen == 0 || namelen > CLI_NAME_MAX || !cli_is_utf8(name))
         return cli_usage_error(cmd, "--name must be UTF-8 text of 1 to %d bytes", CLI_NAME_MAX);

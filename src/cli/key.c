@@ -1,5 +1,4 @@
 /* `syncrun key create|list|revoke`: API keys of a workspace. Tokens are shown once, at creation. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,47 +8,44 @@
 #include "api/blueconic.h"
 #include "api/render.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/table.h"
 #include "util/timeutil.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun key create --scope SCOPE [--oauth] [--workspace ID] [--name NAME] [--db PATH] "
-                 "[--json]\n"
-                 "       syncrun key list [--workspace ID] [--db PATH] [--json]\n"
-                 "       syncrun key revoke KEY_ID [--workspace ID] [--db PATH] [--json]\n"
-                 "\n"
-                 "create prints a new API key's token, which is shown only this once; list shows the\n"
-                 "keys of a workspace by the first characters of their tokens; revoke ends a key (and\n"
-                 "the OAuth access tokens issued for it) for good. A running server stops accepting\n"
-                 "a key revoked here within 5 seconds (its per-thread key cache).\n"
-                 "\n"
-                 "options:\n"
-                 "  --scope SCOPE    runs:read (every GET), runs:write (also trigger and update runs),\n"
-                 "                   admin (also create, change and delete connections), or metrics:read\n"
-                 "                   (GET /metrics only: for a Prometheus server)\n"
-                 "  --workspace ID   the workspace (default: the only one, when the database has one)\n"
-                 "  --name NAME      a label for the key, up to 200 bytes (create)\n"
-                 "  --oauth          create: also print the key as an OAuth client (client_id and\n"
-                 "                   client_secret, for BlueConic's POST /rest/v2/oauth/token)\n"
-                 "  --db PATH        database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --json           create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array;\n"
-                 "                   revoke: {\"key_id\":N,\"revoked\":true}\n"
-                 "  -h, --help       show this help\n");
-}
+enum { KEY_CREATE, KEY_LIST, KEY_REVOKE }; /* the subcommands, in key_subs' order */
+static const char *const key_subs[] = {"create", "list", "revoke", NULL};
+enum { OPT_SCOPE = 's', OPT_NAME = 'n', OPT_OAUTH = 'o', ONLY_CREATE = 1u << KEY_CREATE };
 
-static const struct option options[] = {
-    {"workspace", required_argument, NULL, 'w'},
-    {"scope", required_argument, NULL, 's'},
-    {"name", required_argument, NULL, 'n'},
-    {"db", required_argument, NULL, 'd'},
-    {"json", no_argument, NULL, 'j'},
-    {"oauth", no_argument, NULL, 'o'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_opt_t key_opts[] = {
+    {OPT_SCOPE, "scope", "SCOPE", ONLY_CREATE,
+     "runs:read (every GET), runs:write (also trigger and update runs),\n"
+     "admin (also create, change and delete connections), or metrics:read\n"
+     "(GET /metrics only: for a Prometheus server)"},
+    CLI_OPT_WORKSPACE_ENTRY(0),
+    {OPT_NAME, "name", "NAME", ONLY_CREATE, "a label for the key, up to 200 bytes (create)"},
+    {OPT_OAUTH, "oauth", NULL, ONLY_CREATE,
+     "create: also print the key as an OAuth client (client_id and\n"
+     "client_secret, for BlueConic's POST /rest/v2/oauth/token)"},
+    CLI_OPT_DB_ENTRY(0),
+    CLI_OPT_JSON_ENTRY(0, "create: print {\"key_id\":N,\"token\":\"...\"}; list: a JSON array;\n"
+                          "revoke: {\"key_id\":N,\"revoked\":true}"),
+    CLI_OPT_END,
 };
 
-enum { KEY_LIST, KEY_CREATE, KEY_REVOKE };
+static const cli_command_t key_command = {
+    "key",
+    key_subs,
+    "usage: syncrun key create --scope SCOPE [--oauth] [--workspace ID] [--name NAME] [--db PATH] [--json]\n"
+    "       syncrun key list [--workspace ID] [--db PATH] [--json]\n"
+    "       syncrun key revoke KEY_ID [--workspace ID] [--db PATH] [--json]\n"
+    "\n"
+    "create prints a new API key's token, which is shown only this once; list shows the\n"
+    "keys of a workspace by the first characters of their tokens; revoke ends a key (and\n"
+    "the OAuth access tokens issued for it) for good. A running server stops accepting\n"
+    "a key revoked here within 5 seconds (its per-thread key cache).\n",
+    NULL,
+    key_opts,
+};
 
 typedef struct key_args {
     const char *db, *name;
@@ -64,55 +60,35 @@ typedef struct key_args {
 static int parse_args(const char *cmd, int mode, int argc, char **argv, key_args_t *ka)
 {
     int c, create = mode == KEY_CREATE;
+    cli_opts_t p;
     ka->key_id = 0;
-    ka->db = cli_default_db();
     ka->name = NULL;
-    ka->ws = 0;
     ka->scope = -1;
-    ka->json = 0;
     ka->oauth = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    cli_opts_init(&p, &key_command, mode, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0) {
         switch (c) {
-        case 'w':
-            if (cli_parse_workspace(cmd, optarg, &ka->ws) != 0)
-                return 2;
-            break;
-        case 's':
-            if (!create)
-                return cli_usage_error(cmd, "--scope is an option of 'key create'");
-            ka->scope = scope_parse(optarg);
+        case OPT_SCOPE:
+            ka->scope = scope_parse(p.arg);
             if (ka->scope < 0)
                 return cli_usage_error(cmd, "--scope must be runs:read, runs:write, admin or metrics:read, not '%s'",
-                                       optarg);
+                                       p.arg);
             break;
-        case 'n':
-            if (!create)
-                return cli_usage_error(cmd, "--name is an option of 'key create'");
-            ka->name = optarg;
-            if (strlen(optarg) > CLI_NAME_MAX || !cli_is_utf8(optarg))
+        case OPT_NAME:
+            ka->name = p.arg;
+            if (strlen(p.arg) > CLI_NAME_MAX || !cli_is_utf8(p.arg))
                 return cli_usage_error(cmd, "--name must be UTF-8 text of at most %d bytes", CLI_NAME_MAX);
             break;
-        case 'd':
-            ka->db = optarg;
-            break;
-        case 'j':
-            ka->json = 1;
-            break;
-        case 'o':
-            if (!create)
-                return cli_usage_error(cmd, "--oauth is an option of 'key create'");
+        default: /* OPT_OAUTH */
             ka->oauth = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c < 0)
+        return p.exit_code;
+    ka->db = p.common.db;
+    ka->ws = p.common.workspace;
+    ka->json = p.common.json;
     if (mode == KEY_REVOKE) {
         if (optind >= argc)
             return cli_usage_error(cmd, "which key? give its id (the ID column of 'syncrun key list')");
@@ -122,8 +98,6 @@ static int parse_args(const char *cmd, int mode, int argc, char **argv, key_args
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (*ka->db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     if (create && ka->scope < 0)
         return cli_usage_error(cmd, "--scope is required: runs:read, runs:write or admin");
     return -1;
@@ -362,5 +336,5 @@ int cmd_key(int argc, char **argv)
         {"revoke", key_revoke},
         {NULL, NULL},
     };
-    return cli_dispatch("key", subs, usage, argc, argv);
+    return cli_dispatch("key", subs, &key_command, argc, argv);
 }

@@ -1,56 +1,41 @@
 /* `syncrun runs log RUN`: prints the kept log of a run (GET /v1/runs/{id}/log) as it is. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/client.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun runs log RUN [--url URL] [--token TOKEN]\n"
-                 "\n"
-                 "Prints the log the server keeps of a run (its output's last bytes, up to the\n"
-                 "connection's log_max_bytes). A note on stderr says when earlier bytes were dropped.\n"
-                 "\n"
-                 "options:\n"
-                 "  --url URL         the server (default: $SYNCRUN_URL, else " CLIENT_DEFAULT_URL ")\n"
-                 "  --token TOKEN     an API key with runs:read (default: $SYNCRUN_TOKEN)\n"
-                 "  -h, --help        show this help\n"
-                 "\n"
-                 "exit codes: 0 printed, 1 refused (no such run, bad token), 2 bad usage,\n"
-                 "4 the server could not be reached.\n");
-}
+static const cli_opt_t log_opts[] = {
+    CLI_OPT_URL_ENTRY,
+    CLI_OPT_TOKEN_ENTRY("runs:read"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t log_command = {
+    "runs log",
+    NULL,
+    "usage: syncrun runs log RUN [--url URL] [--token TOKEN]\n"
+    "\n"
+    "Prints the log the server keeps of a run (its output's last bytes, up to the\n"
+    "connection's log_max_bytes). A note on stderr says when earlier bytes were dropped.\n",
+    "exit codes: 0 printed, 1 refused (no such run, bad token), 2 bad usage,\n"
+    "4 the server could not be reached.\n",
+    log_opts,
+};
 
 int cmd_runs_log(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"url", required_argument, NULL, 'u'},
-        {"token", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "runs log", *url = NULL, *token = NULL;
+    const char *cmd = "runs log";
+    cli_opts_t p;
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'u':
-            url = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    cli_opts_init(&p, &log_command, 0, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0)
+        ; /* only common options */
+    if (c < 0)
+        return p.exit_code;
+    const char *url = p.common.url, *token = p.common.token;
     const char *run_arg;
     if (cli_id_argument(cmd, argc, argv, optind, "RUN", &run_arg) != 0)
         return 2;

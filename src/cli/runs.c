@@ -1,11 +1,11 @@
 /* `syncrun runs list`: a connection's runs, newest first, as a table or as native API JSON. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/render.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/table.h"
 #include "model/expect.h"
 #include "util/timeutil.h"
@@ -18,31 +18,38 @@ enum {
     TRIGGER_MAX_WIDTH = 20,
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun runs list CONNECTION [--status STATUS] [--since WHEN] [--limit N]\n"
-                 "                 [--workspace ID] [--db PATH] [--json [--fields F1,F2,...]]\n"
-                 "\n"
-                 "Lists the runs of a connection, newest first. CONNECTION is its id or its UUID\n"
-                 "(see 'syncrun connection list'). STATE shows the result of a finished run; DURATION\n"
-                 "of a run in progress is its running time so far.\n"
-                 "\n"
-                 "options:\n"
-                 "  --status STATUS   only runs in this state (queued, working, retrying, finished)\n"
-                 "                    or with this result (success, partial, error, config_error,\n"
-                 "                    timed_out, canceled, skipped)\n"
-                 "  --since WHEN      only runs created since WHEN: an ISO 8601 time\n"
-                 "                    (2026-11-20T00:00:00Z) or an age such as 30m, 24h, 7d, 2w\n"
-                 "  --limit N         at most N runs, 1-1000 (default 20)\n"
-                 "  --workspace ID    the workspace (default: the only one, when the database has one)\n"
-                 "  --db PATH         database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --json            print a JSON array of runs, as the native API shows them\n"
-                 "  --fields LIST     with --json: only these fields of each run (e.g. id,state,result)\n"
-                 "  -h, --help        show this help\n"
-                 "\n"
-                 "Also: 'syncrun runs watch RUN' follows a run to its end and 'syncrun runs log RUN'\n"
-                 "prints its log, through a running server (see their --help).\n");
-}
+enum { OPT_STATUS = 's', OPT_SINCE = 'S', OPT_LIMIT = 'l', OPT_FIELDS = 'F' };
+
+static const cli_opt_t list_opts[] = {
+    {OPT_STATUS, "status", "STATUS", 0,
+     "only runs in this state (queued, working, retrying, finished)\n"
+     "or with this result (success, partial, error, config_error,\n"
+     "timed_out, canceled, skipped)"},
+    {OPT_SINCE, "since", "WHEN", 0,
+     "only runs created since WHEN: an ISO 8601 time\n"
+     "(2026-11-20T00:00:00Z) or an age such as 30m, 24h, 7d, 2w"},
+    {OPT_LIMIT, "limit", "N", 0, "at most N runs, 1-1000 (default 20)"},
+    CLI_OPT_WORKSPACE_ENTRY(0),
+    CLI_OPT_DB_ENTRY(0),
+    CLI_OPT_JSON_ENTRY(0, "print a JSON array of runs, as the native API shows them"),
+    {OPT_FIELDS, "fields", "LIST", 0, "with --json: only these fields of each run (e.g. id,state,result)"},
+    CLI_OPT_END,
+};
+
+/* `syncrun runs --help` shows this one too. */
+static const cli_command_t list_command = {
+    "runs list",
+    NULL,
+    "usage: syncrun runs list CONNECTION [--status STATUS] [--since WHEN] [--limit N]\n"
+    "                 [--workspace ID] [--db PATH] [--json [--fields F1,F2,...]]\n"
+    "\n"
+    "Lists the runs of a connection, newest first. CONNECTION is its id or its UUID\n"
+    "(see 'syncrun connection list'). STATE shows the result of a finished run; DURATION\n"
+    "of a run in progress is its running time so far.\n",
+    "Also: 'syncrun runs watch RUN' follows a run to its end and 'syncrun runs log RUN'\n"
+    "prints its log, through a running server (see their --help).\n",
+    list_opts,
+};
 
 /* ms as a short human duration: 45s, 1m12s, 2h5m3s, 3d4h10m. */
 static void format_duration(int64_t ms, char *out, size_t n)
@@ -183,74 +190,51 @@ static json_t *run_json(const run_t *r, json_t *fields)
 
 static int runs_list(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"workspace", required_argument, NULL, 'w'},
-        {"status", required_argument, NULL, 's'},
-        {"limit", required_argument, NULL, 'l'},
-        {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"since", required_argument, NULL, 'S'},
-        {"fields", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     static const char *const headers[] = {"ID",        "#",      "STATE",   "TRIGGER",  "STEP",
                                           "PROCESSED", "FAILED", "STARTED", "DURATION", "FLAGS"};
-    const char *cmd = "runs list", *db = cli_default_db(), *status = NULL, *fields_arg = NULL;
+    const char *cmd = "runs list", *status = NULL, *fields_arg = NULL;
     json_t *fields = NULL;
-    int64_t ws = 0, limit = LIST_DEFAULT_LIMIT, conn_id = 0;
-    int json = 0, c;
+    int64_t limit = LIST_DEFAULT_LIMIT, conn_id = 0;
+    int c;
     run_filter_t f;
     memset(&f, 0, sizeof(f));
     f.state = -1;
     f.result = -1;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    cli_opts_t p;
+    cli_opts_init(&p, &list_command, 0, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0) {
         switch (c) {
-        case 'w':
-            if (cli_parse_workspace(cmd, optarg, &ws) != 0)
-                return 2;
-            break;
-        case 's':
-            status = optarg;
-            f.state = run_state_parse(optarg);
-            f.result = f.state < 0 ? run_result_parse(optarg) : -1;
+        case OPT_STATUS:
+            status = p.arg;
+            f.state = run_state_parse(p.arg);
+            f.result = f.state < 0 ? run_result_parse(p.arg) : -1;
             if (f.state < 0 && f.result < 0)
                 return cli_usage_error(
                     cmd,
                     "--status must be a state (queued, working, retrying, finished) or a result "
                     "(success, partial, error, config_error, timed_out, canceled, skipped), not '%s'",
-                    optarg);
+                    p.arg);
             break;
-        case 'l':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, LIST_MAX_LIMIT, &limit) != 0)
-                return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT,
-                                       optarg);
+        case OPT_LIMIT:
+            if (ids_parse_i64(p.arg, strlen(p.arg), 1, LIST_MAX_LIMIT, &limit) != 0)
+                return cli_usage_error(cmd, "--limit must be an integer from 1 to %d, not '%s'", LIST_MAX_LIMIT, p.arg);
             break;
-        case 'd':
-            db = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'S':
-            if (parse_since(optarg, time_now_ms(), &f.since) != 0)
+        case OPT_SINCE:
+            if (parse_since(p.arg, time_now_ms(), &f.since) != 0)
                 return cli_usage_error(cmd, "--since must be an ISO 8601 time or an age such as 24h or 7d, not '%s'",
-                                       optarg);
+                                       p.arg);
             break;
-        case 'F':
-            fields_arg = optarg;
+        default: /* OPT_FIELDS */
+            fields_arg = p.arg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c < 0)
+        return p.exit_code;
+    const char *db = p.common.db;
+    int64_t ws = p.common.workspace;
+    int json = p.common.json;
     if (fields_arg != NULL && !json)
         return cli_usage_error(cmd, "--fields selects fields of the --json output; add --json");
     if (optind >= argc)
@@ -263,9 +247,6 @@ static int runs_list(int argc, char **argv)
     if (!by_uuid && ids_parse_i64(conn_arg, strlen(conn_arg), 1, INT64_MAX, &conn_id) != 0)
         return cli_usage_error(cmd, "CONNECTION must be a connection id (a positive integer) or UUID, not '%s'",
                                conn_arg);
-    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): getopt_long sets optarg for --db (required_argument) */
-    if (*db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     if (fields_arg != NULL && check_fields(cmd, fields_arg, &fields) != 0) {
         json_decref(fields);
         return 2;
@@ -364,5 +345,5 @@ int cmd_runs(int argc, char **argv)
         {"log", cmd_runs_log},
         {NULL, NULL},
     };
-    return cli_dispatch("runs", subs, usage, argc, argv);
+    return cli_dispatch("runs", subs, &list_command, argc, argv);
 }

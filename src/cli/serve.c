@@ -1,5 +1,5 @@
 /* `syncrun serve`: open the database and serve the HTTP APIs until SIGINT/SIGTERM. */
-#include <getopt.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,51 +9,103 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "cli/opts.h"
 #include "exec/pruner.h"
 #include "exec/renderer.h"
 #include "exec/runner.h"
 #include "exec/webhook.h"
 #include "util/ids.h"
 
-static void usage(FILE *out)
+enum {
+    OPT_LISTEN = 'l',
+    OPT_THREADS = 't',
+    OPT_MAX_CONNECTIONS = 'm',
+    OPT_IDLE_TIMEOUT = 'i',
+    OPT_WRITE_TIMEOUT = 'w',
+    OPT_RATE_LIMIT = 'r',
+    OPT_TLS_CERT = 'C',
+    OPT_TLS_KEY = 'K',
+    OPT_TRUST_PROXY = 'P',
+    OPT_METRICS_PUBLIC = 'M',
+    OPT_ACCESS_LOG = 'A',
+    OPT_PRUNE_INTERVAL = 'p',
+    OPT_WH_ALLOW_PRIVATE = 'W',
+    OPT_WH_DISABLE_AFTER = 'X',
+    OPT_WH_RETRY_BASE = 'B',
+    OPT_WH_TIMEOUT = 'T',
+    OPT_WH_KEEP = 'k',
+    OPT_DEMO = 'D',
+};
+
+static const cli_opt_t serve_opts[] = {
+    CLI_OPT_DB_ENTRY(0),
+    {OPT_LISTEN, "listen", "HOST:PORT", 0, "address to serve on (default 127.0.0.1:8080; port 0 picks a free one)"},
+    {OPT_THREADS, "threads", "N", 0, "event-loop threads (default: one per CPU)"},
+    {OPT_MAX_CONNECTIONS, "max-connections", "N", 0,
+     "open connections at most (default 4096; lowered to fit the open-file limit)"},
+    {OPT_IDLE_TIMEOUT, "idle-timeout", "S", 0,
+     "close a connection idle between requests, or sending one, after S seconds\n"
+     "(default 10)"},
+    {OPT_WRITE_TIMEOUT, "write-timeout", "S", 0,
+     "close a connection whose answer makes no progress for S seconds (default 30)"},
+    {OPT_RATE_LIMIT, "rate-limit", "D=N/S", 0,
+     "at most N requests per S seconds per API key on dialect D's routes\n"
+     "(repeatable; default braze=100/60, as Braze documents; N=0 turns a limit off)"},
+    {OPT_TLS_CERT, "tls-cert", "FILE", 0, "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"},
+    {OPT_TLS_KEY, "tls-key", "FILE", 0, "the certificate's PEM private key"},
+    {OPT_TRUST_PROXY, "trust-proxy", NULL, 0,
+     "believe X-Forwarded-Proto / Forwarded: proto= from a front proxy (for the\n"
+     "scheme of the links syncrun builds); only behind a proxy that sets them"},
+    {OPT_METRICS_PUBLIC, "metrics-public", NULL, 0,
+     "GET /metrics without a key (process series only; a key sent still adds its\n"
+     "workspace's run series). Default: an admin or metrics:read key"},
+    {OPT_ACCESS_LOG, "access-log", "FILE", 0,
+     "one JSON line per request (time, method, route template, status, duration,\n"
+     "bytes, key id, request id) appended to FILE, or to stderr for '-'"},
+    {OPT_PRUNE_INTERVAL, "prune-interval", "S", 0,
+     "apply the retention policies (GET /v1/workspace/retention) every S seconds\n"
+     "(default 3600, the first pass one interval after start; no policy, no pruning)"},
+    {OPT_WH_ALLOW_PRIVATE, "webhooks-allow-private", NULL, 0,
+     "let webhooks reach private, loopback, link-local, unique-local and CGNAT\n"
+     "addresses (refused by default, when created and when delivering)"},
+    {OPT_WH_DISABLE_AFTER, "webhooks-disable-after", "S", 0,
+     "disable a webhook whose every delivery attempt failed for S seconds;\n"
+     "deliveries are also given up S seconds after the alert (default 259200: 3 days)"},
+    {OPT_WH_RETRY_BASE, "webhooks-retry-base", "MS", 0,
+     "first retry delay's upper bound; it doubles per attempt up to an hour, each\n"
+     "delay drawn at random below it (full jitter) (default 5000)"},
+    {OPT_WH_TIMEOUT, "webhooks-timeout", "S", 0, "one delivery attempt at most S seconds (default 10)"},
+    {OPT_WH_KEEP, "webhooks-keep", "S", 0,
+     "delete delivered and given-up deliveries (and their attempts) S seconds after\n"
+     "they ended, at start and hourly (default 2592000: 30 days)"},
+    {OPT_DEMO, "demo", NULL, 0, "fill an empty database with a demo workspace and print a token"},
+    CLI_OPT_END,
+};
+
+static const cli_command_t serve_command = {
+    "serve",
+    NULL,
+    "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
+    "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
+    "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public]\n"
+    "                     [--access-log FILE|-] [--prune-interval S] [--webhooks-allow-private]\n"
+    "                     [--webhooks-disable-after S] [--webhooks-retry-base MS] [--webhooks-timeout S]\n"
+    "                     [--webhooks-keep S]\n"
+    "                     [--demo]\n"
+    "\n"
+    "Serves the HTTP APIs on the database (created when missing) until SIGINT or SIGTERM.\n",
+    NULL,
+    serve_opts,
+};
+
+/* A number option's value from min to max into *out; 0, or 2 after a usage error saying what it
+ * takes ("a number of seconds"). */
+static int parse_number(const char *opt, const char *what, const char *v, int64_t min, int64_t max, int64_t *out)
 {
-    fprintf(out,
-            "usage: syncrun serve [--db PATH] [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
-            "                     [--idle-timeout S] [--write-timeout S] [--rate-limit D=N/S]\n"
-            "                     [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--metrics-public]\n"
-            "                     [--access-log FILE|-] [--prune-interval S] [--webhooks-allow-private]\n"
-            "                     [--webhooks-disable-after S] [--webhooks-retry-base MS] [--webhooks-timeout S]\n"
-            "                     [--webhooks-keep S]\n"
-            "                     [--demo]\n\n"
-            "  --db PATH            database file (default $SYNCRUN_DB or ./syncrun.db; created if missing)\n"
-            "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
-            "  --threads N          event-loop threads (default: one per CPU)\n"
-            "  --max-connections N  open connections at most (default 4096; lowered to fit the open-file limit)\n"
-            "  --idle-timeout S     close a connection idle between requests, or sending one, after S seconds\n"
-            "                       (default 10)\n"
-            "  --write-timeout S    close a connection whose answer makes no progress for S seconds (default 30)\n"
-            "  --rate-limit D=N/S   at most N requests per S seconds per API key on dialect D's routes\n"
-            "                       (repeatable; default braze=100/60, as Braze documents; N=0 turns a limit off)\n"
-            "  --tls-cert FILE      serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key\n"
-            "  --tls-key FILE       the certificate's PEM private key\n"
-            "  --trust-proxy        believe X-Forwarded-Proto / Forwarded: proto= from a front proxy (for the\n"
-            "                       scheme of the links syncrun builds); only behind a proxy that sets them\n"
-            "  --metrics-public     GET /metrics without a key (process series only; a key sent still adds its\n"
-            "                       workspace's run series). Default: an admin or metrics:read key\n"
-            "  --access-log FILE    one JSON line per request (time, method, route template, status, duration,\n"
-            "                       bytes, key id, request id) appended to FILE, or to stderr for '-'\n"
-            "  --prune-interval S   apply the retention policies (GET /v1/workspace/retention) every S seconds\n"
-            "                       (default 3600, the first pass one interval after start; no policy, no pruning)\n"
-            "  --webhooks-allow-private  let webhooks reach private, loopback, link-local, unique-local and CGNAT\n"
-            "                       addresses (refused by default, when created and when delivering)\n"
-            "  --webhooks-disable-after S  disable a webhook whose every delivery attempt failed for S seconds;\n"
-            "                       deliveries are also given up S seconds after the alert (default 259200: 3 days)\n"
-            "  --webhooks-retry-base MS  first retry delay's upper bound; it doubles per attempt up to an hour, each\n"
-            "                       delay drawn at random below it (full jitter) (default 5000)\n"
-            "  --webhooks-timeout S one delivery attempt at most S seconds (default 10)\n"
-            "  --webhooks-keep S    delete delivered and given-up deliveries (and their attempts) S seconds after\n"
-            "                       they ended, at start and hourly (default 2592000: 30 days)\n"
-            "  --demo               fill an empty database with a demo workspace and print a token\n");
+    if (ids_parse_i64(v, strlen(v), min, max, out) != 0)
+        return cli_usage_error("serve", "--%s must be %s from %" PRId64 " to %" PRId64 ", not '%s'", opt, what, min,
+                               max, v);
+    return 0;
 }
 
 /* Splits "host:port", "[v6]:port" or ":port". Returns 0 or -1. */
@@ -102,20 +154,19 @@ static int parse_rate_limit(char *arg, http_rate_limit_t *limits, size_t *n)
     int64_t requests, seconds;
     if (eq == NULL || slash == NULL || ids_parse_i64(eq + 1, (size_t)(slash - eq - 1), 0, 1000000000, &requests) != 0 ||
         ids_parse_i64(slash + 1, strlen(slash + 1), 1, 86400, &seconds) != 0) {
-        fprintf(stderr, "syncrun serve: --rate-limit must be DIALECT=REQUESTS/SECONDS, e.g. braze=100/60 (got '%s')\n",
-                arg);
+        cli_usage_error("serve", "--rate-limit must be DIALECT=REQUESTS/SECONDS, e.g. braze=100/60, not '%s'", arg);
         return -1;
     }
     *eq = '\0';
     if (!dialect_known(arg)) {
-        fprintf(stderr, "syncrun serve: --rate-limit: no dialect named '%s'\n", arg);
+        cli_usage_error("serve", "--rate-limit: no dialect named '%s'", arg);
         return -1;
     }
     size_t i = 0;
     while (i < *n && strcmp(limits[i].dialect, arg) != 0)
         i++;
     if (i == MAX_RATE_LIMITS) {
-        fprintf(stderr, "syncrun serve: too many --rate-limit options\n");
+        cli_usage_error("serve", "too many --rate-limit options (at most %d dialects)", MAX_RATE_LIMITS);
         return -1;
     }
     if (i == *n)
@@ -190,148 +241,91 @@ static int demo_prepare(store_t *s, const char *scheme, const char *host, int po
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"max-connections", required_argument, NULL, 'm'},
-                                         {"demo", no_argument, NULL, 'D'},
-                                         {"rate-limit", required_argument, NULL, 'r'},
-                                         {"tls-cert", required_argument, NULL, 'C'},
-                                         {"tls-key", required_argument, NULL, 'K'},
-                                         {"trust-proxy", no_argument, NULL, 'P'},
-                                         {"metrics-public", no_argument, NULL, 'M'},
-                                         {"access-log", required_argument, NULL, 'A'},
-                                         {"idle-timeout", required_argument, NULL, 'i'},
-                                         {"write-timeout", required_argument, NULL, 'w'},
-                                         {"prune-interval", required_argument, NULL, 'p'},
-                                         {"webhooks-allow-private", no_argument, NULL, 'W'},
-                                         {"webhooks-disable-after", required_argument, NULL, 'X'},
-                                         {"webhooks-retry-base", required_argument, NULL, 'B'},
-                                         {"webhooks-timeout", required_argument, NULL, 'T'},
-                                         {"webhooks-keep", required_argument, NULL, 'k'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *db = cli_default_db(), *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
+    const char *cmd = "serve", *listen = "127.0.0.1:8080", *tls_cert = NULL, *tls_key = NULL;
     int trust_proxy = 0, metrics_public = 0;
     const char *access_log = NULL;
     int64_t threads = 0, maxconn = 4096, idle_s = 10, write_s = 30, prune_s = 3600;
-    int demo = 0, opt, wh_private = 0;
+    int demo = 0, opt, wh_private = 0, bad = 0;
     int64_t wh_disable_s = 3 * 86400, wh_base_ms = 5000, wh_timeout_s = 10, wh_keep_s = 30 * 86400;
     http_rate_limit_t limits[MAX_RATE_LIMITS] = {{"braze", 100, 60}};
     size_t nlimits = 1;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_opts_t p;
+    cli_opts_init(&p, &serve_command, 0, cmd, argc, argv);
+    while (!bad && (opt = cli_opts_next(&p)) > 0) {
+        const char *v = p.arg;
         switch (opt) {
-        case 'd':
-            db = optarg;
+        case OPT_LISTEN:
+            listen = v;
             break;
-        case 'l':
-            listen = optarg;
+        case OPT_THREADS:
+            bad = parse_number("threads", "a number", v, 1, 64, &threads);
             break;
-        case 't':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 64, &threads) != 0) {
-                fprintf(stderr, "syncrun serve: --threads must be from 1 to 64\n");
-                return 2;
-            }
+        case OPT_MAX_CONNECTIONS:
+            bad = parse_number("max-connections", "a number", v, 1, 1000000, &maxconn);
             break;
-        case 'm':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 1000000, &maxconn) != 0) {
-                fprintf(stderr, "syncrun serve: --max-connections must be from 1 to 1000000\n");
-                return 2;
-            }
+        case OPT_IDLE_TIMEOUT:
+            bad = parse_number("idle-timeout", "a number of seconds", v, 1, 3600, &idle_s);
             break;
-        case 'i':
-        case 'w':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 3600, opt == 'i' ? &idle_s : &write_s) != 0) {
-                fprintf(stderr, "syncrun serve: --%s must be a number of seconds from 1 to 3600\n",
-                        opt == 'i' ? "idle-timeout" : "write-timeout");
-                return 2;
-            }
+        case OPT_WRITE_TIMEOUT:
+            bad = parse_number("write-timeout", "a number of seconds", v, 1, 3600, &write_s);
             break;
-        case 'p':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 86400, &prune_s) != 0) {
-                fprintf(stderr, "syncrun serve: --prune-interval must be a number of seconds from 1 to 86400\n");
-                return 2;
-            }
+        case OPT_PRUNE_INTERVAL:
+            bad = parse_number("prune-interval", "a number of seconds", v, 1, 86400, &prune_s);
             break;
-        case 'D':
+        case OPT_DEMO:
             demo = 1;
             break;
-        case 'W':
+        case OPT_WH_ALLOW_PRIVATE:
             wh_private = 1;
             break;
-        case 'X':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 365 * 86400, &wh_disable_s) != 0) {
-                fprintf(stderr, "syncrun serve: --webhooks-disable-after must be a number of seconds from 1 to "
-                                "31536000\n");
-                return 2;
-            }
+        case OPT_WH_DISABLE_AFTER:
+            bad = parse_number("webhooks-disable-after", "a number of seconds", v, 1, 365 * 86400, &wh_disable_s);
             break;
-        case 'B':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 3600000, &wh_base_ms) != 0) {
-                fprintf(stderr, "syncrun serve: --webhooks-retry-base must be milliseconds from 1 to 3600000\n");
-                return 2;
-            }
+        case OPT_WH_RETRY_BASE:
+            bad = parse_number("webhooks-retry-base", "milliseconds", v, 1, 3600000, &wh_base_ms);
             break;
-        case 'k':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 100 * 365 * 86400LL, &wh_keep_s) != 0) {
-                fprintf(stderr, "syncrun serve: --webhooks-keep must be a number of seconds from 1 to 3153600000\n");
-                return 2;
-            }
+        case OPT_WH_KEEP:
+            bad = parse_number("webhooks-keep", "a number of seconds", v, 1, 100 * 365 * 86400LL, &wh_keep_s);
             break;
-        case 'T':
-            if (ids_parse_i64(optarg, strlen(optarg), 1, 300, &wh_timeout_s) != 0) {
-                fprintf(stderr, "syncrun serve: --webhooks-timeout must be a number of seconds from 1 to 300\n");
-                return 2;
-            }
+        case OPT_WH_TIMEOUT:
+            bad = parse_number("webhooks-timeout", "a number of seconds", v, 1, 300, &wh_timeout_s);
             break;
-        case 'C':
-            tls_cert = optarg;
+        case OPT_TLS_CERT:
+            tls_cert = v;
             break;
-        case 'K':
-            tls_key = optarg;
+        case OPT_TLS_KEY:
+            tls_key = v;
             break;
-        case 'P':
+        case OPT_TRUST_PROXY:
             trust_proxy = 1;
             break;
-        case 'M':
+        case OPT_METRICS_PUBLIC:
             metrics_public = 1;
             break;
-        case 'A':
-            if (*optarg == '\0') {
-                fprintf(stderr, "syncrun serve: --access-log needs a file name, or - for stderr\n");
-                return 2;
-            }
-            access_log = optarg;
+        case OPT_ACCESS_LOG:
+            if (*v == '\0')
+                return cli_usage_error(cmd, "--access-log needs a file name, or - for stderr");
+            access_log = v;
             break;
-        case 'r':
-            if (parse_rate_limit(optarg, limits, &nlimits) != 0)
-                return 2;
+        default: /* OPT_RATE_LIMIT */
+            bad = parse_rate_limit(p.arg, limits, &nlimits) != 0;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "syncrun serve: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
+    if (bad)
         return 2;
-    }
-    if ((tls_cert == NULL) != (tls_key == NULL)) {
-        fprintf(stderr, "syncrun serve: --tls-cert and --tls-key go together: give both (PEM files) or neither\n");
-        return 2;
-    }
+    if (opt < 0)
+        return p.exit_code;
+    const char *db = p.common.db;
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if ((tls_cert == NULL) != (tls_key == NULL))
+        return cli_usage_error(cmd, "--tls-cert and --tls-key go together: give both (PEM files) or neither");
     const char *scheme = tls_cert != NULL ? "https" : "http";
     char host[256];
     int port;
-    if (parse_listen(listen, host, sizeof(host), &port) != 0) {
-        fprintf(stderr, "syncrun serve: --listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')\n", listen);
-        return 2;
-    }
+    if (parse_listen(listen, host, sizeof(host), &port) != 0)
+        return cli_usage_error(cmd, "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, not '%s'", listen);
     /* SIGINT and SIGTERM are taken by http_serve's sigwait: block them before the first thread (the
      * store's writer) starts, so that every thread inherits the mask and a second signal during the
      * shutdown is never delivered to a thread where it would kill the process. A peer that closes

@@ -1,77 +1,57 @@
 /* `syncrun trigger CONNECTION`: asks the server for a run of a connection (a manual trigger) and,
  * with --wait, follows it to its end as `runs watch` does. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/client.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun trigger CONNECTION [--wait] [--full-sync] [--url URL] [--token TOKEN] [--json]\n"
-                 "\n"
-                 "Triggers a run of a connection through the server (POST /v1/connections/CONNECTION/runs),\n"
-                 "tagged Manual. CONNECTION is its id or UUID. The connection's overlap policy applies\n"
-                 "when a run of it is in progress: skip, queue, or attach to that run.\n"
-                 "\n"
-                 "options:\n"
-                 "  --wait            follow the run until it finishes, as 'syncrun runs watch'\n"
-                 "  --full-sync       ask for a full sync\n"
-                 "  --url URL         the server (default: $SYNCRUN_URL, else " CLIENT_DEFAULT_URL ")\n"
-                 "  --token TOKEN     an API key with runs:write (default: $SYNCRUN_TOKEN)\n"
-                 "  --json            print the run as the native API shows it (with --wait, a line per change)\n"
-                 "  -h, --help        show this help\n"
-                 "\n"
-                 "exit codes:\n"
-                 "  0  triggered (with --wait: the run finished with success or partial)\n"
-                 "  1  the server refused (no such connection, bad token); with --wait: the run\n"
-                 "     finished otherwise (error, config_error, timed_out, canceled)\n"
-                 "  2  bad usage\n"
-                 "  3  skipped: another run of this connection is in progress\n"
-                 "  4  the server could not be reached\n");
-}
+enum { OPT_WAIT = 'W', OPT_FULL_SYNC = 'f' };
+
+static const cli_opt_t trigger_opts[] = {
+    {OPT_WAIT, "wait", NULL, 0, "follow the run until it finishes, as 'syncrun runs watch'"},
+    {OPT_FULL_SYNC, "full-sync", NULL, 0, "ask for a full sync"},
+    CLI_OPT_URL_ENTRY,
+    CLI_OPT_TOKEN_ENTRY("runs:write"),
+    CLI_OPT_JSON_ENTRY(0, "print the run as the native API shows it (with --wait, a line per change)"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t trigger_command = {
+    "trigger",
+    NULL,
+    "usage: syncrun trigger CONNECTION [--wait] [--full-sync] [--url URL] [--token TOKEN] [--json]\n"
+    "\n"
+    "Triggers a run of a connection through the server (POST /v1/connections/CONNECTION/runs),\n"
+    "tagged Manual. CONNECTION is its id or UUID. The connection's overlap policy applies\n"
+    "when a run of it is in progress: skip, queue, or attach to that run.\n",
+    "exit codes:\n"
+    "  0  triggered (with --wait: the run finished with success or partial)\n"
+    "  1  the server refused (no such connection, bad token); with --wait: the run\n"
+    "     finished otherwise (error, config_error, timed_out, canceled)\n"
+    "  2  bad usage\n"
+    "  3  skipped: another run of this connection is in progress\n"
+    "  4  the server could not be reached\n",
+    trigger_opts,
+};
 
 int cmd_trigger(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"wait", no_argument, NULL, 'W'},
-        {"full-sync", no_argument, NULL, 'f'},
-        {"url", required_argument, NULL, 'u'},
-        {"token", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "trigger", *url = NULL, *token = NULL;
-    int json = 0, wait = 0, full = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'W':
+    const char *cmd = "trigger";
+    int wait = 0, full = 0, c;
+    cli_opts_t p;
+    cli_opts_init(&p, &trigger_command, 0, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0) {
+        if (c == OPT_WAIT)
             wait = 1;
-            break;
-        case 'f':
+        else /* OPT_FULL_SYNC */
             full = 1;
-            break;
-        case 'u':
-            url = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
     }
+    if (c < 0)
+        return p.exit_code;
+    const char *url = p.common.url, *token = p.common.token;
+    int json = p.common.json;
     const char *conn;
     if (cli_id_argument(cmd, argc, argv, optind, "CONNECTION", &conn) != 0)
         return 2;

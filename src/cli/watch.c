@@ -1,6 +1,5 @@
 /* `syncrun runs watch RUN`: follows a run to its end over HTTP with the long-poll (?wait=30 and
  * If-None-Match), a line per change, like `gh run watch`; `trigger --wait` shares it. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/client.h"
 #include "util/timeutil.h"
 
@@ -18,29 +18,33 @@ enum {
     WATCH_GIVE_UP_MS = 5 * 60 * 1000, /* unreachable this long (after a first answer): exit 4 */
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun runs watch RUN [--url URL] [--token TOKEN] [--json]\n"
-                 "\n"
-                 "Follows a run until it finishes, printing a line each time its state, step or\n"
-                 "counters change. RUN is the run's id or UUID. It waits on the server's long-poll\n"
-                 "(GET /v1/runs/RUN?wait=30), never polling in a loop, and reconnects with backoff\n"
-                 "when the connection is lost.\n"
-                 "\n"
-                 "options:\n"
-                 "  --url URL         the server (default: $SYNCRUN_URL, else " CLIENT_DEFAULT_URL ")\n"
-                 "  --token TOKEN     an API key with runs:read (default: $SYNCRUN_TOKEN)\n"
-                 "  --json            print the run as one line of native API JSON at each change\n"
-                 "  --interval-free   accepted for scripts; watching never uses a polling interval\n"
-                 "  -h, --help        show this help\n"
-                 "\n"
-                 "exit codes:\n"
-                 "  0  the run finished with success or partial\n"
-                 "  1  the run finished otherwise (error, config_error, timed_out, canceled,\n"
-                 "     skipped), or the server refused a request (no such run, bad token)\n"
-                 "  2  bad usage\n"
-                 "  4  the server could not be reached (at the start, or for 5 minutes)\n");
-}
+enum { OPT_INTERVAL_FREE = 'i' };
+
+static const cli_opt_t watch_opts[] = {
+    CLI_OPT_URL_ENTRY,
+    CLI_OPT_TOKEN_ENTRY("runs:read"),
+    CLI_OPT_JSON_ENTRY(0, "print the run as one line of native API JSON at each change"),
+    {OPT_INTERVAL_FREE, "interval-free", NULL, 0, "accepted for scripts; watching never uses a polling interval"},
+    CLI_OPT_END,
+};
+
+static const cli_command_t watch_command = {
+    "runs watch",
+    NULL,
+    "usage: syncrun runs watch RUN [--url URL] [--token TOKEN] [--json]\n"
+    "\n"
+    "Follows a run until it finishes, printing a line each time its state, step or\n"
+    "counters change. RUN is the run's id or UUID. It waits on the server's long-poll\n"
+    "(GET /v1/runs/RUN?wait=30), never polling in a loop, and reconnects with backoff\n"
+    "when the connection is lost.\n",
+    "exit codes:\n"
+    "  0  the run finished with success or partial\n"
+    "  1  the run finished otherwise (error, config_error, timed_out, canceled,\n"
+    "     skipped), or the server refused a request (no such run, bad token)\n"
+    "  2  bad usage\n"
+    "  4  the server could not be reached (at the start, or for 5 minutes)\n",
+    watch_opts,
+};
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -179,36 +183,16 @@ out:
 
 int cmd_runs_watch(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"url", required_argument, NULL, 'u'}, {"token", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},      {"interval-free", no_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "runs watch", *url = NULL, *token = NULL;
-    int json = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'u':
-            url = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'i':
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    const char *cmd = "runs watch";
+    cli_opts_t p;
+    int c;
+    cli_opts_init(&p, &watch_command, 0, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0)
+        ; /* --interval-free: nothing to do */
+    if (c < 0)
+        return p.exit_code;
+    const char *url = p.common.url, *token = p.common.token;
+    int json = p.common.json;
     const char *run_arg;
     if (cli_id_argument(cmd, argc, argv, optind, "RUN", &run_arg) != 0)
         return 2;

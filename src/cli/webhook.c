@@ -1,6 +1,5 @@
 /* `syncrun webhook add|list|rm|deliveries`: the webhooks of a workspace, on the database directly
  * (like `syncrun key`). A running server's dispatcher sends what is added here. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,49 +8,57 @@
 
 #include "api/render.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/table.h"
 #include "util/ids.h"
 #include "util/netaddr.h"
 #include "util/timeutil.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: syncrun webhook add URL [--events E1,E2] [--connection CONN] [--allow-private] [--workspace ID]\n"
-            "                           [--db PATH] [--json]\n"
-            "       syncrun webhook list [--workspace ID] [--db PATH] [--json]\n"
-            "       syncrun webhook rm WEBHOOK_ID [--workspace ID] [--db PATH] [--json]\n"
-            "       syncrun webhook deliveries WEBHOOK_ID [--status S] [--limit N] [--workspace ID] [--db PATH]\n"
-            "                           [--json]\n"
-            "\n"
-            "add makes a webhook that a running server POSTs the workspace's alerts to, signed as Standard\n"
-            "Webhooks specifies; it prints the signing secret, which is shown only this once. list shows the\n"
-            "webhooks, rm deletes one (its deliveries still to send are given up), deliveries shows a\n"
-            "webhook's newest deliveries: status, attempts, last answer, next retry.\n"
-            "\n"
-            "options:\n"
-            "  --events LIST     comma-separated: run.failed, run.recovered, run.late, run.duration,\n"
-            "                    watermark.stalled, watermark.backwards (default: all)\n"
-            "  --connection CONN only the alerts of this connection (an id or UUID)\n"
-            "  --allow-private   accept a URL whose host is a private, loopback or link-local address (the\n"
-            "                    server delivers there only when started with --webhooks-allow-private)\n"
-            "  --status S        deliveries: pending, delivered, failed or dead\n"
-            "  --limit N         deliveries: at most N, newest first (default 25, at most 100)\n"
-            "  --workspace ID    the workspace (default: the only one, when the database has one)\n"
-            "  --db PATH         database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-            "  --json            print what the API answers (add: with the secret)\n"
-            "  -h, --help        show this help\n");
-}
-
-static const struct option options[] = {
-    {"events", required_argument, NULL, 'e'},  {"connection", required_argument, NULL, 'c'},
-    {"allow-private", no_argument, NULL, 'p'}, {"status", required_argument, NULL, 's'},
-    {"limit", required_argument, NULL, 'l'},   {"workspace", required_argument, NULL, 'w'},
-    {"db", required_argument, NULL, 'd'},      {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+enum { WH_ADD, WH_LIST, WH_RM, WH_DELIVERIES }; /* wh_subs' order */
+static const char *const wh_subs[] = {"add", "list", "rm", "deliveries", NULL};
+enum {
+    OPT_EVENTS = 'e',
+    OPT_CONNECTION = 'c',
+    OPT_ALLOW_PRIVATE = 'p',
+    OPT_STATUS = 's',
+    OPT_LIMIT = 'l',
+    ONLY_ADD = 1u << WH_ADD,
+    ONLY_DELIVERIES = 1u << WH_DELIVERIES,
 };
 
-enum { WH_ADD, WH_LIST, WH_RM, WH_DELIVERIES };
+static const cli_opt_t wh_opts[] = {
+    {OPT_EVENTS, "events", "LIST", ONLY_ADD,
+     "comma-separated: run.failed, run.recovered, run.late, run.duration,\n"
+     "watermark.stalled, watermark.backwards (default: all)"},
+    {OPT_CONNECTION, "connection", "CONN", ONLY_ADD, "only the alerts of this connection (an id or UUID)"},
+    {OPT_ALLOW_PRIVATE, "allow-private", NULL, ONLY_ADD,
+     "accept a URL whose host is a private, loopback or link-local address (the\n"
+     "server delivers there only when started with --webhooks-allow-private)"},
+    {OPT_STATUS, "status", "S", ONLY_DELIVERIES, "deliveries: pending, delivered, failed or dead"},
+    {OPT_LIMIT, "limit", "N", ONLY_DELIVERIES, "deliveries: at most N, newest first (default 25, at most 100)"},
+    CLI_OPT_WORKSPACE_ENTRY(0),
+    CLI_OPT_DB_ENTRY(0),
+    CLI_OPT_JSON_ENTRY(0, "print what the API answers (add: with the secret)"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t wh_command = {
+    "webhook",
+    wh_subs,
+    "usage: syncrun webhook add URL [--events E1,E2] [--connection CONN] [--allow-private] [--workspace ID]\n"
+    "                           [--db PATH] [--json]\n"
+    "       syncrun webhook list [--workspace ID] [--db PATH] [--json]\n"
+    "       syncrun webhook rm WEBHOOK_ID [--workspace ID] [--db PATH] [--json]\n"
+    "       syncrun webhook deliveries WEBHOOK_ID [--status S] [--limit N] [--workspace ID] [--db PATH]\n"
+    "                           [--json]\n"
+    "\n"
+    "add makes a webhook that a running server POSTs the workspace's alerts to, signed as Standard\n"
+    "Webhooks specifies; it prints the signing secret, which is shown only this once. list shows the\n"
+    "webhooks, rm deletes one (its deliveries still to send are given up), deliveries shows a\n"
+    "webhook's newest deliveries: status, attempts, last answer, next retry.\n",
+    NULL,
+    wh_opts,
+};
 
 typedef struct wh_args {
     const char *db, *url, *events, *connection;
@@ -63,54 +70,37 @@ typedef struct wh_args {
 static int parse_args(const char *cmd, int mode, int argc, char **argv, wh_args_t *a)
 {
     int c;
+    cli_opts_t p;
     memset(a, 0, sizeof(*a));
-    a->db = cli_default_db();
     a->status = -1;
     a->limit = 25;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    cli_opts_init(&p, &wh_command, mode, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0) {
         switch (c) {
-        case 'e':
-        case 'c':
-        case 'p':
-            if (mode != WH_ADD)
-                return cli_usage_error(cmd, "%s is an option of 'webhook add'", argv[optind - 1]);
-            if (c == 'e')
-                a->events = optarg;
-            else if (c == 'c')
-                a->connection = optarg;
-            else
-                a->allow_private = 1;
+        case OPT_EVENTS:
+            a->events = p.arg;
             break;
-        case 's':
-        case 'l':
-            if (mode != WH_DELIVERIES)
-                return cli_usage_error(cmd, "%s is an option of 'webhook deliveries'", argv[optind - 1]);
-            if (c == 's' && (a->status = delivery_status_parse(optarg)) < 0)
-                return cli_usage_error(cmd, "--status must be pending, delivered, failed or dead, not '%s'", optarg);
-            if (c == 'l' && ids_parse_i64(optarg, strlen(optarg), 1, 100, &a->limit) != 0)
-                return cli_usage_error(cmd, "--limit must be from 1 to 100, not '%s'", optarg);
+        case OPT_CONNECTION:
+            a->connection = p.arg;
             break;
-        case 'w':
-            if (cli_parse_workspace(cmd, optarg, &a->ws) != 0)
-                return 2;
+        case OPT_ALLOW_PRIVATE:
+            a->allow_private = 1;
             break;
-        case 'd':
-            a->db = optarg;
+        case OPT_STATUS:
+            if ((a->status = delivery_status_parse(p.arg)) < 0)
+                return cli_usage_error(cmd, "--status must be pending, delivered, failed or dead, not '%s'", p.arg);
             break;
-        case 'j':
-            a->json = 1;
+        default: /* OPT_LIMIT */
+            if (ids_parse_i64(p.arg, strlen(p.arg), 1, 100, &a->limit) != 0)
+                return cli_usage_error(cmd, "--limit must be from 1 to 100, not '%s'", p.arg);
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c < 0)
+        return p.exit_code;
+    a->db = p.common.db;
+    a->ws = p.common.workspace;
+    a->json = p.common.json;
     if (mode == WH_ADD) {
         if (optind >= argc)
             return cli_usage_error(cmd, "which URL? give the address to POST alerts to");
@@ -124,8 +114,6 @@ static int parse_args(const char *cmd, int mode, int argc, char **argv, wh_args_
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (*a->db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     return -1;
 }
 
@@ -420,5 +408,5 @@ int cmd_webhook(int argc, char **argv)
         {"add", webhook_add}, {"list", webhook_list}, {"rm", webhook_rm}, {"deliveries", webhook_deliveries},
         {NULL, NULL},
     };
-    return cli_dispatch("webhook", subs, usage, argc, argv);
+    return cli_dispatch("webhook", subs, &wh_command, argc, argv);
 }

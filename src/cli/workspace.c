@@ -1,62 +1,61 @@
 /* `syncrun workspace create`: adds a workspace, with its own admin key, to an existing database.
  * `syncrun workspace retention`: shows or sets a workspace's retention policy. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/table.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: syncrun workspace create NAME [--db PATH] [--json]\n"
-                 "       syncrun workspace retention [--days N|none] [--keep-last N|none] [--failure-days N|none]\n"
-                 "                 [--workspace ID] [--db PATH] [--json]\n"
-                 "\n"
-                 "retention shows the workspace's retention policy, or sets the limits given (none clears\n"
-                 "one). Default: none, everything is kept. A running server prunes in the background\n"
-                 "(serve --prune-interval); connections override with retention_* fields (the API).\n"
-                 "\n"
-                 "Adds a workspace to an existing database, with an admin API key of its own, and\n"
-                 "prints the key's token. The token is shown only once. Workspaces share nothing:\n"
-                 "a key of one cannot see the connections and runs of another.\n"
-                 "\n"
-                 "options:\n"
-                 "  --db PATH     database file (default: $SYNCRUN_DB, else ./syncrun.db)\n"
-                 "  --json        print {\"workspace_id\":N,\"token\":\"...\"} instead of text\n"
-                 "  -h, --help    show this help\n");
-}
+enum { WS_CREATE, WS_RETENTION }; /* ws_subs' order */
+static const char *const ws_subs[] = {"create", "retention", NULL};
+enum { OPT_DAYS = 'D', OPT_KEEP_LAST = 'k', OPT_FAILURE_DAYS = 'f', ONLY_RETENTION = 1u << WS_RETENTION };
+
+static const cli_opt_t ws_opts[] = {
+    {OPT_DAYS, "days", "N", ONLY_RETENTION, "retention: keep runs N days (1-36500), or none: no age limit"},
+    {OPT_KEEP_LAST, "keep-last", "N", ONLY_RETENTION,
+     "retention: keep each connection's newest N runs, or none: no count limit"},
+    {OPT_FAILURE_DAYS, "failure-days", "N", ONLY_RETENTION,
+     "retention: keep error, config_error and timed_out runs N days\n"
+     "(when longer than --days), or none"},
+    CLI_OPT_WORKSPACE_ENTRY(ONLY_RETENTION),
+    CLI_OPT_DB_ENTRY(0),
+    CLI_OPT_JSON_ENTRY(0, "print {\"workspace_id\":N,\"token\":\"...\"} instead of text (retention: the\n"
+                          "policy as {\"days\":N,\"keep_last\":N,\"failure_days\":N}, null for none)"),
+    CLI_OPT_END,
+};
+
+static const cli_command_t ws_command = {
+    "workspace",
+    ws_subs,
+    "usage: syncrun workspace create NAME [--db PATH] [--json]\n"
+    "       syncrun workspace retention [--days N|none] [--keep-last N|none] [--failure-days N|none]\n"
+    "                 [--workspace ID] [--db PATH] [--json]\n"
+    "\n"
+    "retention shows the workspace's retention policy, or sets the limits given (none clears\n"
+    "one). Default: none, everything is kept. A running server prunes in the background\n"
+    "(serve --prune-interval); connections override with retention_* fields (the API).\n"
+    "\n"
+    "Adds a workspace to an existing database, with an admin API key of its own, and\n"
+    "prints the key's token. The token is shown only once. Workspaces share nothing:\n"
+    "a key of one cannot see the connections and runs of another.\n",
+    NULL,
+    ws_opts,
+};
 
 static int workspace_create(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "workspace create", *db = cli_default_db();
-    int json = 0, c;
-
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    const char *cmd = "workspace create";
+    cli_opts_t p;
+    int c;
+    cli_opts_init(&p, &ws_command, WS_CREATE, cmd, argc, argv);
+    while ((c = cli_opts_next(&p)) > 0)
+        ; /* create has only common options */
+    if (c < 0)
+        return p.exit_code;
+    const char *db = p.common.db;
+    int json = p.common.json;
     if (optind >= argc)
         return cli_usage_error(cmd, "the workspace NAME is missing");
     if (optind + 1 < argc)
@@ -65,8 +64,6 @@ static int workspace_create(int argc, char **argv)
     size_t namelen = strlen(name);
     if (namelen == 0 || namelen > CLI_NAME_MAX || !cli_is_utf8(name))
         return cli_usage_error(cmd, "NAME must be UTF-8 text of 1 to %d bytes", CLI_NAME_MAX);
-    if (*db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     store_t *s = cli_open_existing_store(cmd, db);
     if (s == NULL)
         return 1;
@@ -130,63 +127,39 @@ static int print_retention(const char *cmd, const retention_t *p, int json)
 
 static int workspace_retention(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"days", required_argument, NULL, 'D'},
-        {"keep-last", required_argument, NULL, 'k'},
-        {"failure-days", required_argument, NULL, 'f'},
-        {"workspace", required_argument, NULL, 'w'},
-        {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = "workspace retention", *db = cli_default_db();
-    int json = 0, c;
-    int64_t ws = 0;
+    const char *cmd = "workspace retention";
+    cli_opts_t o;
+    int c;
     store_write_t w;
     memset(&w, 0, sizeof(w));
     w.op = OP_WORKSPACE_RETENTION;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    cli_opts_init(&o, &ws_command, WS_RETENTION, cmd, argc, argv);
+    while ((c = cli_opts_next(&o)) > 0) {
         switch (c) {
-        case 'D':
-            if (parse_limit(cmd, "days", optarg, RETENTION_DAYS_MAX, &w.retention.days) != 0)
+        case OPT_DAYS:
+            if (parse_limit(cmd, "days", o.arg, RETENTION_DAYS_MAX, &w.retention.days) != 0)
                 return 2;
             w.mask |= CONN_F_RET_DAYS;
             break;
-        case 'k':
-            if (parse_limit(cmd, "keep-last", optarg, RETENTION_KEEP_LAST_MAX, &w.retention.keep_last) != 0)
+        case OPT_KEEP_LAST:
+            if (parse_limit(cmd, "keep-last", o.arg, RETENTION_KEEP_LAST_MAX, &w.retention.keep_last) != 0)
                 return 2;
             w.mask |= CONN_F_RET_KEEP_LAST;
             break;
-        case 'f':
-            if (parse_limit(cmd, "failure-days", optarg, RETENTION_DAYS_MAX, &w.retention.failure_days) != 0)
+        default: /* OPT_FAILURE_DAYS */
+            if (parse_limit(cmd, "failure-days", o.arg, RETENTION_DAYS_MAX, &w.retention.failure_days) != 0)
                 return 2;
             w.mask |= CONN_F_RET_FAILURE_DAYS;
             break;
-        case 'w':
-            if (cli_parse_workspace(cmd, optarg, &ws) != 0)
-                return 2;
-            break;
-        case 'd':
-            db = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c < 0)
+        return o.exit_code;
+    const char *db = o.common.db;
+    int64_t ws = o.common.workspace;
+    int json = o.common.json;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (*db == '\0')
-        return cli_usage_error(cmd, "--db must not be empty");
     store_t *s = cli_open_existing_store(cmd, db);
     if (s == NULL)
         return 1;
@@ -232,5 +205,5 @@ int cmd_workspace(int argc, char **argv)
         {"retention", workspace_retention},
         {NULL, NULL},
     };
-    return cli_dispatch("workspace", subs, usage, argc, argv);
+    return cli_dispatch("workspace", subs, &ws_command, argc, argv);
 }
