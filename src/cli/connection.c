@@ -34,20 +34,20 @@ enum {
 };
 
 static const cli_opt_t conn_opts[] = {
-    {OPT_NAME, "name", "NAME", EDITS, "required by create, 1-200 bytes"},
-    {OPT_SOURCE, "source", "S", EDITS, "where the data comes from, up to 200 bytes"},
-    {OPT_DESTINATION, "destination", "D", EDITS, "where it goes, up to 200 bytes"},
-    {OPT_CONNECTOR_TYPE, "connector-type", "T", EDITS, "the connector, up to 200 bytes"},
-    {OPT_OVERLAP, "overlap", "POLICY", EDITS,
+    {OPT_NAME, EDITS, "name", "NAME", "required by create, 1-200 bytes"},
+    {OPT_SOURCE, EDITS, "source", "S", "where the data comes from, up to 200 bytes"},
+    {OPT_DESTINATION, EDITS, "destination", "D", "where it goes, up to 200 bytes"},
+    {OPT_CONNECTOR_TYPE, EDITS, "connector-type", "T", "the connector, up to 200 bytes"},
+    {OPT_OVERLAP, EDITS, "overlap", "POLICY",
      "when a run is triggered while another is in progress:\n"
      "skip (default: record it as skipped), queue, attach or replace\n"
      "(answer with the run in progress)"},
-    {OPT_RET_DAYS, "retention-days", "N", EDITS,
+    {OPT_RET_DAYS, EDITS, "retention-days", "N",
      "keep its runs N days (0: no age limit); default inherit: the\n"
      "workspace's policy (syncrun workspace retention)"},
-    {OPT_RET_KEEP_LAST, "retention-keep-last", "N", EDITS,
+    {OPT_RET_KEEP_LAST, EDITS, "retention-keep-last", "N",
      "keep its newest N runs (0: no count limit); default inherit"},
-    {OPT_LIMIT, "limit", "N", 1u << CONN_LIST, "list at most N connections, 1-10000 (default 100)"},
+    {OPT_LIMIT, 1u << CONN_LIST, "limit", "N", "list at most N connections, 1-10000 (default 100)"},
     CLI_OPT_WORKSPACE_ENTRY(0),
     CLI_OPT_DB_ENTRY(0),
     CLI_OPT_JSON_ENTRY(0, "print the connection(s) as the native API does (rm:\n"

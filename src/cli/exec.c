@@ -41,7 +41,7 @@ enum { OPT_PROGRESS_FD = 'p' };
 static const cli_opt_t exec_opts[] = {
     CLI_OPT_URL_ENTRY,
     CLI_OPT_TOKEN_ENTRY("runs:write"),
-    {OPT_PROGRESS_FD, "json-progress-fd", "N", 0, "the fd the command writes progress lines on (3-255, default 3)"},
+    {OPT_PROGRESS_FD, 0, "json-progress-fd", "N", "the fd the command writes progress lines on (3-255, default 3)"},
     CLI_OPT_END,
 };
 

@@ -11,8 +11,8 @@
 enum { OPT_FORMAT = 'f', OPT_CONNECTION = 'c' };
 
 static const cli_opt_t import_opts[] = {
-    {OPT_FORMAT, "format", "FORMAT", 0, "one of census, braze, blueconic, itwin"},
-    {OPT_CONNECTION, "connection", "CONNECTION", 0, "the connection the runs are recorded under (an id or UUID)"},
+    {OPT_FORMAT, 0, "format", "FORMAT", "one of census, braze, blueconic, itwin"},
+    {OPT_CONNECTION, 0, "connection", "CONNECTION", "the connection the runs are recorded under (an id or UUID)"},
     CLI_OPT_WORKSPACE_ENTRY(0),
     CLI_OPT_DB_ENTRY(0),
     CLI_OPT_JSON_ENTRY(0, "print {\"format\":F,\"imported\":N,\"existing\":N} instead of text"),

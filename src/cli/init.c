@@ -10,7 +10,7 @@ enum { OPT_NAME = 'n' };
 
 static const cli_opt_t init_opts[] = {
     CLI_OPT_DB_ENTRY(0),
-    {OPT_NAME, "name", "NAME", 0, "workspace name, 1-200 bytes (default: default)"},
+    {OPT_NAME, 0, "name", "NAME", "workspace name, 1-200 bytes (default: default)"},
     CLI_OPT_JSON_ENTRY(0, "print {\"workspace_id\":N,\"token\":\"...\"} instead of text"),
     CLI_OPT_END,
 };

@@ -17,13 +17,13 @@ static const char *const key_subs[] = {"create", "list", "revoke", NULL};
 enum { OPT_SCOPE = 's', OPT_NAME = 'n', OPT_OAUTH = 'o', ONLY_CREATE = 1u << KEY_CREATE };
 
 static const cli_opt_t key_opts[] = {
-    {OPT_SCOPE, "scope", "SCOPE", ONLY_CREATE,
+    {OPT_SCOPE, ONLY_CREATE, "scope", "SCOPE",
      "runs:read (every GET), runs:write (also trigger and update runs),\n"
      "admin (also create, change and delete connections), or metrics:read\n"
      "(GET /metrics only: for a Prometheus server)"},
     CLI_OPT_WORKSPACE_ENTRY(0),
-    {OPT_NAME, "name", "NAME", ONLY_CREATE, "a label for the key, up to 200 bytes (create)"},
-    {OPT_OAUTH, "oauth", NULL, ONLY_CREATE,
+    {OPT_NAME, ONLY_CREATE, "name", "NAME", "a label for the key, up to 200 bytes (create)"},
+    {OPT_OAUTH, ONLY_CREATE, "oauth", NULL,
      "create: also print the key as an OAuth client (client_id and\n"
      "client_secret, for BlueConic's POST /rest/v2/oauth/token)"},
     CLI_OPT_DB_ENTRY(0),
@@ -61,10 +61,9 @@ static int parse_args(const char *cmd, int mode, int argc, char **argv, key_args
 {
     int c, create = mode == KEY_CREATE;
     cli_opts_t p;
-    ka->key_id = 0;
-    ka->name = NULL;
+    memset(ka, 0, sizeof(*ka));
+    ka->db = cli_default_db(); /* until p.common's, below */
     ka->scope = -1;
-    ka->oauth = 0;
     cli_opts_init(&p, &key_command, mode, cmd, argc, argv);
     while ((c = cli_opts_next(&p)) > 0) {
         switch (c) {
@@ -84,11 +83,11 @@ static int parse_args(const char *cmd, int mode, int argc, char **argv, key_args
             break;
         }
     }
-    if (c < 0)
-        return p.exit_code;
     ka->db = p.common.db;
     ka->ws = p.common.workspace;
     ka->json = p.common.json;
+    if (c < 0)
+        return p.exit_code;
     if (mode == KEY_REVOKE) {
         if (optind >= argc)
             return cli_usage_error(cmd, "which key? give its id (the ID column of 'syncrun key list')");

@@ -23,26 +23,26 @@ enum {
 /* One option of a command's table. */
 typedef struct cli_opt {
     int id;            /* what cli_opts_next returns for it */
+    unsigned subs;     /* bit i: it applies to subcommand i of the command (cli_command_t.subs); 0: to all */
     const char *name;  /* the long name, without "--" */
     const char *value; /* its value's placeholder in the help ("N"), NULL for a flag */
-    unsigned subs;     /* bit i: it applies to subcommand i of the command (cli_command_t.subs); 0: to all */
     const char *help;  /* lines the help shows after it; a '\n' starts a line aligned under the first */
 } cli_opt_t;
 
 /* clang-format off */
-#define CLI_OPT_END {0, NULL, NULL, 0, NULL}
+#define CLI_OPT_END {0, 0, NULL, NULL, NULL}
 
 /* The common options, their help said once; subs as in cli_opt_t. --json says what it prints,
  * --token which scope the command needs. */
 #define CLI_OPT_DB_ENTRY(subs) \
-    {CLI_OPT_DB, "db", "PATH", subs, "database file (default: $SYNCRUN_DB, else ./syncrun.db)"}
+    {CLI_OPT_DB, subs, "db", "PATH", "database file (default: $SYNCRUN_DB, else ./syncrun.db)"}
 #define CLI_OPT_WORKSPACE_ENTRY(subs) \
-    {CLI_OPT_WORKSPACE, "workspace", "ID", subs, "the workspace (default: the only one, when the database has one)"}
-#define CLI_OPT_JSON_ENTRY(subs, help) {CLI_OPT_JSON, "json", NULL, subs, help}
+    {CLI_OPT_WORKSPACE, subs, "workspace", "ID", "the workspace (default: the only one, when the database has one)"}
+#define CLI_OPT_JSON_ENTRY(subs, help) {CLI_OPT_JSON, subs, "json", NULL, help}
 #define CLI_OPT_URL_ENTRY \
-    {CLI_OPT_URL, "url", "URL", 0, "the server (default: $SYNCRUN_URL, else " CLIENT_DEFAULT_URL ")"}
+    {CLI_OPT_URL, 0, "url", "URL", "the server (default: $SYNCRUN_URL, else " CLIENT_DEFAULT_URL ")"}
 #define CLI_OPT_TOKEN_ENTRY(scope) \
-    {CLI_OPT_TOKEN, "token", "TOKEN", 0, "an API key with " scope " (default: $SYNCRUN_TOKEN)"}
+    {CLI_OPT_TOKEN, 0, "token", "TOKEN", "an API key with " scope " (default: $SYNCRUN_TOKEN)"}
 /* clang-format on */
 
 /* A command whose subcommands share one table and one help ("key": create, list, revoke), or a

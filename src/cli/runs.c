@@ -21,18 +21,18 @@ enum {
 enum { OPT_STATUS = 's', OPT_SINCE = 'S', OPT_LIMIT = 'l', OPT_FIELDS = 'F' };
 
 static const cli_opt_t list_opts[] = {
-    {OPT_STATUS, "status", "STATUS", 0,
+    {OPT_STATUS, 0, "status", "STATUS",
      "only runs in this state (queued, working, retrying, finished)\n"
      "or with this result (success, partial, error, config_error,\n"
      "timed_out, canceled, skipped)"},
-    {OPT_SINCE, "since", "WHEN", 0,
+    {OPT_SINCE, 0, "since", "WHEN",
      "only runs created since WHEN: an ISO 8601 time\n"
      "(2026-11-20T00:00:00Z) or an age such as 30m, 24h, 7d, 2w"},
-    {OPT_LIMIT, "limit", "N", 0, "at most N runs, 1-1000 (default 20)"},
+    {OPT_LIMIT, 0, "limit", "N", "at most N runs, 1-1000 (default 20)"},
     CLI_OPT_WORKSPACE_ENTRY(0),
     CLI_OPT_DB_ENTRY(0),
     CLI_OPT_JSON_ENTRY(0, "print a JSON array of runs, as the native API shows them"),
-    {OPT_FIELDS, "fields", "LIST", 0, "with --json: only these fields of each run (e.g. id,state,result)"},
+    {OPT_FIELDS, 0, "fields", "LIST", "with --json: only these fields of each run (e.g. id,state,result)"},
     CLI_OPT_END,
 };
 

@@ -39,46 +39,46 @@ enum {
 
 static const cli_opt_t serve_opts[] = {
     CLI_OPT_DB_ENTRY(0),
-    {OPT_LISTEN, "listen", "HOST:PORT", 0, "address to serve on (default 127.0.0.1:8080; port 0 picks a free one)"},
-    {OPT_THREADS, "threads", "N", 0, "event-loop threads (default: one per CPU)"},
-    {OPT_MAX_CONNECTIONS, "max-connections", "N", 0,
+    {OPT_LISTEN, 0, "listen", "HOST:PORT", "address to serve on (default 127.0.0.1:8080; port 0 picks a free one)"},
+    {OPT_THREADS, 0, "threads", "N", "event-loop threads (default: one per CPU)"},
+    {OPT_MAX_CONNECTIONS, 0, "max-connections", "N",
      "open connections at most (default 4096; lowered to fit the open-file limit)"},
-    {OPT_IDLE_TIMEOUT, "idle-timeout", "S", 0,
+    {OPT_IDLE_TIMEOUT, 0, "idle-timeout", "S",
      "close a connection idle between requests, or sending one, after S seconds\n"
      "(default 10)"},
-    {OPT_WRITE_TIMEOUT, "write-timeout", "S", 0,
+    {OPT_WRITE_TIMEOUT, 0, "write-timeout", "S",
      "close a connection whose answer makes no progress for S seconds (default 30)"},
-    {OPT_RATE_LIMIT, "rate-limit", "D=N/S", 0,
+    {OPT_RATE_LIMIT, 0, "rate-limit", "D=N/S",
      "at most N requests per S seconds per API key on dialect D's routes\n"
      "(repeatable; default braze=100/60, as Braze documents; N=0 turns a limit off)"},
-    {OPT_TLS_CERT, "tls-cert", "FILE", 0, "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"},
-    {OPT_TLS_KEY, "tls-key", "FILE", 0, "the certificate's PEM private key"},
-    {OPT_TRUST_PROXY, "trust-proxy", NULL, 0,
+    {OPT_TLS_CERT, 0, "tls-cert", "FILE", "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"},
+    {OPT_TLS_KEY, 0, "tls-key", "FILE", "the certificate's PEM private key"},
+    {OPT_TRUST_PROXY, 0, "trust-proxy", NULL,
      "believe X-Forwarded-Proto / Forwarded: proto= from a front proxy (for the\n"
      "scheme of the links syncrun builds); only behind a proxy that sets them"},
-    {OPT_METRICS_PUBLIC, "metrics-public", NULL, 0,
+    {OPT_METRICS_PUBLIC, 0, "metrics-public", NULL,
      "GET /metrics without a key (process series only; a key sent still adds its\n"
      "workspace's run series). Default: an admin or metrics:read key"},
-    {OPT_ACCESS_LOG, "access-log", "FILE", 0,
+    {OPT_ACCESS_LOG, 0, "access-log", "FILE",
      "one JSON line per request (time, method, route template, status, duration,\n"
      "bytes, key id, request id) appended to FILE, or to stderr for '-'"},
-    {OPT_PRUNE_INTERVAL, "prune-interval", "S", 0,
+    {OPT_PRUNE_INTERVAL, 0, "prune-interval", "S",
      "apply the retention policies (GET /v1/workspace/retention) every S seconds\n"
      "(default 3600, the first pass one interval after start; no policy, no pruning)"},
-    {OPT_WH_ALLOW_PRIVATE, "webhooks-allow-private", NULL, 0,
+    {OPT_WH_ALLOW_PRIVATE, 0, "webhooks-allow-private", NULL,
      "let webhooks reach private, loopback, link-local, unique-local and CGNAT\n"
      "addresses (refused by default, when created and when delivering)"},
-    {OPT_WH_DISABLE_AFTER, "webhooks-disable-after", "S", 0,
+    {OPT_WH_DISABLE_AFTER, 0, "webhooks-disable-after", "S",
      "disable a webhook whose every delivery attempt failed for S seconds;\n"
      "deliveries are also given up S seconds after the alert (default 259200: 3 days)"},
-    {OPT_WH_RETRY_BASE, "webhooks-retry-base", "MS", 0,
+    {OPT_WH_RETRY_BASE, 0, "webhooks-retry-base", "MS",
      "first retry delay's upper bound; it doubles per attempt up to an hour, each\n"
      "delay drawn at random below it (full jitter) (default 5000)"},
-    {OPT_WH_TIMEOUT, "webhooks-timeout", "S", 0, "one delivery attempt at most S seconds (default 10)"},
-    {OPT_WH_KEEP, "webhooks-keep", "S", 0,
+    {OPT_WH_TIMEOUT, 0, "webhooks-timeout", "S", "one delivery attempt at most S seconds (default 10)"},
+    {OPT_WH_KEEP, 0, "webhooks-keep", "S",
      "delete delivered and given-up deliveries (and their attempts) S seconds after\n"
      "they ended, at start and hourly (default 2592000: 30 days)"},
-    {OPT_DEMO, "demo", NULL, 0, "fill an empty database with a demo workspace and print a token"},
+    {OPT_DEMO, 0, "demo", NULL, "fill an empty database with a demo workspace and print a token"},
     CLI_OPT_END,
 };
 

@@ -10,8 +10,8 @@
 enum { OPT_WAIT = 'W', OPT_FULL_SYNC = 'f' };
 
 static const cli_opt_t trigger_opts[] = {
-    {OPT_WAIT, "wait", NULL, 0, "follow the run until it finishes, as 'syncrun runs watch'"},
-    {OPT_FULL_SYNC, "full-sync", NULL, 0, "ask for a full sync"},
+    {OPT_WAIT, 0, "wait", NULL, "follow the run until it finishes, as 'syncrun runs watch'"},
+    {OPT_FULL_SYNC, 0, "full-sync", NULL, "ask for a full sync"},
     CLI_OPT_URL_ENTRY,
     CLI_OPT_TOKEN_ENTRY("runs:write"),
     CLI_OPT_JSON_ENTRY(0, "print the run as the native API shows it (with --wait, a line per change)"),

@@ -24,7 +24,7 @@ static const cli_opt_t watch_opts[] = {
     CLI_OPT_URL_ENTRY,
     CLI_OPT_TOKEN_ENTRY("runs:read"),
     CLI_OPT_JSON_ENTRY(0, "print the run as one line of native API JSON at each change"),
-    {OPT_INTERVAL_FREE, "interval-free", NULL, 0, "accepted for scripts; watching never uses a polling interval"},
+    {OPT_INTERVAL_FREE, 0, "interval-free", NULL, "accepted for scripts; watching never uses a polling interval"},
     CLI_OPT_END,
 };
 

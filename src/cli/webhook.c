@@ -27,15 +27,15 @@ enum {
 };
 
 static const cli_opt_t wh_opts[] = {
-    {OPT_EVENTS, "events", "LIST", ONLY_ADD,
+    {OPT_EVENTS, ONLY_ADD, "events", "LIST",
      "comma-separated: run.failed, run.recovered, run.late, run.duration,\n"
      "watermark.stalled, watermark.backwards (default: all)"},
-    {OPT_CONNECTION, "connection", "CONN", ONLY_ADD, "only the alerts of this connection (an id or UUID)"},
-    {OPT_ALLOW_PRIVATE, "allow-private", NULL, ONLY_ADD,
+    {OPT_CONNECTION, ONLY_ADD, "connection", "CONN", "only the alerts of this connection (an id or UUID)"},
+    {OPT_ALLOW_PRIVATE, ONLY_ADD, "allow-private", NULL,
      "accept a URL whose host is a private, loopback or link-local address (the\n"
      "server delivers there only when started with --webhooks-allow-private)"},
-    {OPT_STATUS, "status", "S", ONLY_DELIVERIES, "deliveries: pending, delivered, failed or dead"},
-    {OPT_LIMIT, "limit", "N", ONLY_DELIVERIES, "deliveries: at most N, newest first (default 25, at most 100)"},
+    {OPT_STATUS, ONLY_DELIVERIES, "status", "S", "deliveries: pending, delivered, failed or dead"},
+    {OPT_LIMIT, ONLY_DELIVERIES, "limit", "N", "deliveries: at most N, newest first (default 25, at most 100)"},
     CLI_OPT_WORKSPACE_ENTRY(0),
     CLI_OPT_DB_ENTRY(0),
     CLI_OPT_JSON_ENTRY(0, "print what the API answers (add: with the secret)"),

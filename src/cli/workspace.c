@@ -13,10 +13,10 @@ static const char *const ws_subs[] = {"create", "retention", NULL};
 enum { OPT_DAYS = 'D', OPT_KEEP_LAST = 'k', OPT_FAILURE_DAYS = 'f', ONLY_RETENTION = 1u << WS_RETENTION };
 
 static const cli_opt_t ws_opts[] = {
-    {OPT_DAYS, "days", "N", ONLY_RETENTION, "retention: keep runs N days (1-36500), or none: no age limit"},
-    {OPT_KEEP_LAST, "keep-last", "N", ONLY_RETENTION,
+    {OPT_DAYS, ONLY_RETENTION, "days", "N", "retention: keep runs N days (1-36500), or none: no age limit"},
+    {OPT_KEEP_LAST, ONLY_RETENTION, "keep-last", "N",
      "retention: keep each connection's newest N runs, or none: no count limit"},
-    {OPT_FAILURE_DAYS, "failure-days", "N", ONLY_RETENTION,
+    {OPT_FAILURE_DAYS, ONLY_RETENTION, "failure-days", "N",
      "retention: keep error, config_error and timed_out runs N days\n"
      "(when longer than --days), or none"},
     CLI_OPT_WORKSPACE_ENTRY(ONLY_RETENTION),
