@@ -1,7 +1,11 @@
-/* The rendering thread (exec/renderer.h): batches while runs are queued, then a look every
- * RENDERER_IDLE_MS. Between two batches the writer is left alone as long as the last batch took (at
- * least RENDERER_PAUSE_MS): rendering takes at most about half of the writer's time, and writes
- * that queued behind a batch commit without the next one. */
+/* The rendering thread (exec/renderer.h): batches while runs are queued; when the queue is empty it
+ * sleeps until a commit changes runs (a store change hook), then lets that activity settle for
+ * RENDERER_SETTLE_MS and looks again, so an idle server does no rendering writes at all. A look every
+ * RENDERER_IDLE_MAX_MS anyway finds runs finished by another process writing the same database (an
+ * import from the command line); a page renders such runs itself meanwhile. Between two batches the
+ * writer is left alone as long as the last batch took (at least RENDERER_PAUSE_MS): rendering takes
+ * at most about half of the writer's time, and writes that queued behind a batch commit without the
+ * next one. */
 #include "exec/renderer.h"
 
 #include <errno.h>
@@ -13,7 +17,7 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-enum { RENDERER_PAUSE_MS = 2, RENDERER_PAUSE_MAX_MS = 1000, RENDERER_IDLE_MS = 250 };
+enum { RENDERER_PAUSE_MS = 2, RENDERER_PAUSE_MAX_MS = 1000, RENDERER_SETTLE_MS = 250, RENDERER_IDLE_MAX_MS = 60000 };
 
 struct renderer {
     store_t *store;
@@ -21,10 +25,25 @@ struct renderer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_int stop;
+    int changed; /* under mu: a commit changed runs since the renderer last went to sleep on it */
 };
 
-/* Waits (p->mu held) ms milliseconds or until stopped; returns 1 to go on. */
-static int renderer_wait(renderer_t *p, int64_t ms)
+/* Runs on the writer thread after a commit that changed runs: wakes a renderer that sleeps on it. */
+static void on_runs_changed(void *ctx, const int64_t *run_ids, size_t n)
+{
+    renderer_t *p = ctx;
+    (void)run_ids;
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->changed = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits (p->mu held) ms milliseconds, or until stopped, or (until_change) until a commit changed runs;
+ * returns 1 to go on. */
+static int renderer_wait(renderer_t *p, int64_t ms, int until_change)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -34,7 +53,8 @@ static int renderer_wait(renderer_t *p, int64_t ms)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
+    while (!atomic_load(&p->stop) && !(until_change && p->changed) &&
+           pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
     }
     return !atomic_load(&p->stop);
 }
@@ -43,8 +63,15 @@ static void *renderer_main(void *arg)
 {
     renderer_t *p = arg;
     int64_t wait_ms = 0, total = 0;
+    int idle = 0; /* the queue was empty: sleep until runs change */
     pthread_mutex_lock(&p->mu);
-    while (renderer_wait(p, wait_ms)) {
+    while (renderer_wait(p, wait_ms, idle)) {
+        if (idle) { /* runs changed (or a long while passed): let the activity settle, then look */
+            idle = 0;
+            wait_ms = RENDERER_SETTLE_MS;
+            continue;
+        }
+        p->changed = 0; /* the look below covers every change made so far */
         pthread_mutex_unlock(&p->mu);
         const int64_t t0 = time_mono_ms();
         store_write_t w = {0};
@@ -54,8 +81,8 @@ static void *renderer_main(void *arg)
         const int n = w.affected;
         store_write_release(&w);
         if (e != STORE_OK) {
-            log_error("census rendering: a batch failed; retrying in %d ms", RENDERER_IDLE_MS);
-            wait_ms = RENDERER_IDLE_MS;
+            log_error("census rendering: a batch failed; retrying in %d ms", RENDERER_SETTLE_MS);
+            wait_ms = RENDERER_SETTLE_MS;
         } else if (n == STORE_CENSUS_RENDER_BATCH) {
             total += n;
             wait_ms = took_ms < RENDERER_PAUSE_MS       ? RENDERER_PAUSE_MS
@@ -66,7 +93,8 @@ static void *renderer_main(void *arg)
             if (total >= 10000)
                 log_info("census rendering: %lld runs rendered, the queue is empty", (long long)total);
             total = 0;
-            wait_ms = RENDERER_IDLE_MS;
+            idle = 1;
+            wait_ms = RENDERER_IDLE_MAX_MS;
         }
         pthread_mutex_lock(&p->mu);
     }
@@ -82,7 +110,15 @@ renderer_t *renderer_start(store_t *s)
     p->store = s;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    if (store_add_change_hook(s, on_runs_changed, p) != 0) {
+        log_error("census rendering: no change hook left; pages render every run");
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        free(p);
+        return NULL;
+    }
     if (pthread_create(&p->thread, NULL, renderer_main, p) != 0) {
+        store_remove_change_hook(s, on_runs_changed, p);
         log_error("census rendering: cannot start its thread; pages render every run");
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
@@ -96,6 +132,7 @@ void renderer_stop(renderer_t *p)
 {
     if (p == NULL)
         return;
+    store_remove_change_hook(p->store, on_runs_changed, p);
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->stop, 1);
     pthread_cond_signal(&p->cv);

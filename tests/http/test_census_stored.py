@@ -151,3 +151,38 @@ def test_pruned_runs_take_their_renderings_with_them(srv):
     wait_for(lambda: srv.ok("GET", "/v1/connections/%s" % c, expect=200)["runs_pruned"] == 5, "5 runs pruned")
     assert [rc for rc, _ in stored(srv, c)] == [6, 7, 8]
     assert len(check_page(srv, c)) == 3
+
+
+def writes_ok(srv):
+    r = srv.request("GET", "/metrics")
+    assert r.status == 200, r.describe()
+    for line in r.raw.decode().splitlines():
+        if line.startswith('syncrun_store_writes_total{outcome="ok"}'):
+            return float(line.split()[-1])
+    pytest.fail("no syncrun_store_writes_total in /metrics")
+
+
+def test_an_idle_server_makes_no_rendering_writes(tmp_path_factory):
+    """The renderer sleeps until a commit changes runs: it used to ask the writer for an (empty) batch
+    four times a second for as long as the server ran."""
+    s = make_server(tmp_path_factory, "census-idle")
+    try:
+        c = s.create_connection(name="idle")["id"]
+        s.finish(s.trigger(c, expect=201)["id"], "success")
+        wait_rendered(s)
+        # nothing changes from here on: after at most a last look, the writer's count of applied writes
+        # stays where it is (it grew by about four a second before)
+        for _ in range(10):
+            before = writes_ok(s)
+            time.sleep(1.0)
+            after = writes_ok(s)
+            if after == before:
+                break
+        assert after == before, "an idle server kept writing"
+        # and a run that finishes later is still rendered without a request asking for it
+        run = s.trigger(c, expect=201)["id"]
+        s.finish(run, "error")
+        wait_rendered(s)
+        assert [rid for _, rid in stored(s, c)][-1] == run
+    finally:
+        s.stop()
