@@ -101,9 +101,37 @@ static void test_no_statement_scans_history(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* The overview's strips (ST_RUNS_RECENT: 30 runs of each of 1,000 connections) come from the
- * runs_strip index alone, never a fetch of each run from the table (migration 17). */
-static void test_the_overview_strip_reads_runs_from_a_covering_index(void **state)
+/* Counts the index entries statement `id` writes itself (IdxInsert in its own bytecode, not in the
+ * programs of the triggers it may fire, which EXPLAIN lists after it). */
+static int index_writes(sqlite3 *db, stmt_id_t id)
+{
+    const char *sql = db_stmt_sql(id);
+    assert_non_null(sql);
+    size_t n = strlen(sql) + 16;
+    char *q = malloc(n);
+    assert_non_null(q);
+    snprintf(q, n, "EXPLAIN %s", sql);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    int writes = 0, prev = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int addr = sqlite3_column_int(st, 0);
+        if (addr < prev)
+            break; /* the statement's own program ends; its triggers' programs follow */
+        prev = addr;
+        const char *op = (const char *)sqlite3_column_text(st, 1);
+        if (op != NULL && strcmp(op, "IdxInsert") == 0)
+            writes++;
+    }
+    sqlite3_finalize(st);
+    free(q);
+    return writes;
+}
+
+/* A progress update, the most frequent write of durable ingestion, rewrites no index entry: an index
+ * holding a column it sets (updated_at, counters, step) costs every progress write a dirty page per
+ * connection in the batch (migration 17's runs_strip did; migration 19 dropped it). */
+static void test_a_progress_update_rewrites_no_index(void **state)
 {
     (void)state;
     char dir[] = "/tmp/syncrun-plans-XXXXXX", path[64], err[256];
@@ -113,41 +141,22 @@ static void test_the_overview_strip_reads_runs_from_a_covering_index(void **stat
     assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    const char *sql = db_stmt_sql(ST_RUNS_RECENT);
-    assert_non_null(sql);
-    size_t n = strlen(sql) + 32;
-    char *q = malloc(n);
-    assert_non_null(q);
-    snprintf(q, n, "EXPLAIN QUERY PLAN %s", sql);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-    int covered = 0, reads_r = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *detail = (const char *)sqlite3_column_text(st, 3);
-        if (detail == NULL || strncmp(detail, "SEARCH r ", 9) != 0)
-            continue;
-        reads_r++;
-        if (strstr(detail, "USING COVERING INDEX runs_strip ") != NULL)
-            covered++;
-        else
-            print_error("the strip reads runs through the table: %s\n", detail);
-    }
-    sqlite3_finalize(st);
-    free(q);
+    int writes = index_writes(db, ST_RUN_SAVE_PROGRESS);
+    if (writes != 0)
+        print_error("ST_RUN_SAVE_PROGRESS writes %d index entries: an index holds a column it sets\n", writes);
     sqlite3_close(db);
     store_close(s);
     char cmd[96];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
-    assert_int_equal(reads_r, 1);
-    assert_int_equal(covered, 1);
+    assert_int_equal(writes, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_statement_scans_history),
-        cmocka_unit_test(test_the_overview_strip_reads_runs_from_a_covering_index),
+        cmocka_unit_test(test_a_progress_update_rewrites_no_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
