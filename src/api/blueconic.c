@@ -543,6 +543,20 @@ static int bc_load_connection(http_ctx_t *c, connection_t *cn)
     return e == STORE_OK ? 0 : -1;
 }
 
+/* Ends a page's document in b: startIndex, totalPages and totalResults (of count-sized pages), then
+ * sends it. */
+static int bc_send_page(http_ctx_t *c, buf_t *b, int64_t start, int64_t count, int64_t total)
+{
+    JW_LIT(b, ",\"startIndex\":");
+    jw_int(b, start);
+    JW_LIT(b, ",\"totalPages\":");
+    jw_int(b, total == 0 ? 0 : (total + count - 1) / count);
+    JW_LIT(b, ",\"totalResults\":");
+    jw_int(b, total);
+    JW_LIT(b, "}");
+    return render_send_buf(c, 200, b);
+}
+
 int blueconic_connection_runs(http_ctx_t *c)
 {
     int64_t start, count;
@@ -567,14 +581,8 @@ int blueconic_connection_runs(http_ctx_t *c)
         buf_release(&b);
         return 0;
     }
-    JW_LIT(&b, "],\"startIndex\":");
-    jw_int(&b, start);
-    JW_LIT(&b, ",\"totalPages\":");
-    jw_int(&b, total == 0 ? 0 : (total + count - 1) / count);
-    JW_LIT(&b, ",\"totalResults\":");
-    jw_int(&b, total);
-    JW_LIT(&b, "}");
-    return render_send_buf(c, 200, &b);
+    JW_LIT(&b, "]");
+    return bc_send_page(c, &b, start, count, total);
 }
 
 /* ---- connections ---- */
@@ -658,14 +666,7 @@ int blueconic_connection_list(http_ctx_t *c)
     }
     JW_LIT(&b, "],\"itemsPerPage\":");
     jw_int(&b, count);
-    JW_LIT(&b, ",\"startIndex\":");
-    jw_int(&b, start);
-    JW_LIT(&b, ",\"totalPages\":");
-    jw_int(&b, total == 0 ? 0 : (total + count - 1) / count);
-    JW_LIT(&b, ",\"totalResults\":");
-    jw_int(&b, total);
-    JW_LIT(&b, "}");
-    return render_send_buf(c, 200, &b);
+    return bc_send_page(c, &b, start, count, total);
 }
 
 /* ---- import ---- */
