@@ -98,13 +98,7 @@ int64_t pruner_pass(store_t *s, store_reader_t *r, const atomic_int *stop)
 static int pruner_wait(pruner_t *p)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(p->interval_ms / 1000);
-    until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    time_deadline_in(&until, p->interval_ms);
     while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
     }
     return !atomic_load(&p->stop);

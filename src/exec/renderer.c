@@ -46,13 +46,7 @@ static void on_runs_changed(void *ctx, const int64_t *run_ids, size_t n)
 static int renderer_wait(renderer_t *p, int64_t ms, int until_change)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    time_deadline_in(&until, ms);
     while (!atomic_load(&p->stop) && !(until_change && p->changed) &&
            pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) {
     }

@@ -11,6 +11,9 @@ enum { TIME_ISO_LEN = 25 }; /* "YYYY-MM-DDTHH:MM:SS.mmmZ" + NUL */
 int64_t time_now_ms(void);
 /* Monotonic milliseconds, for deadlines. */
 int64_t time_mono_ms(void);
+struct timespec;
+/* The wall-clock time ms milliseconds from now, as pthread_cond_timedwait takes its deadline. */
+void time_deadline_in(struct timespec *out, int64_t ms);
 /* Writes the ISO 8601 form of ms into out (TIME_ISO_LEN bytes). */
 void time_format_iso(int64_t ms, char out[TIME_ISO_LEN]);
 /* Calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms), shared by the time
