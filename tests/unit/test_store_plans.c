@@ -56,16 +56,42 @@ static int is_history_scan(const char *detail)
     return 0;
 }
 
+/* A database at this syncrun's schema (made by store_open), read through a plain read-only connection. */
+typedef struct plans_db {
+    char dir[32];
+    store_t *s;
+    sqlite3 *db;
+} plans_db_t;
+
+static int plans_db_open(void **state)
+{
+    plans_db_t *p = calloc(1, sizeof(*p));
+    char path[64], err[256];
+    assert_non_null(p);
+    snprintf(p->dir, sizeof(p->dir), "/tmp/syncrun-plans-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    snprintf(path, sizeof(path), "%s/db", p->dir);
+    assert_int_equal(store_open(path, &p->s, err, sizeof(err)), 0);
+    assert_int_equal(sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    *state = p;
+    return 0;
+}
+
+static int plans_db_close(void **state)
+{
+    plans_db_t *p = *state;
+    char cmd[96];
+    sqlite3_close(p->db);
+    store_close(p->s);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", p->dir);
+    int rc = system(cmd);
+    free(p);
+    return rc == 0 ? 0 : -1;
+}
+
 static void test_no_statement_scans_history(void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/syncrun-plans-XXXXXX", path[64], err[256];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/db", dir);
-    store_t *s = NULL;
-    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3 *db = ((plans_db_t *)*state)->db;
     int bad = 0, checked = 0;
     for (int id = 0; id < ST_COUNT; id++) {
         const char *sql = db_stmt_sql((stmt_id_t)id);
@@ -92,11 +118,6 @@ static void test_no_statement_scans_history(void **state)
         free(q);
         checked++;
     }
-    sqlite3_close(db);
-    store_close(s);
-    char cmd[96];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
     assert_true(checked > 50);
     assert_int_equal(bad, 0);
 }
@@ -133,30 +154,18 @@ static int index_writes(sqlite3 *db, stmt_id_t id)
  * connection in the batch (migration 17's runs_strip did; migration 19 dropped it). */
 static void test_a_progress_update_rewrites_no_index(void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/syncrun-plans-XXXXXX", path[64], err[256];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/db", dir);
-    store_t *s = NULL;
-    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3 *db = ((plans_db_t *)*state)->db;
     int writes = index_writes(db, ST_RUN_SAVE_PROGRESS);
     if (writes != 0)
         print_error("ST_RUN_SAVE_PROGRESS writes %d index entries: an index holds a column it sets\n", writes);
-    sqlite3_close(db);
-    store_close(s);
-    char cmd[96];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
     assert_int_equal(writes, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_statement_scans_history),
-        cmocka_unit_test(test_a_progress_update_rewrites_no_index),
+        cmocka_unit_test_setup_teardown(test_no_statement_scans_history, plans_db_open, plans_db_close),
+        cmocka_unit_test_setup_teardown(test_a_progress_update_rewrites_no_index, plans_db_open, plans_db_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
